@@ -1,0 +1,73 @@
+/*
+ * config.h - the INI file and the command line, merged into one struct.
+ *
+ * Defaults, then the file, then the flags: a flag always wins.  Every
+ * error names file:line and the key, and start-up stops with status 2.
+ */
+#ifndef MC_CONFIG_H
+#define MC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clamp.h"
+#include "snapshot.h"
+
+#define MC_EXIT_USAGE 2
+
+/* A [domain "PATTERN"] section; PATTERN is an fnmatch(3) glob. */
+struct mc_domain_conf {
+	char *pattern;
+	long min_mib;		/* -1 = unset */
+	long max_mib;		/* -1 = unset */
+	bool exclude;
+	struct mc_kv *params;	/* every key, passed to Lua as d.params */
+	size_t nparams;
+};
+
+struct mc_config {
+	char *file;		/* INI path, NULL = none */
+	char *uri;
+	char *policy;
+	double period;		/* s between decide() calls */
+	double sample;		/* s between stats samples */
+	long pressure_unused_mib;
+	bool dry_run;
+	bool once;
+	int verbosity;		/* -1 quiet, 0 normal, 1 verbose */
+	struct mc_limits limits;	/* KiB */
+	struct mc_kv *policy_params;
+	size_t npolicy_params;
+	struct mc_domain_conf *domains;
+	size_t ndomains;
+	char *trace;		/* [output] trace: CSV path */
+	char *metrics;
+	/* simulator and tooling (command line only) */
+	char *simulate;		/* scenario file */
+	bool realtime;
+	char *report;		/* JSON scorecard */
+	char *plot;		/* PNG */
+	char *check;		/* policy to check */
+	double duration;	/* simulated seconds, 0 = scenario's */
+};
+
+enum mc_config_status {
+	MC_CONFIG_OK = 0,
+	MC_CONFIG_EXIT = 1,	/* --help / --version printed: exit 0 */
+	MC_CONFIG_ERROR = 2,	/* err holds one line: exit 2 */
+};
+
+/* Parses argv and the config file it names.  cfg must be zeroed or freed. */
+enum mc_config_status mc_config_load(struct mc_config *cfg, int argc,
+				     char **argv, char *err, size_t errlen);
+/* Reads only an INI file over the defaults (for tests and fuzzing). */
+enum mc_config_status mc_config_load_file(struct mc_config *cfg,
+					  const char *path, char *err,
+					  size_t errlen);
+void mc_config_free(struct mc_config *cfg);
+
+/* The first [domain] section whose pattern matches name, or NULL. */
+const struct mc_domain_conf *mc_config_domain(const struct mc_config *cfg,
+					      const char *name);
+
+#endif

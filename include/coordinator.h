@@ -1,0 +1,53 @@
+/*
+ * coordinator.h - one sample: collect -> decide -> clamp -> actuate -> report.
+ *
+ * The coordinator owns the policy and the last two snapshots; it borrows
+ * the config and the backend.  It knows nothing of event loops: main.c (or
+ * the simulator's driver) calls mc_coord_sample() when a sample is due.
+ */
+#ifndef MC_COORDINATOR_H
+#define MC_COORDINATOR_H
+
+#include <stdbool.h>
+
+#include "clamp.h"
+#include "config.h"
+#include "hypervisor.h"
+#include "policy.h"
+#include "report.h"
+
+struct mc_coord;
+
+struct mc_coord_stats {
+	unsigned long samples;
+	unsigned long decides;
+	unsigned long resizes;
+	unsigned long resize_failures;
+	unsigned long policy_errors;
+	unsigned long policy_reloads;
+	unsigned long policy_refusals;
+	double decide_cpu;	/* s, summed */
+};
+
+/* Takes ownership of policy (may be NULL: collect and report only). */
+struct mc_coord *mc_coord_new(const struct mc_config *cfg,
+			      struct mc_backend *backend,
+			      struct mc_policy *policy, struct mc_report *rep);
+void mc_coord_free(struct mc_coord *c);
+
+/* Runs one sample; decides when a period has passed or a domain shows
+ * pressure.  0, or -1 when the backend could not be read. */
+int mc_coord_sample(struct mc_coord *c);
+
+/* Loads path (with cfg's [policy] params), runs one trial decide() on the
+ * last snapshot, and swaps it in.  On any failure the running policy stays
+ * and err says why.  0 or -1. */
+int mc_coord_reload_policy(struct mc_coord *c, const char *path,
+			   char *err, size_t errlen);
+/* The config changed (SIGHUP).  Borrowed, like the first one. */
+void mc_coord_set_config(struct mc_coord *c, const struct mc_config *cfg);
+
+const struct mc_coord_stats *mc_coord_stats(const struct mc_coord *c);
+const struct mc_snapshot *mc_coord_snapshot(const struct mc_coord *c);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * report.h - what the operator sees: the console table and the CSV trace.
+ */
+#ifndef MC_REPORT_H
+#define MC_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "clamp.h"
+#include "snapshot.h"
+
+struct mc_report;
+
+/* table: stream for the per-period table (NULL = none).  trace: CSV path
+ * (NULL = none).  NULL on failure with err set. */
+struct mc_report *mc_report_open(FILE *table, const char *trace,
+				 char *err, size_t errlen);
+void mc_report_close(struct mc_report *r);
+
+/* One sample.  res is NULL when nothing was decided this sample; reason is
+ * "period", "pressure", or the reason decide() failed. */
+void mc_report_sample(struct mc_report *r, const struct mc_snapshot *s,
+		      const struct mc_clamp_result *res, const char *reason,
+		      bool dry_run);
+
+#endif

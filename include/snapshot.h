@@ -1,0 +1,84 @@
+/*
+ * snapshot.h - one sample of the host and its domains.
+ *
+ * A snapshot is what the backend collects and what the policy, the clamps
+ * and the report read.  It is plain data: memory in KiB, time in seconds.
+ */
+#ifndef MC_SNAPSHOT_H
+#define MC_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MC_NAME_MAX 256
+#define MC_UUID_LEN 37
+
+/* Guest-reported balloon statistics.  Fields the guest did not report are 0
+ * and have_stats is false until unused and available have both arrived. */
+struct mc_memstats {
+	uint64_t actual;	/* balloon size (KiB) */
+	uint64_t unused;	/* guest MemFree (KiB) */
+	uint64_t available;	/* guest MemTotal (KiB) */
+	uint64_t usable;	/* guest MemAvailable (KiB) */
+	uint64_t disk_caches;
+	uint64_t rss;		/* host-side resident set (KiB) */
+	uint64_t swap_in, swap_out, major_fault, minor_fault;
+	int64_t last_update;	/* guest timestamp of the sample, 0 = unknown */
+	bool have_stats;
+};
+
+struct mc_kv {
+	char *key;
+	char *value;
+};
+
+struct mc_domain {
+	char name[MC_NAME_MAX];
+	char uuid[MC_UUID_LEN];
+	int id;
+	uint64_t max;		/* KiB: hypervisor max, lowered by [domain] max_mib */
+	uint64_t min;		/* KiB: the smallest size the core allows */
+	struct mc_memstats cur;
+	struct mc_memstats prev;
+	bool have_prev;
+	/* When last_update last moved (backend clock); stats that stop moving
+	 * are stale and the domain is treated as reporting none. */
+	double stats_moved_at;
+	bool stale;
+	bool excluded;		/* [domain] exclude = yes: never resized */
+	/* [domain "NAME"] keys, borrowed from the config (not owned). */
+	const struct mc_kv *params;
+	size_t nparams;
+};
+
+struct mc_host {
+	uint64_t total;
+	uint64_t free;		/* MemFree + Buffers + Cached: what guests may take */
+	uint64_t buffers;
+	uint64_t cached;
+	uint64_t reserve;	/* host_reserve_mib in KiB */
+	uint64_t growable;	/* total grow the core allows this period */
+};
+
+struct mc_snapshot {
+	struct mc_domain *doms;	/* sorted by name */
+	size_t ndoms;
+	size_t cap;
+	struct mc_host host;
+	double time;		/* seconds, backend clock */
+};
+
+void mc_snapshot_init(struct mc_snapshot *s);
+void mc_snapshot_free(struct mc_snapshot *s);
+/* Empties the snapshot but keeps its storage for the next sample. */
+void mc_snapshot_clear(struct mc_snapshot *s);
+/* Appends a zeroed domain; NULL when out of memory. */
+struct mc_domain *mc_snapshot_add(struct mc_snapshot *s, const char *name);
+void mc_snapshot_sort(struct mc_snapshot *s);
+/* Binary search by name; the snapshot must be sorted. */
+struct mc_domain *mc_snapshot_find(const struct mc_snapshot *s, const char *name);
+/* Used memory as the shrink floor sees it: actual - unused (0 if unknown). */
+uint64_t mc_snapshot_used(const struct mc_domain *d);
+
+#endif

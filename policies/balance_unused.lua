@@ -1,0 +1,99 @@
+--[[
+balance_unused.lua - memcoord's default policy.
+
+Where it comes from: the course's memory coordinator (seeds: Test 1, 2, 3),
+whose goal is to keep every guest's unused memory near one target, so that
+memory flows from idle guests to busy ones.  Done with what the earlier
+coordinators lacked: it looks ahead at how fast a guest is consuming, it
+never takes memory from a guest that is consuming, and it tells a guest
+that has clearly freed memory (give it back now) from one whose usage
+merely fluctuates (give back slowly, with hysteresis, so it never
+oscillates).
+
+Parameters ([policy] in the INI, all MiB or seconds):
+  target_unused_mib   unused memory to keep in every guest        (160)
+  high_water_pct      shrink only above target * (1 + pct/100)    (50)
+  lookahead_s         grow by what the guest will consume in this
+                      many seconds at its current rate              (4)
+  release_jump_mib    a rise in unused this large since the last
+                      decision means the guest freed memory: give
+                      back at once                                  (48)
+  release_fraction    otherwise give back this share of the excess
+                      each decision                                 (0.25)
+  cooldown_s          no slow give-back this long after a grow      (10)
+
+Known weaknesses: it sees only what the guest reports (unused = MemFree),
+so page cache counts as used; a guest that allocates faster than
+grow-per-period allows still gets close to its limit before it catches up
+(the core's pressure path calls decide() early to narrow that gap).
+--]]
+
+local MiB = 1024
+
+local p = {}          -- parameters, in KiB and seconds
+local hist = {}       -- per domain: used, unused, last_grow (clock), rate
+local clock = 0       -- seconds since the policy loaded
+
+local function param(ctx, key, default)
+  local v = ctx.params[key]
+  if type(v) ~= "number" then return default end
+  return v
+end
+
+function init(ctx)
+  p.target = param(ctx, "target_unused_mib", 160) * MiB
+  p.high = p.target * (1 + param(ctx, "high_water_pct", 50) / 100)
+  p.lookahead = param(ctx, "lookahead_s", 4)
+  p.jump = param(ctx, "release_jump_mib", 48) * MiB
+  p.fraction = param(ctx, "release_fraction", 0.25)
+  p.cooldown = param(ctx, "cooldown_s", 10)
+end
+
+-- Consumption rate in KiB/s (positive = the guest uses more), smoothed so
+-- one noisy sample does not decide a move.
+local function consumption(h, used, dt)
+  if not h or dt <= 0 then return 0 end
+  local instant = (used - h.used) / dt
+  return 0.5 * instant + 0.5 * (h.rate or instant)
+end
+
+local function grow_target(d, rate)
+  local ahead = math.max(rate, 0) * p.lookahead
+  return d.actual + (p.target - d.unused) + ahead
+end
+
+local function shrink_target(d, h, used)
+  local excess = d.unused - p.target
+  local freed = h and (d.unused - h.unused) >= p.jump
+  if freed then
+    return used + p.target                  -- clearly freed: give it all back
+  end
+  if h and clock - (h.last_grow or -math.huge) < p.cooldown then
+    return nil                              -- just grew: let it settle
+  end
+  return d.actual - math.max(excess * p.fraction, 16 * MiB)
+end
+
+function decide(domains, host, ctx)
+  if not p.target then init(ctx) end
+  clock = clock + ctx.elapsed
+  local targets = {}
+  for _, d in ipairs(domains) do
+    if d.unused then
+      local used = d.actual - d.unused
+      local h = hist[d.name]
+      local rate = consumption(h, used, ctx.elapsed)
+      local want
+      if d.unused < p.target or (rate > 0 and d.unused - rate * p.lookahead < p.target) then
+        want = grow_target(d, rate)
+      elseif d.unused > p.high and rate <= 0 then
+        want = shrink_target(d, h, used)
+      end
+      local last_grow = h and h.last_grow
+      if want and want > d.actual then last_grow = clock end
+      hist[d.name] = { used = used, unused = d.unused, rate = rate, last_grow = last_grow }
+      if want then targets[d.name] = math.floor(want) end
+    end
+  end
+  return targets
+end

@@ -1,0 +1,637 @@
+/*
+ * config.c - the INI file (inih) and the command line -> struct mc_config.
+ *
+ * Defaults first, then the file, then the flags.  Every bad key or value is
+ * one line naming file:line and the key; the caller exits with status 2.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+
+#define KIB_PER_MIB 1024ULL
+
+/* Parser state: inih does not tell the handler the line, so the reader
+ * counts lines as it hands them over. */
+struct parse {
+	struct mc_config *cfg;
+	const char *path;
+	FILE *fp;
+	int line;
+	int at_line_start;
+	char *err;
+	size_t errlen;
+	int failed;
+	char **seen;		/* "section\nkey" already set */
+	size_t nseen;
+};
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+static int replace_str(char **dst, const char *src)
+{
+	char *copy = strdup(src);
+
+	if (!copy)
+		return -1;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static void defaults(struct mc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->period = 2.0;
+	cfg->sample = 1.0;
+	cfg->pressure_unused_mib = 48;
+	cfg->limits.min_domain = 256 * KIB_PER_MIB;
+	cfg->limits.guest_reserve = 64 * KIB_PER_MIB;
+	cfg->limits.host_reserve = 1024 * KIB_PER_MIB;
+	cfg->limits.max_shrink = 256 * KIB_PER_MIB;
+	cfg->limits.deadband = 8 * KIB_PER_MIB;
+}
+
+/* ---- value parsers: 0 on success ---- */
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i]))
+			return *out = true, 0;
+		if (!strcasecmp(s, no[i]))
+			return *out = false, 0;
+	}
+	return -1;
+}
+
+/* MiB in the file, KiB in memory.  1 TiB is a sane upper bound for a host. */
+#define MIB_MAX (1L << 20)
+
+static int parse_mib(const char *s, uint64_t *kib)
+{
+	long v;
+
+	if (parse_long(s, 0, MIB_MAX, &v))
+		return -1;
+	*kib = (uint64_t)v * KIB_PER_MIB;
+	return 0;
+}
+
+static int kv_add(struct mc_kv **v, size_t *n, const char *key,
+		  const char *value)
+{
+	struct mc_kv *grown = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!grown)
+		return -1;
+	*v = grown;
+	grown[*n].key = strdup(key);
+	grown[*n].value = strdup(value);
+	if (!grown[*n].key || !grown[*n].value) {
+		free(grown[*n].key);
+		free(grown[*n].value);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+static void kv_free(struct mc_kv *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+/* ---- the INI handler ---- */
+
+static int fail(struct parse *p, const char *section, const char *key,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(struct parse *p, const char *section, const char *key,
+		const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	if (p->failed++)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	set_err(p->err, p->errlen, "%s:%d: [%s] %s: %s", p->path, p->line,
+		section, key, why);
+	return 0;
+}
+
+static int seen_before(struct parse *p, const char *section, const char *key)
+{
+	size_t i, len = strlen(section) + strlen(key) + 2;
+	char *id = malloc(len), **grown;
+
+	if (!id)
+		return -1;
+	snprintf(id, len, "%s\n%s", section, key);
+	for (i = 0; i < p->nseen; i++) {
+		if (!strcmp(p->seen[i], id)) {
+			free(id);
+			return 1;
+		}
+	}
+	grown = realloc(p->seen, (p->nseen + 1) * sizeof(*grown));
+	if (!grown) {
+		free(id);
+		return -1;
+	}
+	p->seen = grown;
+	p->seen[p->nseen++] = id;
+	return 0;
+}
+
+/* [domain "NAME"] -> NAME, or NULL when the section is not of that form. */
+static char *domain_pattern(const char *section)
+{
+	size_t len = strlen(section);
+
+	if (strncmp(section, "domain \"", 8) || len < 10 || section[len - 1] != '"')
+		return NULL;
+	return strndup(section + 8, len - 9);
+}
+
+static struct mc_domain_conf *domain_conf(struct mc_config *cfg,
+					  const char *pattern)
+{
+	struct mc_domain_conf *grown;
+	size_t i;
+
+	for (i = 0; i < cfg->ndomains; i++)
+		if (!strcmp(cfg->domains[i].pattern, pattern))
+			return &cfg->domains[i];
+	grown = realloc(cfg->domains, (cfg->ndomains + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	cfg->domains = grown;
+	memset(&grown[cfg->ndomains], 0, sizeof(*grown));
+	grown[cfg->ndomains].pattern = strdup(pattern);
+	grown[cfg->ndomains].min_mib = -1;
+	grown[cfg->ndomains].max_mib = -1;
+	if (!grown[cfg->ndomains].pattern)
+		return NULL;
+	return &grown[cfg->ndomains++];
+}
+
+static int handle_domain(struct parse *p, const char *section,
+			 const char *pattern, const char *key, const char *value)
+{
+	struct mc_domain_conf *dc = domain_conf(p->cfg, pattern);
+	double weight;
+
+	if (!dc)
+		return fail(p, section, key, "out of memory");
+	if (!strcmp(key, "min_mib")) {
+		if (parse_long(value, 0, MIB_MAX, &dc->min_mib))
+			return fail(p, section, key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
+	} else if (!strcmp(key, "max_mib")) {
+		if (parse_long(value, 1, MIB_MAX, &dc->max_mib))
+			return fail(p, section, key, "'%s' is not a size in MiB (1..%ld)", value, MIB_MAX);
+	} else if (!strcmp(key, "exclude")) {
+		if (parse_bool(value, &dc->exclude))
+			return fail(p, section, key, "'%s' is not yes or no", value);
+	} else if (!strcmp(key, "weight")) {
+		if (parse_double(value, 0, 1e6, &weight))
+			return fail(p, section, key, "'%s' is not a weight (0..1000000)", value);
+	}
+	if (dc->min_mib >= 0 && dc->max_mib >= 0 && dc->min_mib > dc->max_mib)
+		return fail(p, section, key, "min_mib %ld is above max_mib %ld",
+			    dc->min_mib, dc->max_mib);
+	if (kv_add(&dc->params, &dc->nparams, key, value))
+		return fail(p, section, key, "out of memory");
+	return 1;
+}
+
+struct limit_key {
+	const char *name;
+	size_t offset;
+};
+
+static const struct limit_key limit_keys[] = {
+	{ "min_domain_mib", offsetof(struct mc_limits, min_domain) },
+	{ "guest_reserve_mib", offsetof(struct mc_limits, guest_reserve) },
+	{ "host_reserve_mib", offsetof(struct mc_limits, host_reserve) },
+	{ "guest_pool_mib", offsetof(struct mc_limits, guest_pool) },
+	{ "max_grow_mib", offsetof(struct mc_limits, max_grow) },
+	{ "max_shrink_mib", offsetof(struct mc_limits, max_shrink) },
+	{ "deadband_mib", offsetof(struct mc_limits, deadband) },
+};
+
+static int handle_limits(struct parse *p, const char *key, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++) {
+		uint64_t *field;
+
+		if (strcmp(key, limit_keys[i].name))
+			continue;
+		field = (uint64_t *)((char *)&p->cfg->limits + limit_keys[i].offset);
+		if (parse_mib(value, field))
+			return fail(p, "limits", key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
+		return 1;
+	}
+	return fail(p, "limits", key, "unknown key");
+}
+
+static int handle_coordinator(struct parse *p, const char *key, const char *value)
+{
+	struct mc_config *cfg = p->cfg;
+
+	if (!strcmp(key, "policy")) {
+		if (!*value)
+			return fail(p, "coordinator", key, "empty path");
+		if (replace_str(&cfg->policy, value))
+			return fail(p, "coordinator", key, "out of memory");
+	} else if (!strcmp(key, "period")) {
+		if (parse_double(value, 0.01, 3600, &cfg->period))
+			return fail(p, "coordinator", key, "'%s' is not a number of seconds (0.01..3600)", value);
+	} else if (!strcmp(key, "sample")) {
+		if (parse_double(value, 0.01, 3600, &cfg->sample))
+			return fail(p, "coordinator", key, "'%s' is not a number of seconds (0.01..3600)", value);
+	} else if (!strcmp(key, "pressure_unused_mib")) {
+		if (parse_long(value, 0, MIB_MAX, &cfg->pressure_unused_mib))
+			return fail(p, "coordinator", key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
+	} else if (!strcmp(key, "dry_run")) {
+		if (parse_bool(value, &cfg->dry_run))
+			return fail(p, "coordinator", key, "'%s' is not yes or no", value);
+	} else {
+		return fail(p, "coordinator", key, "unknown key");
+	}
+	return 1;
+}
+
+static int handle_path(struct parse *p, const char *section, const char *key,
+		       const char *value, char **dst)
+{
+	if (!*value)
+		return fail(p, section, key, "empty value");
+	if (replace_str(dst, value))
+		return fail(p, section, key, "out of memory");
+	return 1;
+}
+
+static int handler(void *user, const char *section, const char *key,
+		   const char *value)
+{
+	struct parse *p = user;
+	char *pattern;
+	int dup, rc;
+
+	if (p->failed)
+		return 0;
+	dup = seen_before(p, section, key);
+	if (dup < 0)
+		return fail(p, section, key, "out of memory");
+	if (dup)
+		return fail(p, section, key, "set twice");
+	if (!strcmp(section, "libvirt")) {
+		if (strcmp(key, "uri"))
+			return fail(p, section, key, "unknown key");
+		return handle_path(p, section, key, value, &p->cfg->uri);
+	}
+	if (!strcmp(section, "coordinator"))
+		return handle_coordinator(p, key, value);
+	if (!strcmp(section, "limits"))
+		return handle_limits(p, key, value);
+	if (!strcmp(section, "policy")) {
+		if (kv_add(&p->cfg->policy_params, &p->cfg->npolicy_params, key, value))
+			return fail(p, section, key, "out of memory");
+		return 1;
+	}
+	if (!strcmp(section, "output")) {
+		if (!strcmp(key, "trace"))
+			return handle_path(p, section, key, value, &p->cfg->trace);
+		if (!strcmp(key, "metrics"))
+			return handle_path(p, section, key, value, &p->cfg->metrics);
+		return fail(p, section, key, "unknown key");
+	}
+	pattern = domain_pattern(section);
+	if (!pattern) {
+		if (!*section)
+			return fail(p, "", key, "key outside any section");
+		return fail(p, section, key, "unknown section");
+	}
+	rc = handle_domain(p, section, pattern, key, value);
+	free(pattern);
+	return rc;
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *s = fgets(str, num, p->fp);
+	size_t len;
+
+	if (!s)
+		return NULL;
+	if (p->at_line_start)
+		p->line++;
+	len = strlen(s);
+	p->at_line_start = len && s[len - 1] == '\n';
+	return s;
+}
+
+static enum mc_config_status parse_file(struct mc_config *cfg, const char *path,
+					char *err, size_t errlen)
+{
+	struct parse p = {
+		.cfg = cfg, .path = path, .at_line_start = 1,
+		.err = err, .errlen = errlen,
+	};
+	size_t i;
+	int rc;
+
+	p.fp = fopen(path, "r");
+	if (!p.fp) {
+		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return MC_CONFIG_ERROR;
+	}
+	rc = ini_parse_stream(read_line, &p, handler, &p);
+	if (rc == 0 && ferror(p.fp)) {
+		set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		rc = -1;
+	}
+	fclose(p.fp);
+	for (i = 0; i < p.nseen; i++)
+		free(p.seen[i]);
+	free(p.seen);
+	if (rc > 0 && !p.failed)	/* inih's own syntax error */
+		set_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
+			path, rc);
+	return rc ? MC_CONFIG_ERROR : MC_CONFIG_OK;
+}
+
+/* ---- cross-checks once everything is read ---- */
+
+static enum mc_config_status validate(struct mc_config *cfg, char *err,
+				      size_t errlen)
+{
+	if (cfg->sample > cfg->period) {
+		set_err(err, errlen, "%s: sample (%gs) must not be longer than period (%gs)",
+			cfg->file ? cfg->file : "memcoord", cfg->sample, cfg->period);
+		return MC_CONFIG_ERROR;
+	}
+	if (cfg->policy && !cfg->check && access(cfg->policy, R_OK)) {
+		set_err(err, errlen, "%s: policy: %s: %s",
+			cfg->file ? cfg->file : "memcoord", cfg->policy,
+			strerror(errno));
+		return MC_CONFIG_ERROR;
+	}
+	return MC_CONFIG_OK;
+}
+
+/* ---- command line ---- */
+
+static void usage(FILE *out)
+{
+	fputs("usage: memcoord [options]\n"
+	      "  -c, --config FILE     INI configuration\n"
+	      "  -p, --policy FILE     Lua policy (overrides [coordinator] policy)\n"
+	      "  -u, --uri URI         libvirt URI (default qemu:///system)\n"
+	      "  -i, --interval SEC    decide() period in seconds\n"
+	      "  -n, --dry-run         decide and print, never resize\n"
+	      "      --once            one period, then exit\n"
+	      "      --trace FILE      CSV trace, one row per domain per sample\n"
+	      "      --simulate FILE   run on a simulated host (scenario INI)\n"
+	      "      --realtime        pace the simulation at wall-clock speed\n"
+	      "      --duration SEC    simulated seconds (default: the scenario's)\n"
+	      "      --report FILE     scorecard JSON (simulator)\n"
+	      "      --plot FILE       draw the trace to a PNG (needs gnuplot)\n"
+	      "      --check POLICY    run a policy against built-in snapshots\n"
+	      "      --foreground      stay in the foreground (always the case)\n"
+	      "  -q, --quiet           warnings and errors only\n"
+	      "  -v, --verbose         more detail (clamps, policy log)\n"
+	      "  -h, --help            this text\n"
+	      "  -V, --version         the version\n", out);
+}
+
+enum {
+	OPT_ONCE = 256, OPT_TRACE, OPT_SIMULATE, OPT_REALTIME, OPT_REPORT,
+	OPT_PLOT, OPT_CHECK, OPT_DURATION, OPT_FOREGROUND,
+};
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "policy", required_argument, NULL, 'p' },
+	{ "uri", required_argument, NULL, 'u' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "simulate", required_argument, NULL, OPT_SIMULATE },
+	{ "realtime", no_argument, NULL, OPT_REALTIME },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "plot", required_argument, NULL, OPT_PLOT },
+	{ "check", required_argument, NULL, OPT_CHECK },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Applies one flag; the file has already been read. */
+static enum mc_config_status apply_flag(struct mc_config *cfg, int opt,
+					const char *arg, char *err, size_t errlen)
+{
+	char **dst = NULL;
+
+	switch (opt) {
+	case 'c': return MC_CONFIG_OK;	/* read before the others */
+	case 'p': dst = &cfg->policy; break;
+	case 'u': dst = &cfg->uri; break;
+	case OPT_TRACE: dst = &cfg->trace; break;
+	case OPT_SIMULATE: dst = &cfg->simulate; break;
+	case OPT_REPORT: dst = &cfg->report; break;
+	case OPT_PLOT: dst = &cfg->plot; break;
+	case OPT_CHECK: dst = &cfg->check; break;
+	case 'i':
+		if (parse_double(arg, 0.01, 3600, &cfg->period)) {
+			set_err(err, errlen, "-i: '%s' is not a number of seconds (0.01..3600)", arg);
+			return MC_CONFIG_ERROR;
+		}
+		if (cfg->sample > cfg->period)
+			cfg->sample = cfg->period;
+		return MC_CONFIG_OK;
+	case OPT_DURATION:
+		if (parse_double(arg, 0.01, 1e9, &cfg->duration)) {
+			set_err(err, errlen, "--duration: '%s' is not a number of seconds", arg);
+			return MC_CONFIG_ERROR;
+		}
+		return MC_CONFIG_OK;
+	case 'n': cfg->dry_run = true; return MC_CONFIG_OK;
+	case OPT_ONCE: cfg->once = true; return MC_CONFIG_OK;
+	case OPT_REALTIME: cfg->realtime = true; return MC_CONFIG_OK;
+	case OPT_FOREGROUND: return MC_CONFIG_OK;
+	case 'q': cfg->verbosity = -1; return MC_CONFIG_OK;
+	case 'v': cfg->verbosity = 1; return MC_CONFIG_OK;
+	default: return MC_CONFIG_ERROR;
+	}
+	if (!*arg) {
+		set_err(err, errlen, "empty argument");
+		return MC_CONFIG_ERROR;
+	}
+	if (replace_str(dst, arg)) {
+		set_err(err, errlen, "out of memory");
+		return MC_CONFIG_ERROR;
+	}
+	return MC_CONFIG_OK;
+}
+
+enum mc_config_status mc_config_load_file(struct mc_config *cfg,
+					  const char *path, char *err,
+					  size_t errlen)
+{
+	defaults(cfg);
+	if (replace_str(&cfg->file, path)) {
+		set_err(err, errlen, "out of memory");
+		return MC_CONFIG_ERROR;
+	}
+	return parse_file(cfg, path, err, errlen);
+}
+
+enum mc_config_status mc_config_load(struct mc_config *cfg, int argc,
+				     char **argv, char *err, size_t errlen)
+{
+	enum mc_config_status st;
+	const char *file = NULL;
+	int opt;
+
+	defaults(cfg);
+	/* First pass: only -c, --help and --version, and reject bad flags. */
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:p:u:i:nqvhV", long_opts, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return MC_CONFIG_EXIT;
+		}
+		if (opt == 'V') {
+			printf("memcoord %s\n", MC_VERSION);
+			return MC_CONFIG_EXIT;
+		}
+		if (opt == 'c')
+			file = optarg;
+		if (opt == '?' || opt == ':') {
+			set_err(err, errlen, "%s: %s (see --help)", argv[optind - 1],
+				opt == ':' ? "needs an argument" : "unknown option");
+			return MC_CONFIG_ERROR;
+		}
+	}
+	if (optind < argc) {
+		set_err(err, errlen, "%s: unexpected argument (see --help)", argv[optind]);
+		return MC_CONFIG_ERROR;
+	}
+	if (file) {
+		st = mc_config_load_file(cfg, file, err, errlen);
+		if (st != MC_CONFIG_OK)
+			return st;
+	}
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":c:p:u:i:nqvhV", long_opts, NULL)) != -1) {
+		st = apply_flag(cfg, opt, optarg, err, errlen);
+		if (st != MC_CONFIG_OK)
+			return st;
+	}
+	if (!cfg->uri && replace_str(&cfg->uri, "qemu:///system")) {
+		set_err(err, errlen, "out of memory");
+		return MC_CONFIG_ERROR;
+	}
+	return validate(cfg, err, errlen);
+}
+
+void mc_config_free(struct mc_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ndomains; i++) {
+		free(cfg->domains[i].pattern);
+		kv_free(cfg->domains[i].params, cfg->domains[i].nparams);
+	}
+	free(cfg->domains);
+	kv_free(cfg->policy_params, cfg->npolicy_params);
+	free(cfg->file);
+	free(cfg->uri);
+	free(cfg->policy);
+	free(cfg->trace);
+	free(cfg->metrics);
+	free(cfg->simulate);
+	free(cfg->report);
+	free(cfg->plot);
+	free(cfg->check);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const struct mc_domain_conf *mc_config_domain(const struct mc_config *cfg,
+					      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ndomains; i++)
+		if (!fnmatch(cfg->domains[i].pattern, name, 0))
+			return &cfg->domains[i];
+	return NULL;
+}

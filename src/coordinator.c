@@ -1,0 +1,298 @@
+/*
+ * coordinator.c - one sample: collect -> decide -> clamp -> actuate -> report.
+ *
+ * Stats are sampled every `sample` seconds; decide() runs every `period`,
+ * or at once when a sample shows a domain under pressure.  Two snapshots
+ * are kept so each domain carries its previous sample (d.prev).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coordinator.h"
+#include "log.h"
+
+#define KIB_PER_MIB 1024ULL
+/* Guests report every second; stats unchanged for this long are stale. */
+#define STALE_MIN_SECONDS 5.0
+
+struct mc_coord {
+	const struct mc_config *cfg;
+	struct mc_backend *backend;
+	struct mc_policy *policy;
+	struct mc_report *report;
+	struct mc_snapshot snap[2];
+	int cur;			/* index of the newest snapshot */
+	bool have_snapshot;
+	double last_decide;
+	bool decided_once;
+	struct mc_proposals props;
+	struct mc_clamp_result res;
+	struct mc_coord_stats stats;
+	char last_error[512];		/* policy error already logged */
+	unsigned warned_drops;		/* MC_CLAMP_* causes already logged */
+};
+
+struct mc_coord *mc_coord_new(const struct mc_config *cfg,
+			      struct mc_backend *backend,
+			      struct mc_policy *policy, struct mc_report *rep)
+{
+	struct mc_coord *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cfg = cfg;
+	c->backend = backend;
+	c->policy = policy;
+	c->report = rep;
+	mc_snapshot_init(&c->snap[0]);
+	mc_snapshot_init(&c->snap[1]);
+	return c;
+}
+
+void mc_coord_free(struct mc_coord *c)
+{
+	if (!c)
+		return;
+	mc_policy_close(c->policy);
+	mc_snapshot_free(&c->snap[0]);
+	mc_snapshot_free(&c->snap[1]);
+	mc_proposals_free(&c->props);
+	mc_clamp_result_free(&c->res);
+	free(c);
+}
+
+void mc_coord_set_config(struct mc_coord *c, const struct mc_config *cfg)
+{
+	c->cfg = cfg;
+}
+
+const struct mc_coord_stats *mc_coord_stats(const struct mc_coord *c)
+{
+	return &c->stats;
+}
+
+const struct mc_snapshot *mc_coord_snapshot(const struct mc_coord *c)
+{
+	return c->have_snapshot ? &c->snap[c->cur] : NULL;
+}
+
+/* ---- annotate: config limits, previous sample, staleness ---- */
+
+static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d)
+{
+	const struct mc_domain_conf *dc = mc_config_domain(cfg, d->name);
+
+	d->min = cfg->limits.min_domain;
+	if (!dc)
+		return;
+	if (dc->max_mib > 0 && (uint64_t)dc->max_mib * KIB_PER_MIB < d->max)
+		d->max = (uint64_t)dc->max_mib * KIB_PER_MIB;
+	if (dc->min_mib >= 0 && (uint64_t)dc->min_mib * KIB_PER_MIB > d->min)
+		d->min = (uint64_t)dc->min_mib * KIB_PER_MIB;
+	d->excluded = dc->exclude;
+	d->params = dc->params;
+	d->nparams = dc->nparams;
+}
+
+static void link_previous(const struct mc_snapshot *prev, struct mc_domain *d,
+			  double now, double stale_after)
+{
+	const struct mc_domain *p = mc_snapshot_find(prev, d->name);
+
+	d->stats_moved_at = now;
+	if (!p || strcmp(p->uuid, d->uuid))
+		return;		/* new, or a new domain under an old name */
+	d->prev = p->cur;
+	d->have_prev = true;
+	if (d->cur.last_update && d->cur.last_update == p->cur.last_update)
+		d->stats_moved_at = p->stats_moved_at;
+	if (d->cur.have_stats && now - d->stats_moved_at > stale_after) {
+		if (!p->stale)
+			mc_warn("%s: balloon stats stopped updating; not resizing it",
+				d->name);
+		d->stale = true;
+		d->cur.have_stats = false;
+	}
+}
+
+static void annotate(struct mc_coord *c, struct mc_snapshot *s,
+		     const struct mc_snapshot *prev)
+{
+	double stale_after = c->cfg->sample * 5;
+	size_t i;
+
+	if (stale_after < STALE_MIN_SECONDS)
+		stale_after = STALE_MIN_SECONDS;
+	mc_snapshot_sort(s);
+	for (i = 0; i < s->ndoms; i++) {
+		apply_domain_conf(c->cfg, &s->doms[i]);
+		link_previous(prev, &s->doms[i], s->time, stale_after);
+	}
+	s->host.reserve = c->cfg->limits.host_reserve;
+	s->host.growable = mc_clamp_growable(s, &c->cfg->limits);
+}
+
+/* A domain is under pressure when it swaps, faults pages in from disk, or
+ * its free memory falls below pressure_unused_mib. */
+static bool under_pressure(const struct mc_config *cfg, const struct mc_domain *d)
+{
+	if (!d->cur.have_stats || d->excluded)
+		return false;
+	if (cfg->pressure_unused_mib &&
+	    d->cur.unused < (uint64_t)cfg->pressure_unused_mib * KIB_PER_MIB)
+		return true;
+	return d->have_prev && d->prev.have_stats &&
+	       (d->cur.swap_out > d->prev.swap_out ||
+		d->cur.major_fault > d->prev.major_fault);
+}
+
+static const char *decide_reason(struct mc_coord *c, const struct mc_snapshot *s)
+{
+	size_t i;
+
+	/* Half a sample of slack so jitter does not push a period late. */
+	if (!c->decided_once ||
+	    s->time - c->last_decide >= c->cfg->period - c->cfg->sample / 2)
+		return "period";
+	for (i = 0; i < s->ndoms; i++)
+		if (under_pressure(c->cfg, &s->doms[i]))
+			return "pressure";
+	return NULL;
+}
+
+/* ---- decide, clamp, actuate ---- */
+
+static void log_policy_error(struct mc_coord *c, const char *err)
+{
+	c->stats.policy_errors++;
+	if (!strcmp(c->last_error, err))
+		return;		/* once per cause, not every period */
+	mc_error("policy %s failed, nothing resized: %s",
+		 mc_policy_path(c->policy), err);
+	snprintf(c->last_error, sizeof(c->last_error), "%s", err);
+}
+
+static void log_drops(struct mc_coord *c, unsigned dropped)
+{
+	unsigned fresh = dropped & ~c->warned_drops;
+
+	if (fresh & MC_CLAMP_UNKNOWN)
+		mc_warn("policy %s returned targets for unknown domains; ignored",
+			mc_policy_path(c->policy));
+	if (fresh & MC_CLAMP_NOTNUM)
+		mc_warn("policy %s returned targets that are not finite numbers; ignored",
+			mc_policy_path(c->policy));
+	c->warned_drops |= dropped;
+}
+
+static void actuate(struct mc_coord *c, const struct mc_snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < c->res.ndec; i++) {
+		const struct mc_decision *dec = &c->res.dec[i];
+		const struct mc_domain *d = &s->doms[dec->dom];
+		char rules[96];
+
+		if (dec->rules && !(dec->rules & MC_CLAMP_NOSTATS))
+			mc_debug("%s: policy asked %.0f KiB, clamped to %llu (%s)",
+				 d->name, dec->proposed,
+				 (unsigned long long)dec->target,
+				 mc_clamp_rules_str(dec->rules, rules, sizeof(rules)));
+		if (!dec->act || c->cfg->dry_run)
+			continue;
+		if (c->backend->ops->set_target(c->backend, d, dec->target) == 0)
+			c->stats.resizes++;
+		else
+			c->stats.resize_failures++;
+	}
+}
+
+static int decide(struct mc_coord *c, struct mc_snapshot *s, const char *reason)
+{
+	struct mc_policy_ctx ctx = {
+		.period = c->cfg->period,
+		.elapsed = c->decided_once ? s->time - c->last_decide : 0,
+		.tick = c->stats.decides,
+		.reason = reason,
+	};
+	char err[512];
+
+	c->last_decide = s->time;
+	c->decided_once = true;
+	c->stats.decides++;
+	if (mc_policy_decide(c->policy, s, &ctx, &c->props, err, sizeof(err))) {
+		c->stats.decide_cpu += mc_policy_last_cpu(c->policy);
+		log_policy_error(c, err);
+		return -1;
+	}
+	c->stats.decide_cpu += mc_policy_last_cpu(c->policy);
+	if (c->last_error[0]) {
+		mc_info("policy %s works again", mc_policy_path(c->policy));
+		c->last_error[0] = '\0';
+	}
+	if (mc_clamp_apply(s, &c->cfg->limits, c->props.v, c->props.n, &c->res)) {
+		mc_error("out of memory clamping targets; nothing resized");
+		return -1;
+	}
+	log_drops(c, c->res.dropped);
+	return 0;
+}
+
+int mc_coord_sample(struct mc_coord *c)
+{
+	struct mc_snapshot *s = &c->snap[!c->cur], *prev = &c->snap[c->cur];
+	const char *reason;
+	bool decided = false;
+
+	mc_snapshot_clear(s);
+	if (c->backend->ops->collect(c->backend, s))
+		return -1;
+	c->cur = !c->cur;
+	c->have_snapshot = true;
+	c->stats.samples++;
+	annotate(c, s, prev);
+	mc_clamp_result_free(&c->res);
+	reason = c->policy ? decide_reason(c, s) : NULL;
+	if (reason && decide(c, s, reason) == 0) {
+		actuate(c, s);
+		decided = true;
+	}
+	mc_report_sample(c->report, s, decided ? &c->res : NULL,
+			 reason ? reason : "sample", c->cfg->dry_run);
+	return 0;
+}
+
+int mc_coord_reload_policy(struct mc_coord *c, const char *path,
+			   char *err, size_t errlen)
+{
+	const struct mc_snapshot *s = mc_coord_snapshot(c);
+	struct mc_policy_ctx ctx = { .period = c->cfg->period, .reason = "trial" };
+	struct mc_proposals trial = { 0 };
+	struct mc_policy *p;
+	int rc = 0;
+
+	p = mc_policy_load(path, c->cfg->policy_params, c->cfg->npolicy_params,
+			   err, errlen);
+	if (!p) {
+		c->stats.policy_refusals++;
+		return -1;
+	}
+	/* A trial call on the last real sample: a policy that cannot answer
+	 * it would fail every period from now on. */
+	if (s)
+		rc = mc_policy_decide(p, s, &ctx, &trial, err, errlen);
+	mc_proposals_free(&trial);
+	if (rc) {
+		mc_policy_close(p);
+		c->stats.policy_refusals++;
+		return -1;
+	}
+	mc_policy_close(c->policy);
+	c->policy = p;
+	c->last_error[0] = '\0';
+	c->warned_drops = 0;
+	c->stats.policy_reloads++;
+	return 0;
+}

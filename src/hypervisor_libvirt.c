@@ -1,0 +1,362 @@
+/*
+ * hypervisor_libvirt.c - the libvirt backend.
+ *
+ * One bulk call (virConnectGetAllDomainStats, balloon group) reads every
+ * running domain.  Domains whose guests report no balloon stats get their
+ * stats period switched on once; until stats arrive they are collected
+ * without them and the clamps never resize them.  A lost connection is
+ * re-opened with back-off from collect().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "hypervisor.h"
+#include "log.h"
+
+#define BACKOFF_MAX 30.0	/* s between reconnect attempts, at most */
+#define STATS_PERIOD 1		/* s: the guest's balloon stats period */
+
+struct lv_backend {
+	struct mc_backend base;
+	char *uri;
+	virConnectPtr conn;
+	double retry_at;	/* monotonic s: next reconnect attempt */
+	double backoff;
+	char **stats_enabled;	/* "uuid/id" whose stats period we set */
+	size_t nstats_enabled;
+};
+
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *lv_err(void)
+{
+	const char *msg = virGetLastErrorMessage();
+
+	return msg ? msg : "unknown libvirt error";
+}
+
+/* libvirt prints every error to stderr by default; we log our own. */
+static void quiet_errors(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
+}
+
+static int lv_connect(struct lv_backend *b)
+{
+	b->conn = virConnectOpen(b->uri);
+	if (!b->conn)
+		return -1;
+	b->backoff = 0;
+	return 0;
+}
+
+static void lv_disconnect(struct lv_backend *b)
+{
+	if (b->conn)
+		virConnectClose(b->conn);
+	b->conn = NULL;
+}
+
+int mc_hv_libvirt_reconnect(struct mc_backend *base)
+{
+	struct lv_backend *b = (struct lv_backend *)base;
+	double now = monotonic();
+
+	if (b->conn && virConnectIsAlive(b->conn) == 1)
+		return 0;
+	if (now < b->retry_at)
+		return -1;
+	lv_disconnect(b);
+	if (lv_connect(b) == 0) {
+		mc_info("reconnected to %s", b->uri);
+		return 0;
+	}
+	b->backoff = b->backoff ? b->backoff * 2 : 1;
+	if (b->backoff > BACKOFF_MAX)
+		b->backoff = BACKOFF_MAX;
+	b->retry_at = now + b->backoff;
+	mc_warn("cannot reach %s: %s (next try in %.0fs)", b->uri, lv_err(),
+		b->backoff);
+	return -1;
+}
+
+/* ---- host ---- */
+
+static int read_host(struct lv_backend *b, struct mc_host *h)
+{
+	int cell = VIR_NODE_MEMORY_STATS_ALL_CELLS, n = 0, i;
+	virNodeMemoryStatsPtr st;
+	virNodeInfo info;
+	unsigned long long free_bytes;
+
+	if (virNodeGetMemoryStats(b->conn, cell, NULL, &n, 0) == 0 && n > 0 &&
+	    (st = calloc((size_t)n, sizeof(*st)))) {
+		if (virNodeGetMemoryStats(b->conn, cell, st, &n, 0) == 0) {
+			for (i = 0; i < n; i++) {
+				if (!strcmp(st[i].field, VIR_NODE_MEMORY_STATS_TOTAL))
+					h->total = st[i].value;
+				else if (!strcmp(st[i].field, VIR_NODE_MEMORY_STATS_FREE))
+					h->free = st[i].value;
+				else if (!strcmp(st[i].field, VIR_NODE_MEMORY_STATS_BUFFERS))
+					h->buffers = st[i].value;
+				else if (!strcmp(st[i].field, VIR_NODE_MEMORY_STATS_CACHED))
+					h->cached = st[i].value;
+			}
+			free(st);
+			/* Page cache and buffers are given up on demand. */
+			h->free += h->buffers + h->cached;
+			return 0;
+		}
+		free(st);
+	}
+	/* Drivers without node memory stats (the test driver). */
+	if (virNodeGetInfo(b->conn, &info) < 0)
+		return -1;
+	free_bytes = virNodeGetFreeMemory(b->conn);
+	if (free_bytes == 0 && virGetLastError())
+		return -1;
+	h->total = info.memory;
+	h->free = free_bytes / 1024;
+	return 0;
+}
+
+/* ---- domains ---- */
+
+static const struct {
+	const char *field;
+	size_t offset;
+} balloon_fields[] = {
+	{ "balloon.current", offsetof(struct mc_memstats, actual) },
+	{ "balloon.unused", offsetof(struct mc_memstats, unused) },
+	{ "balloon.available", offsetof(struct mc_memstats, available) },
+	{ "balloon.usable", offsetof(struct mc_memstats, usable) },
+	{ "balloon.disk_caches", offsetof(struct mc_memstats, disk_caches) },
+	{ "balloon.rss", offsetof(struct mc_memstats, rss) },
+	{ "balloon.swap_in", offsetof(struct mc_memstats, swap_in) },
+	{ "balloon.swap_out", offsetof(struct mc_memstats, swap_out) },
+	{ "balloon.major_fault", offsetof(struct mc_memstats, major_fault) },
+	{ "balloon.minor_fault", offsetof(struct mc_memstats, minor_fault) },
+};
+
+/* Fills m from the bulk record; returns how many of unused/available came. */
+static int read_balloon(virDomainStatsRecordPtr rec, struct mc_memstats *m,
+			uint64_t *max)
+{
+	unsigned long long v;
+	size_t i;
+	int have = 0;
+
+	for (i = 0; i < sizeof(balloon_fields) / sizeof(balloon_fields[0]); i++) {
+		if (virTypedParamsGetULLong(rec->params, rec->nparams,
+					    balloon_fields[i].field, &v) == 1) {
+			*(uint64_t *)((char *)m + balloon_fields[i].offset) = v;
+			if (!strcmp(balloon_fields[i].field, "balloon.unused") ||
+			    !strcmp(balloon_fields[i].field, "balloon.available"))
+				have++;
+		}
+	}
+	if (virTypedParamsGetULLong(rec->params, rec->nparams,
+				    "balloon.maximum", &v) == 1)
+		*max = v;
+	if (virTypedParamsGetULLong(rec->params, rec->nparams,
+				    "balloon.last-update", &v) == 1)
+		m->last_update = (int64_t)v;
+	return have;
+}
+
+/* The per-domain call, for drivers whose bulk record is empty (the test
+ * driver) and guests whose stats have not reached the bulk call yet. */
+static void read_memory_stats(virDomainPtr dom, struct mc_memstats *m)
+{
+	virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
+	int n = virDomainMemoryStats(dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0), i;
+	int have = 0;
+
+	for (i = 0; i < n; i++) {
+		switch (st[i].tag) {
+		case VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON: m->actual = st[i].val; break;
+		case VIR_DOMAIN_MEMORY_STAT_UNUSED: m->unused = st[i].val; have++; break;
+		case VIR_DOMAIN_MEMORY_STAT_AVAILABLE: m->available = st[i].val; have++; break;
+		case VIR_DOMAIN_MEMORY_STAT_USABLE: m->usable = st[i].val; break;
+		case VIR_DOMAIN_MEMORY_STAT_DISK_CACHES: m->disk_caches = st[i].val; break;
+		case VIR_DOMAIN_MEMORY_STAT_RSS: m->rss = st[i].val; break;
+		case VIR_DOMAIN_MEMORY_STAT_SWAP_IN: m->swap_in = st[i].val; break;
+		case VIR_DOMAIN_MEMORY_STAT_SWAP_OUT: m->swap_out = st[i].val; break;
+		case VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT: m->major_fault = st[i].val; break;
+		case VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT: m->minor_fault = st[i].val; break;
+		case VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE: m->last_update = (int64_t)st[i].val; break;
+		default: break;
+		}
+	}
+	m->have_stats = have == 2;
+}
+
+/* Switches the guest's stats period on, once per domain instance. */
+static void enable_stats(struct lv_backend *b, virDomainPtr dom,
+			 const struct mc_domain *d)
+{
+	char key[MC_UUID_LEN + 16], **grown;
+	size_t i;
+
+	snprintf(key, sizeof(key), "%s/%d", d->uuid, d->id);
+	for (i = 0; i < b->nstats_enabled; i++)
+		if (!strcmp(b->stats_enabled[i], key))
+			return;
+	grown = realloc(b->stats_enabled, (b->nstats_enabled + 1) * sizeof(*grown));
+	if (!grown || !(grown[b->nstats_enabled] = strdup(key))) {
+		if (grown)
+			b->stats_enabled = grown;
+		return;
+	}
+	b->stats_enabled = grown;
+	b->nstats_enabled++;
+	if (virDomainSetMemoryStatsPeriod(dom, STATS_PERIOD, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		mc_warn("%s: cannot enable balloon stats: %s", d->name, lv_err());
+	else
+		mc_info("%s: balloon stats period set to %ds", d->name, STATS_PERIOD);
+}
+
+static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
+		       struct mc_snapshot *snap)
+{
+	const char *name = virDomainGetName(rec->dom);
+	struct mc_domain *d;
+	virDomainInfo info;
+
+	if (!name)
+		return 0;	/* vanished between the call and now */
+	d = mc_snapshot_add(snap, name);
+	if (!d)
+		return -1;
+	if (virDomainGetUUIDString(rec->dom, d->uuid) < 0)
+		d->uuid[0] = '\0';
+	d->id = (int)virDomainGetID(rec->dom);
+	d->cur.have_stats = read_balloon(rec, &d->cur, &d->max) == 2;
+	if (!d->cur.actual || !d->max) {
+		if (virDomainGetInfo(rec->dom, &info) < 0) {
+			snap->ndoms--;	/* gone: nothing to decide about */
+			return 0;
+		}
+		d->cur.actual = info.memory;
+		d->max = info.maxMem;
+	}
+	if (!d->cur.have_stats) {
+		enable_stats(b, rec->dom, d);
+		read_memory_stats(rec->dom, &d->cur);
+	}
+	return 0;
+}
+
+static int lv_collect(struct mc_backend *base, struct mc_snapshot *snap)
+{
+	struct lv_backend *b = (struct lv_backend *)base;
+	virDomainStatsRecordPtr *recs = NULL;
+	int n, i, rc = 0;
+
+	if (mc_hv_libvirt_reconnect(base))
+		return -1;
+	n = virConnectGetAllDomainStats(b->conn, VIR_DOMAIN_STATS_BALLOON, &recs,
+					VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+	if (n < 0) {
+		mc_warn("cannot read domain stats: %s", lv_err());
+		if (virConnectIsAlive(b->conn) != 1)
+			lv_disconnect(b);
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = read_domain(b, recs[i], snap);
+	virDomainStatsRecordListFree(recs);
+	if (rc) {
+		mc_error("out of memory reading domain stats");
+		return -1;
+	}
+	if (read_host(b, &snap->host) < 0) {
+		mc_warn("cannot read host memory: %s", lv_err());
+		return -1;
+	}
+	snap->time = monotonic();
+	return 0;
+}
+
+static int lv_set_target(struct mc_backend *base, const struct mc_domain *d,
+			 uint64_t kib)
+{
+	struct lv_backend *b = (struct lv_backend *)base;
+	virDomainPtr dom;
+	int rc;
+
+	if (!b->conn)
+		return -1;
+	/* By UUID: a name may have been reused by another domain since. */
+	dom = virDomainLookupByUUIDString(b->conn, d->uuid);
+	if (!dom) {
+		mc_warn("%s: gone before resize: %s", d->name, lv_err());
+		return -1;
+	}
+	rc = virDomainSetMemoryFlags(dom, kib, VIR_DOMAIN_AFFECT_LIVE);
+	if (rc < 0)
+		mc_warn("%s: resize to %llu KiB failed: %s", d->name,
+			(unsigned long long)kib, lv_err());
+	virDomainFree(dom);
+	return rc < 0 ? -1 : 0;
+}
+
+static double lv_now(struct mc_backend *base)
+{
+	(void)base;
+	return monotonic();
+}
+
+static void lv_close(struct mc_backend *base)
+{
+	struct lv_backend *b = (struct lv_backend *)base;
+	size_t i;
+
+	if (!b)
+		return;
+	lv_disconnect(b);
+	for (i = 0; i < b->nstats_enabled; i++)
+		free(b->stats_enabled[i]);
+	free(b->stats_enabled);
+	free(b->uri);
+	free(b);
+}
+
+static const struct mc_backend_ops lv_ops = {
+	.collect = lv_collect,
+	.set_target = lv_set_target,
+	.now = lv_now,
+	.close = lv_close,
+};
+
+struct mc_backend *mc_hv_libvirt_open(const char *uri, char *err, size_t errlen)
+{
+	struct lv_backend *b = calloc(1, sizeof(*b));
+
+	virSetErrorFunc(NULL, quiet_errors);
+	if (!b || !(b->uri = strdup(uri ? uri : "qemu:///system"))) {
+		free(b);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	b->base.ops = &lv_ops;
+	b->base.kind = "libvirt";
+	if (lv_connect(b) < 0) {
+		snprintf(err, errlen, "cannot connect to %s: %s", b->uri, lv_err());
+		lv_close(&b->base);
+		return NULL;
+	}
+	return &b->base;
+}

@@ -1,0 +1,285 @@
+/*
+ * main.c - command line, config, and the event loop wiring; nothing else.
+ *
+ * One event loop, libvirt's own: a timer for samples, a signalfd for
+ * SIGHUP/SIGINT/SIGTERM, an inotify watch on the policy's directory (editors
+ * replace files by rename, so the file itself is not watched).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+
+#include "config.h"
+#include "coordinator.h"
+#include "hypervisor.h"
+#include "log.h"
+#include "policy.h"
+#include "report.h"
+#include "sim.h"
+
+#define RELOAD_DEBOUNCE_MS 200	/* editors write a file in several steps */
+
+struct daemon {
+	int argc;
+	char **argv;
+	struct mc_config cfg;
+	struct mc_backend *backend;
+	struct mc_report *report;
+	struct mc_coord *coord;
+	int sample_timer, reload_timer;
+	int sigfd, sig_watch;
+	int inofd, ino_watch, ino_wd;
+	char policy_name[256];	/* basename watched in the policy's dir */
+	int quit;
+};
+
+static void set_log_level(const struct mc_config *cfg)
+{
+	mc_log_set_level(cfg->verbosity < 0 ? MC_LOG_WARN :
+			 cfg->verbosity > 0 ? MC_LOG_DEBUG : MC_LOG_INFO);
+}
+
+/* ---- policy hot swap ---- */
+
+static void reload_policy(struct daemon *dm, const char *why)
+{
+	char err[512];
+
+	if (mc_coord_reload_policy(dm->coord, dm->cfg.policy, err, sizeof(err)))
+		mc_error("new policy refused (%s), the old one keeps running: %s",
+			 why, err);
+	else
+		mc_info("policy %s loaded (%s)", dm->cfg.policy, why);
+}
+
+static void watch_policy(struct daemon *dm)
+{
+	char dir[4096], base[256];
+
+	if (dm->inofd < 0)
+		return;
+	if (dm->ino_wd >= 0)
+		inotify_rm_watch(dm->inofd, dm->ino_wd);
+	snprintf(dir, sizeof(dir), "%s", dm->cfg.policy);
+	snprintf(base, sizeof(base), "%s", dm->cfg.policy);
+	snprintf(dm->policy_name, sizeof(dm->policy_name), "%s", basename(base));
+	dm->ino_wd = inotify_add_watch(dm->inofd, dirname(dir),
+				       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+	if (dm->ino_wd < 0)
+		mc_warn("cannot watch %s for changes: %s (SIGHUP still reloads)",
+			dm->cfg.policy, strerror(errno));
+}
+
+static void on_reload_timer(int timer, void *opaque)
+{
+	struct daemon *dm = opaque;
+
+	virEventUpdateTimeout(timer, -1);
+	reload_policy(dm, "file changed");
+}
+
+static void on_inotify(int watch, int fd, int events, void *opaque)
+{
+	struct daemon *dm = opaque;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+	char *p;
+
+	(void)watch;
+	(void)events;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			if (ev->len && !strcmp(ev->name, dm->policy_name))
+				virEventUpdateTimeout(dm->reload_timer, RELOAD_DEBOUNCE_MS);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+/* ---- signals ---- */
+
+static void reload_config(struct daemon *dm)
+{
+	struct mc_config fresh = { 0 };
+	char err[512];
+
+	if (mc_config_load(&fresh, dm->argc, dm->argv, err, sizeof(err)) != MC_CONFIG_OK) {
+		mc_error("SIGHUP: config refused, the running one stays: %s", err);
+		mc_config_free(&fresh);
+		return;
+	}
+	mc_coord_set_config(dm->coord, &fresh);
+	mc_config_free(&dm->cfg);
+	dm->cfg = fresh;
+	mc_coord_set_config(dm->coord, &dm->cfg);
+	set_log_level(&dm->cfg);
+	mc_info("SIGHUP: config %s re-read", dm->cfg.file ? dm->cfg.file : "(none)");
+	virEventUpdateTimeout(dm->sample_timer, (int)(dm->cfg.sample * 1000));
+	watch_policy(dm);
+	reload_policy(dm, "SIGHUP");
+}
+
+static void on_signal(int watch, int fd, int events, void *opaque)
+{
+	struct daemon *dm = opaque;
+	struct signalfd_siginfo si;
+
+	(void)watch;
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload_config(dm);
+		} else {
+			mc_info("signal %u: exiting", si.ssi_signo);
+			dm->quit = 1;
+		}
+	}
+}
+
+static void on_sample(int timer, void *opaque)
+{
+	struct daemon *dm = opaque;
+
+	(void)timer;
+	mc_coord_sample(dm->coord);
+}
+
+static int setup_loop(struct daemon *dm)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (dm->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		mc_error("cannot set up signals: %s", strerror(errno));
+		return -1;
+	}
+	dm->sig_watch = virEventAddHandle(dm->sigfd, VIR_EVENT_HANDLE_READABLE,
+					  on_signal, dm, NULL);
+	dm->sample_timer = virEventAddTimeout((int)(dm->cfg.sample * 1000),
+					      on_sample, dm, NULL);
+	dm->reload_timer = virEventAddTimeout(-1, on_reload_timer, dm, NULL);
+	if (dm->sig_watch < 0 || dm->sample_timer < 0 || dm->reload_timer < 0) {
+		mc_error("cannot register with the event loop");
+		return -1;
+	}
+	dm->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (dm->inofd < 0)
+		mc_warn("inotify unavailable (%s): reload with SIGHUP", strerror(errno));
+	else
+		dm->ino_watch = virEventAddHandle(dm->inofd, VIR_EVENT_HANDLE_READABLE,
+						  on_inotify, dm, NULL);
+	watch_policy(dm);
+	return 0;
+}
+
+static void teardown(struct daemon *dm)
+{
+	if (dm->sample_timer >= 0)
+		virEventRemoveTimeout(dm->sample_timer);
+	if (dm->reload_timer >= 0)
+		virEventRemoveTimeout(dm->reload_timer);
+	if (dm->sig_watch >= 0)
+		virEventRemoveHandle(dm->sig_watch);
+	if (dm->ino_watch >= 0)
+		virEventRemoveHandle(dm->ino_watch);
+	if (dm->sigfd >= 0)
+		close(dm->sigfd);
+	if (dm->inofd >= 0)
+		close(dm->inofd);
+	mc_coord_free(dm->coord);
+	mc_report_close(dm->report);
+	if (dm->backend)
+		dm->backend->ops->close(dm->backend);
+	mc_config_free(&dm->cfg);
+}
+
+/* ---- start-up ---- */
+
+static int start(struct daemon *dm)
+{
+	struct mc_policy *policy;
+	char err[512];
+
+	policy = mc_policy_load(dm->cfg.policy, dm->cfg.policy_params,
+				dm->cfg.npolicy_params, err, sizeof(err));
+	if (!policy) {
+		fprintf(stderr, "memcoord: policy refused: %s\n", err);
+		return MC_EXIT_USAGE;
+	}
+	/* libvirt wants its event loop registered before the first connect. */
+	if (virEventRegisterDefaultImpl() < 0) {
+		mc_policy_close(policy);
+		fprintf(stderr, "memcoord: cannot start libvirt's event loop\n");
+		return 1;
+	}
+	dm->backend = mc_hv_libvirt_open(dm->cfg.uri, err, sizeof(err));
+	dm->report = dm->backend ? mc_report_open(dm->cfg.verbosity < 0 ? NULL : stdout,
+						  dm->cfg.trace, err, sizeof(err)) : NULL;
+	dm->coord = dm->report ? mc_coord_new(&dm->cfg, dm->backend, policy,
+					      dm->report) : NULL;
+	if (!dm->coord) {
+		if (!dm->report)
+			mc_policy_close(policy);
+		fprintf(stderr, "memcoord: %s\n", dm->report ? "out of memory" : err);
+		return 1;
+	}
+	mc_info("policy %s, %s, sample %gs, period %gs%s", dm->cfg.policy,
+		dm->cfg.uri, dm->cfg.sample, dm->cfg.period,
+		dm->cfg.dry_run ? ", dry run" : "");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon dm = {
+		.argc = argc, .argv = argv,
+		.sample_timer = -1, .reload_timer = -1, .sig_watch = -1,
+		.sigfd = -1, .inofd = -1, .ino_watch = -1, .ino_wd = -1,
+	};
+	char err[512];
+	int rc;
+
+	switch (mc_config_load(&dm.cfg, argc, argv, err, sizeof(err))) {
+	case MC_CONFIG_OK: break;
+	case MC_CONFIG_EXIT: mc_config_free(&dm.cfg); return 0;
+	default:
+		fprintf(stderr, "memcoord: %s\n", err);
+		mc_config_free(&dm.cfg);
+		return MC_EXIT_USAGE;
+	}
+	set_log_level(&dm.cfg);
+	if (!dm.cfg.policy) {
+		fprintf(stderr, "memcoord: no policy: give -p FILE or [coordinator] policy\n");
+		mc_config_free(&dm.cfg);
+		return MC_EXIT_USAGE;
+	}
+	if (dm.cfg.simulate) {
+		rc = mc_sim_main(&dm.cfg);
+		mc_config_free(&dm.cfg);
+		return rc;
+	}
+	rc = start(&dm);
+	if (rc == 0 && dm.cfg.once)
+		rc = mc_coord_sample(dm.coord) ? 1 : 0;
+	else if (rc == 0 && setup_loop(&dm) == 0)
+		while (!dm.quit && virEventRunDefaultImpl() == 0)
+			;
+	else if (rc == 0)
+		rc = 1;
+	teardown(&dm);
+	return rc;
+}

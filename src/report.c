@@ -1,0 +1,146 @@
+/*
+ * report.c - the console table (each decision) and the CSV trace (each
+ * sample, each domain).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+struct mc_report {
+	FILE *table;
+	FILE *trace;
+	double t0;
+	int have_t0;
+};
+
+static double mib(uint64_t kib) { return (double)kib / 1024.0; }
+
+struct mc_report *mc_report_open(FILE *table, const char *trace,
+				 char *err, size_t errlen)
+{
+	struct mc_report *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->table = table;
+	if (trace) {
+		r->trace = fopen(trace, "w");
+		if (!r->trace) {
+			snprintf(err, errlen, "%s: cannot write trace: %s", trace,
+				 strerror(errno));
+			free(r);
+			return NULL;
+		}
+		fputs("time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n",
+		      r->trace);
+	}
+	return r;
+}
+
+void mc_report_close(struct mc_report *r)
+{
+	if (!r)
+		return;
+	if (r->trace)
+		fclose(r->trace);
+	free(r);
+}
+
+/* Decisions by domain index, so a sample costs O(domains), not O(n^2).
+ * NULL when there are no decisions (or no memory: rows then show none). */
+static const struct mc_decision **index_decisions(const struct mc_snapshot *s,
+						  const struct mc_clamp_result *res)
+{
+	const struct mc_decision **by_dom;
+	size_t i;
+
+	if (!res || !res->ndec || !s->ndoms)
+		return NULL;
+	by_dom = calloc(s->ndoms, sizeof(*by_dom));
+	for (i = 0; by_dom && i < res->ndec; i++)
+		by_dom[res->dec[i].dom] = &res->dec[i];
+	return by_dom;
+}
+
+static void print_table(FILE *out, const struct mc_snapshot *s, double t,
+			const struct mc_decision **by_dom, const char *reason,
+			bool dry_run)
+{
+	size_t i;
+
+	fprintf(out, "--- t=%.1fs  %s%s\n", t, reason, dry_run ? "  (dry run)" : "");
+	fprintf(out, "%-20s %10s %10s %10s %9s  %s\n", "domain", "actual",
+		"unused", "target", "change", "clamp");
+	for (i = 0; i < s->ndoms; i++) {
+		const struct mc_domain *d = &s->doms[i];
+		const struct mc_decision *dec = by_dom ? by_dom[i] : NULL;
+		char unused[16] = "-", target[16] = "-", change[16] = "", rules[96] = "";
+
+		if (d->cur.have_stats)
+			snprintf(unused, sizeof(unused), "%.1f", mib(d->cur.unused));
+		if (dec) {
+			snprintf(target, sizeof(target), "%.1f", mib(dec->target));
+			if (dec->act)
+				snprintf(change, sizeof(change), "%+.1f",
+					 mib(dec->target) - mib(dec->from));
+			mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
+		}
+		fprintf(out, "%-20.20s %10.1f %10s %10s %9s  %s\n", d->name,
+			mib(d->cur.actual), unused, target, change, rules);
+	}
+	fprintf(out, "host: total %.1f  free %.1f  reserve %.1f  growable %.1f  (MiB)\n",
+		mib(s->host.total), mib(s->host.free), mib(s->host.reserve),
+		mib(s->host.growable));
+	fflush(out);
+}
+
+static void write_trace(FILE *f, const struct mc_snapshot *s, double t,
+			const struct mc_decision **by_dom, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < s->ndoms; i++) {
+		const struct mc_domain *d = &s->doms[i];
+		const struct mc_decision *dec = by_dom ? by_dom[i] : NULL;
+		char rules[96] = "";
+
+		fprintf(f, "%.3f,%s,%llu,", t, d->name,
+			(unsigned long long)d->cur.actual);
+		if (d->cur.have_stats)
+			fprintf(f, "%llu", (unsigned long long)d->cur.unused);
+		fputc(',', f);
+		if (dec) {
+			fprintf(f, "%llu", (unsigned long long)dec->target);
+			mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
+		}
+		fprintf(f, ",%s,%s\n", rules, reason);
+	}
+	fflush(f);
+}
+
+void mc_report_sample(struct mc_report *r, const struct mc_snapshot *s,
+		      const struct mc_clamp_result *res, const char *reason,
+		      bool dry_run)
+{
+	const struct mc_decision **by_dom;
+	double t;
+
+	if (!r)
+		return;
+	if (!r->have_t0) {
+		r->t0 = s->time;
+		r->have_t0 = 1;
+	}
+	t = s->time - r->t0;
+	by_dom = index_decisions(s, res);
+	if (r->trace)
+		write_trace(r->trace, s, t, by_dom, res ? reason : "sample");
+	if (r->table && res)
+		print_table(r->table, s, t, by_dom, reason, dry_run);
+	free(by_dom);
+}

@@ -1,0 +1,75 @@
+/*
+ * snapshot.c - the sample container: grow, sort, find.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot.h"
+
+void mc_snapshot_init(struct mc_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void mc_snapshot_free(struct mc_snapshot *s)
+{
+	free(s->doms);
+	mc_snapshot_init(s);
+}
+
+void mc_snapshot_clear(struct mc_snapshot *s)
+{
+	s->ndoms = 0;
+	memset(&s->host, 0, sizeof(s->host));
+	s->time = 0;
+}
+
+struct mc_domain *mc_snapshot_add(struct mc_snapshot *s, const char *name)
+{
+	struct mc_domain *d;
+
+	if (s->ndoms == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct mc_domain *doms = realloc(s->doms, cap * sizeof(*doms));
+
+		if (!doms)
+			return NULL;
+		s->doms = doms;
+		s->cap = cap;
+	}
+	d = &s->doms[s->ndoms++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->id = -1;
+	return d;
+}
+
+static int cmp_domain(const void *a, const void *b)
+{
+	return strcmp(((const struct mc_domain *)a)->name,
+		      ((const struct mc_domain *)b)->name);
+}
+
+void mc_snapshot_sort(struct mc_snapshot *s)
+{
+	if (s->ndoms > 1)
+		qsort(s->doms, s->ndoms, sizeof(*s->doms), cmp_domain);
+}
+
+struct mc_domain *mc_snapshot_find(const struct mc_snapshot *s, const char *name)
+{
+	struct mc_domain key;
+
+	if (!s->ndoms)
+		return NULL;
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, s->doms, s->ndoms, sizeof(*s->doms), cmp_domain);
+}
+
+uint64_t mc_snapshot_used(const struct mc_domain *d)
+{
+	if (!d->cur.have_stats || d->cur.unused >= d->cur.actual)
+		return 0;
+	return d->cur.actual - d->cur.unused;
+}
