@@ -15,24 +15,26 @@ BUILD     ?= build
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# CFLAGS is the user's (and the sanitizer build's); MC_CFLAGS is ours.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+MC_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -D_GNU_SOURCE -DMC_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
+ALL_CFLAGS = $(MC_CFLAGS) $(CFLAGS)
 
 SRCS     := $(filter-out src/main.c,$(wildcard src/*.c))
 OBJS     := $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libmemcoord.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all check unit asan sim e2e demo bench clean deps
+.PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-run bench clean deps
 all: memcoord
 
 memcoord: $(BUILD)/main.o $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(OBJS)
 	ar rcs $@ $^
@@ -41,21 +43,23 @@ $(BUILD) $(BUILD)/tests:
 	mkdir -p $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(wildcard tests/unit/*.h) | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Unit tests run from the top so they can find policies/ and tests/data/.
 unit: memcoord $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 
 # The same unit tests under AddressSanitizer and UBSan, in their own tree.
+SAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 asan:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" build-asan/libmemcoord.a
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" unit-only
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" LDFLAGS="-fsanitize=address,undefined" unit-only
 
 unit-only: $(TESTS)
+	@echo "== unit tests in $(BUILD)"
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+
+cli: memcoord
+	tests/cli/run.sh
 
 sim: memcoord
 	@if [ -x tests/sim/run.sh ]; then tests/sim/run.sh; else echo "sim: no scenario tests yet"; fi
@@ -63,13 +67,21 @@ sim: memcoord
 e2e: memcoord
 	tests/e2e/run.sh
 
-check: unit asan sim
+# The README's two commands install what they need first, then re-run make
+# so pkg-config sees the freshly installed libraries.
+check: deps
+	$(MAKE) check-all
+
+check-all: unit cli asan sim
 	@if [ -x tests/e2e/run.sh ]; then tests/e2e/run.sh --if-possible; else echo "e2e: SKIPPED (no tests/e2e/run.sh)"; fi
 
 deps:
-	./scripts/deps.sh
+	@./scripts/deps.sh
 
-demo: memcoord
+demo: deps
+	$(MAKE) demo-run
+
+demo-run: memcoord
 	./memcoord --simulate conf/scenarios/course_test3.ini -p policies/balance_unused.lua
 
 bench: memcoord

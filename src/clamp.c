@@ -213,8 +213,10 @@ const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
 		if (!(rules & (1u << i)))
 			continue;
 		n = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", names[i]);
-		if (n < 0 || (size_t)n >= len - off)
+		if (n < 0 || (size_t)n >= len - off) {
+			buf[off] = '\0';	/* whole names only */
 			break;
+		}
 		off += (size_t)n;
 	}
 	return buf;

@@ -85,14 +85,16 @@ static int text_load(lua_State *L)
 {
 	int nargs = lua_gettop(L);
 
+	lua_settop(L, 4);	/* chunk, chunkname, mode (ignored), env */
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_pushvalue(L, 1);
 	lua_pushvalue(L, 2);
 	lua_pushliteral(L, "t");
+	/* An env given as nil means "no env", absent means _G: keep that. */
 	if (nargs >= 4)
 		lua_pushvalue(L, 4);
 	lua_call(L, nargs >= 4 ? 4 : 3, LUA_MULTRET);
-	return lua_gettop(L) - nargs;
+	return lua_gettop(L) - 4;
 }
 
 /* collectgarbage("count") is harmless; stopping or tuning the collector

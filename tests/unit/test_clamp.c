@@ -1,0 +1,314 @@
+/* test_clamp.c - every clamp rule, and their order. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clamp.h"
+
+#define MiB 1024ULL
+
+/* Two domains with stats: a (1024 MiB, 600 unused) and b (1024, 100 unused);
+ * c has no stats yet.  Host: 8 GiB free. */
+static void make_snapshot(struct mc_snapshot *s)
+{
+	static const char *const names[] = { "a", "b", "c" };
+	static const uint64_t unused[] = { 600, 100, 0 };
+	size_t i;
+
+	mc_snapshot_init(s);
+	for (i = 0; i < 3; i++) {
+		struct mc_domain *d = mc_snapshot_add(s, names[i]);
+
+		d->max = 2048 * MiB;
+		d->min = 256 * MiB;
+		d->cur.actual = 1024 * MiB;
+		d->cur.unused = unused[i] * MiB;
+		d->cur.have_stats = i < 2;
+	}
+	mc_snapshot_sort(s);
+	s->host.total = 16384 * MiB;
+	s->host.free = 8192 * MiB;
+}
+
+static const struct mc_limits no_limits = { 0 };
+
+static struct mc_decision *find(struct mc_clamp_result *r, size_t dom)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndec; i++)
+		if (r->dec[i].dom == dom)
+			return &r->dec[i];
+	return NULL;
+}
+
+static void run(const struct mc_snapshot *s, const struct mc_limits *lim,
+		const struct mc_proposal *p, size_t n, struct mc_clamp_result *r)
+{
+	assert_int_equal(mc_clamp_apply(s, lim, p, n, r), 0);
+}
+
+static void test_unknown_and_not_numbers_dropped(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_proposal p[] = {
+		{ "nosuch", 1024.0 * MiB }, { "a", NAN }, { "b", INFINITY },
+		{ NULL, 1.0 }, { "a", -INFINITY },
+	};
+
+	(void)state;
+	make_snapshot(&s);
+	run(&s, &no_limits, p, 5, &r);
+	assert_int_equal(r.ndec, 0);
+	assert_int_equal(r.nact, 0);
+	assert_true(r.dropped & MC_CLAMP_UNKNOWN);
+	assert_true(r.dropped & MC_CLAMP_NOTNUM);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_no_stats_never_resized(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_proposal p[] = { { "c", 512.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	run(&s, &no_limits, p, 1, &r);
+	assert_int_equal(r.ndec, 1);
+	assert_false(r.dec[0].act);
+	assert_int_equal(r.dec[0].rules, MC_CLAMP_NOSTATS);
+	/* excluded domains likewise */
+	s.doms[0].excluded = true;
+	p[0].name = "a";
+	mc_clamp_result_free(&r);
+	run(&s, &no_limits, p, 1, &r);
+	assert_false(r.dec[0].act);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_max(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_proposal p[] = { { "b", 1e18 } };
+
+	(void)state;
+	make_snapshot(&s);
+	run(&s, &no_limits, p, 1, &r);
+	assert_int_equal(r.dec[0].target, 2048 * MiB);
+	assert_true(r.dec[0].rules & MC_CLAMP_MAX);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_min_uses_larger_of_global_and_domain(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = { .min_domain = 300 * MiB };
+	struct mc_proposal p[] = { { "a", -5.0 } };
+
+	(void)state;
+	make_snapshot(&s);
+	s.doms[0].cur.unused = 1000 * MiB;	/* floor out of the way */
+	run(&s, &lim, p, 1, &r);
+	assert_int_equal(r.dec[0].target, 300 * MiB);
+	assert_true(r.dec[0].rules & MC_CLAMP_MIN);
+	mc_clamp_result_free(&r);
+	lim.min_domain = 100 * MiB;		/* the domain's own 256 wins */
+	run(&s, &lim, p, 1, &r);
+	assert_int_equal(r.dec[0].target, 256 * MiB);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_shrink_floor(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = { .guest_reserve = 64 * MiB };
+	struct mc_proposal p[] = { { "a", 300.0 * MiB }, { "b", 300.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	run(&s, &lim, p, 2, &r);
+	/* a uses 424 MiB: floor 488.  b uses 924: floor 988. */
+	assert_int_equal(find(&r, 0)->target, 488 * MiB);
+	assert_true(find(&r, 0)->rules & MC_CLAMP_FLOOR);
+	assert_int_equal(find(&r, 1)->target, 988 * MiB);
+	mc_clamp_result_free(&r);
+	/* A floor above the current size means no shrink, never a grow. */
+	s.doms[1].cur.unused = 10 * MiB;
+	run(&s, &lim, p + 1, 1, &r);
+	assert_int_equal(r.dec[0].target, 1024 * MiB);
+	assert_false(r.dec[0].act);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_step_limits(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = { .max_grow = 100 * MiB, .max_shrink = 50 * MiB };
+	struct mc_proposal p[] = { { "a", 600.0 * MiB }, { "b", 2000.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	run(&s, &lim, p, 2, &r);
+	assert_int_equal(find(&r, 0)->target, 974 * MiB);
+	assert_int_equal(find(&r, 1)->target, 1124 * MiB);
+	assert_true(find(&r, 0)->rules & MC_CLAMP_STEP);
+	assert_true(find(&r, 1)->rules & MC_CLAMP_STEP);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_budget_scales_in_proportion(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = { .host_reserve = 8192 * MiB - 300 * MiB };
+	struct mc_proposal p[] = { { "a", 1424.0 * MiB }, { "b", 1224.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	/* Budget 300 MiB; asks +400 and +200: they get 200 and 100. */
+	run(&s, &lim, p, 2, &r);
+	assert_int_equal(r.growable, 300 * MiB);
+	assert_int_equal(find(&r, 0)->target, 1224 * MiB);
+	assert_int_equal(find(&r, 1)->target, 1124 * MiB);
+	assert_true(find(&r, 0)->rules & MC_CLAMP_BUDGET);
+	mc_clamp_result_free(&r);
+	/* Host below its reserve: no grow at all. */
+	s.host.free = 100 * MiB;
+	run(&s, &lim, p, 2, &r);
+	assert_int_equal(r.nact, 0);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_guest_pool(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = { .guest_pool = 3 * 1024 * MiB + 100 * MiB };
+	struct mc_proposal p[] = { { "a", 2048.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	run(&s, &lim, p, 1, &r);
+	assert_int_equal(r.dec[0].target, 1124 * MiB);
+	assert_true(r.dec[0].rules & MC_CLAMP_BUDGET);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_deadband(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = { .deadband = 8 * MiB };
+	struct mc_proposal p[] = { { "a", 1020.0 * MiB }, { "b", 1040.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	run(&s, &lim, p, 2, &r);
+	assert_false(find(&r, 0)->act);
+	assert_true(find(&r, 0)->rules & MC_CLAMP_DEADBAND);
+	assert_true(find(&r, 1)->act);
+	assert_int_equal(r.nact, 1);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+/* Order: step limits cut each grow before the budget is shared, so budget
+ * goes where it can be used; and a budget-shrunk grow below the deadband is
+ * not made. */
+static void test_order(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = {
+		.host_reserve = 8192 * MiB - 300 * MiB, .max_grow = 200 * MiB,
+	};
+	struct mc_proposal p[] = { { "a", 2024.0 * MiB }, { "b", 1124.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	run(&s, &lim, p, 2, &r);
+	assert_int_equal(find(&r, 0)->target, 1224 * MiB);
+	assert_int_equal(find(&r, 1)->target, 1124 * MiB);
+	mc_clamp_result_free(&r);
+	/* max before min: a min above max is capped by max, never exceeded */
+	s.doms[0].min = 4096 * MiB;
+	run(&s, &no_limits, p, 1, &r);
+	assert_true(r.dec[0].target <= s.doms[0].max);
+	mc_clamp_result_free(&r);
+	/* deadband after budget */
+	lim.max_grow = 0;
+	lim.deadband = 8 * MiB;
+	lim.host_reserve = 8192 * MiB - 5 * MiB;
+	s.doms[0].min = 256 * MiB;
+	run(&s, &lim, p, 2, &r);
+	assert_int_equal(r.nact, 0);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_shrinks_before_grows(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_proposal p[] = { { "b", 1500.0 * MiB }, { "a", 700.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	run(&s, &no_limits, p, 2, &r);
+	assert_int_equal(r.nact, 2);
+	assert_true(r.dec[0].target < r.dec[0].from);
+	assert_true(r.dec[1].target > r.dec[1].from);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_rules_str(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(mc_clamp_rules_str(MC_CLAMP_MAX | MC_CLAMP_STEP, buf, sizeof(buf)),
+			    "max+step");
+	assert_string_equal(mc_clamp_rules_str(0, buf, sizeof(buf)), "");
+	assert_string_equal(mc_clamp_rules_str(MC_CLAMP_BUDGET, buf, 4), "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unknown_and_not_numbers_dropped),
+		cmocka_unit_test(test_no_stats_never_resized),
+		cmocka_unit_test(test_max),
+		cmocka_unit_test(test_min_uses_larger_of_global_and_domain),
+		cmocka_unit_test(test_shrink_floor),
+		cmocka_unit_test(test_step_limits),
+		cmocka_unit_test(test_budget_scales_in_proportion),
+		cmocka_unit_test(test_guest_pool),
+		cmocka_unit_test(test_deadband),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_shrinks_before_grows),
+		cmocka_unit_test(test_rules_str),
+	};
+
+	return cmocka_run_group_tests_name("clamp", tests, NULL, NULL);
+}

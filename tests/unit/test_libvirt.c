@@ -1,0 +1,135 @@
+/* test_libvirt.c - the libvirt backend and one coordinator tick against
+ * libvirt's built-in test driver (test:///default: one running domain,
+ * "test", 2 GiB of 8 GiB max; state lives in the connection). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "coordinator.h"
+#include "hypervisor.h"
+#include "testutil.h"
+
+#define MiB 1024ULL
+
+static struct mc_backend *open_test(void)
+{
+	char err[256];
+	struct mc_backend *b = mc_hv_libvirt_open("test:///default", err, sizeof(err));
+
+	if (!b)
+		fail_msg("%s", err);
+	return b;
+}
+
+static const struct mc_domain *collect_test(struct mc_backend *b,
+					    struct mc_snapshot *s)
+{
+	mc_snapshot_clear(s);
+	assert_int_equal(b->ops->collect(b, s), 0);
+	mc_snapshot_sort(s);
+	assert_int_equal(s->ndoms, 1);
+	return mc_snapshot_find(s, "test");
+}
+
+static void test_collect(void **state)
+{
+	struct mc_backend *b = open_test();
+	struct mc_snapshot s;
+	const struct mc_domain *d;
+
+	(void)state;
+	mc_snapshot_init(&s);
+	d = collect_test(b, &s);
+	assert_non_null(d);
+	assert_int_equal(d->cur.actual, 2048 * MiB);
+	assert_int_equal(d->max, 8192 * MiB);
+	assert_true(d->cur.have_stats);
+	assert_int_equal(d->cur.unused, 1024 * MiB);
+	assert_int_equal(strlen(d->uuid), 36);
+	assert_true(s.host.total > 0);
+	mc_snapshot_free(&s);
+	b->ops->close(b);
+}
+
+static void test_open_bad_uri(void **state)
+{
+	char err[256] = "";
+
+	(void)state;
+	assert_null(mc_hv_libvirt_open("nosuchdriver:///x", err, sizeof(err)));
+	assert_non_null(strstr(err, "nosuchdriver:///x"));
+}
+
+/* A resize of a domain that does not exist fails, is logged, and leaves
+ * the real domain alone. */
+static void test_resize_failure(void **state)
+{
+	struct mc_backend *b = open_test();
+	struct mc_snapshot s;
+	struct mc_domain ghost = { .name = "ghost",
+		.uuid = "00000000-0000-0000-0000-000000000000" };
+
+	(void)state;
+	mc_snapshot_init(&s);
+	assert_int_equal(b->ops->set_target(b, &ghost, 1024 * MiB), -1);
+	assert_int_equal(collect_test(b, &s)->cur.actual, 2048 * MiB);
+	mc_snapshot_free(&s);
+	b->ops->close(b);
+}
+
+/* One full tick: stats read, the policy's target clamped, the balloon set,
+ * and virDomainGetInfo on the same connection sees the new size. */
+static void run_tick(bool dry_run, uint64_t expect_kib)
+{
+	struct mc_config cfg = { .period = 2, .sample = 1, .dry_run = dry_run,
+		.limits = { .min_domain = 256 * MiB, .guest_reserve = 64 * MiB } };
+	char *path = write_temp(
+		"function decide(domains, host, ctx)\n"
+		"  return { test = 1536 * 1024, nosuch = 1 }\n"
+		"end\n", ".lua");
+	char err[256];
+	struct mc_backend *b = open_test();
+	struct mc_policy *p = mc_policy_load(path, NULL, 0, err, sizeof(err));
+	struct mc_coord *c;
+	struct mc_snapshot s;
+
+	assert_non_null(p);
+	c = mc_coord_new(&cfg, b, p, NULL);
+	assert_int_equal(mc_coord_sample(c), 0);
+	assert_int_equal(mc_coord_stats(c)->decides, 1);
+	assert_int_equal(mc_coord_stats(c)->resizes, dry_run ? 0 : 1);
+	mc_snapshot_init(&s);
+	assert_int_equal(collect_test(b, &s)->cur.actual, expect_kib);
+	mc_snapshot_free(&s);
+	mc_coord_free(c);
+	b->ops->close(b);
+	drop_temp(path);
+}
+
+static void test_tick_resizes(void **state)
+{
+	(void)state;
+	run_tick(false, 1536 * MiB);
+}
+
+static void test_dry_run_never_resizes(void **state)
+{
+	(void)state;
+	run_tick(true, 2048 * MiB);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_collect),
+		cmocka_unit_test(test_open_bad_uri),
+		cmocka_unit_test(test_resize_failure),
+		cmocka_unit_test(test_tick_resizes),
+		cmocka_unit_test(test_dry_run_never_resizes),
+	};
+
+	return cmocka_run_group_tests_name("libvirt", tests, NULL, NULL);
+}

@@ -1,0 +1,302 @@
+/* test_policy.c - the Lua bridge: what goes in, what comes back, and what a
+ * broken or hostile policy cannot do. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "policy.h"
+#include "testutil.h"
+
+#define MiB 1024ULL
+
+static struct mc_kv params[] = {
+	{ "target_unused_mib", "200" }, { "mode", "fast" },
+};
+static struct mc_kv dparams[] = { { "weight", "2.5" } };
+
+static void make_snapshot(struct mc_snapshot *s)
+{
+	struct mc_domain *d;
+
+	mc_snapshot_init(s);
+	d = mc_snapshot_add(s, "vm1");
+	snprintf(d->uuid, sizeof(d->uuid), "11111111-2222-3333-4444-555555555555");
+	d->id = 7;
+	d->max = 2048 * MiB;
+	d->min = 256 * MiB;
+	d->cur = (struct mc_memstats){ .actual = 512 * MiB, .unused = 300 * MiB,
+		.available = 500 * MiB, .usable = 320 * MiB, .swap_out = 3,
+		.major_fault = 9, .last_update = 1234, .have_stats = true };
+	d->prev = d->cur;
+	d->prev.unused = 310 * MiB;
+	d->have_prev = true;
+	d->params = dparams;
+	d->nparams = 1;
+	d = mc_snapshot_add(s, "vm2");	/* no stats yet */
+	d->max = 1024 * MiB;
+	d->cur.actual = 512 * MiB;
+	mc_snapshot_sort(s);
+	s->host = (struct mc_host){ .total = 16384 * MiB, .free = 8192 * MiB,
+		.reserve = 1024 * MiB, .growable = 7168 * MiB };
+}
+
+static const struct mc_policy_ctx ctx = {
+	.period = 2, .elapsed = 2, .tick = 5, .reason = "period",
+};
+
+/* Loads src; fails the test with Lua's message if it does not load. */
+static struct mc_policy *load_src(const char *src, char **path)
+{
+	char err[512];
+	struct mc_policy *p;
+
+	*path = write_temp(src, ".lua");
+	p = mc_policy_load(*path, params, 2, err, sizeof(err));
+	if (!p)
+		fail_msg("load failed: %s", err);
+	return p;
+}
+
+/* Runs decide() once; returns its status, err holds the message. */
+static int decide_once(const char *src, struct mc_proposals *out, char *err,
+		       size_t errlen)
+{
+	struct mc_snapshot s;
+	char *path;
+	struct mc_policy *p = load_src(src, &path);
+	int rc;
+
+	make_snapshot(&s);
+	rc = mc_policy_decide(p, &s, &ctx, out, err, errlen);
+	mc_policy_close(p);
+	mc_snapshot_free(&s);
+	drop_temp(path);
+	return rc;
+}
+
+static void test_fields_passed(void **state)
+{
+	struct mc_proposals out = { 0 };
+	char err[512] = "";
+	/* Every check failing raises, so the call fails with the line. */
+	const char *src =
+		"function decide(domains, host, ctx)\n"
+		"  local a, b = domains[1], domains[2]\n"
+		"  assert(#domains == 2 and a.name == 'vm1' and b.name == 'vm2')\n"
+		"  assert(a.actual == 512*1024 and a.unused == 300*1024)\n"
+		"  assert(a.available == 500*1024 and a.usable == 320*1024)\n"
+		"  assert(a.max == 2048*1024 and a.min == 256*1024 and a.id == 7)\n"
+		"  assert(a.uuid == '11111111-2222-3333-4444-555555555555')\n"
+		"  assert(a.swap_out == 3 and a.major_fault == 9)\n"
+		"  assert(a.prev.unused == 310*1024 and a.prev.prev == nil)\n"
+		"  assert(a.params.weight == 2.5)\n"
+		"  assert(b.unused == nil and b.prev == nil and b.actual == 512*1024)\n"
+		"  assert(host.total == 16384*1024 and host.free == 8192*1024)\n"
+		"  assert(host.reserve == 1024*1024 and host.growable == 7168*1024)\n"
+		"  assert(ctx.period == 2 and ctx.elapsed == 2 and ctx.tick == 5)\n"
+		"  assert(ctx.reason == 'period' and ctx.params.target_unused_mib == 200)\n"
+		"  assert(ctx.params.mode == 'fast' and type(ctx.log) == 'function')\n"
+		"  ctx.log('checked %d domains', #domains)\n"
+		"  return { vm1 = a.actual + 1024, vm2 = 600*1024 }\n"
+		"end\n";
+
+	(void)state;
+	if (decide_once(src, &out, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(out.n, 2);
+	mc_proposals_free(&out);
+}
+
+static void test_targets_read_back(void **state)
+{
+	struct mc_proposals out = { 0 };
+	char err[512];
+	size_t i, nan = 0, unnamed = 0;
+	const char *src =
+		"function decide(d, h, c)\n"
+		"  return { vm1 = 1000, vm2 = 'lots', ghost = 5, [1] = 7, vmx = 0/0 }\n"
+		"end\n";
+
+	(void)state;
+	assert_int_equal(decide_once(src, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.n, 5);
+	for (i = 0; i < out.n; i++) {
+		nan += isnan(out.v[i].value);
+		unnamed += out.v[i].name == NULL;
+		if (out.v[i].name && !strcmp(out.v[i].name, "vm1"))
+			assert_true(out.v[i].value == 1000);
+	}
+	assert_int_equal(nan, 2);	/* 'lots' and 0/0 */
+	assert_int_equal(unnamed, 1);	/* [1] */
+	mc_proposals_free(&out);
+}
+
+static void test_globals_persist(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_proposals out = { 0 };
+	char err[512], *path;
+	struct mc_policy *p = load_src(
+		"calls = 0\n"
+		"function init(ctx) calls = 100 end\n"
+		"function decide(d, h, c) calls = calls + 1; return { vm1 = calls } end\n",
+		&path);
+
+	(void)state;
+	make_snapshot(&s);
+	assert_int_equal(mc_policy_decide(p, &s, &ctx, &out, err, sizeof(err)), 0);
+	assert_int_equal(mc_policy_decide(p, &s, &ctx, &out, err, sizeof(err)), 0);
+	assert_true(out.n == 1 && out.v[0].value == 102);
+	mc_proposals_free(&out);
+	mc_policy_close(p);
+	mc_snapshot_free(&s);
+	drop_temp(path);
+}
+
+/* Policies that must not load: the error names the file and line. */
+static void test_refused_at_load(void **state)
+{
+	static const struct {
+		const char *src;
+		const char *expect;
+	} cases[] = {
+		{ "function decide(d, h, c)\n  return {\nend\n", ":3:" },
+		{ "x = 1\n", "defines no function decide" },
+		{ "error('boom at load')\nfunction decide() end\n", ":1: boom at load" },
+		{ "function init(c) error('bad init') end\nfunction decide() return {} end\n",
+		  ":1: bad init" },
+		{ "while true do end\nfunction decide() end\n", "instruction budget" },
+		{ "\x1bLua", "binary" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[512] = "", *path = write_temp(cases[i].src, ".lua");
+		struct mc_policy *p = mc_policy_load(path, NULL, 0, err, sizeof(err));
+
+		if (p || !strstr(err, cases[i].expect))
+			fail_msg("case %zu: %s: got \"%s\", want \"%s\"", i,
+				 p ? "loaded" : "refused", err, cases[i].expect);
+		drop_temp(path);
+	}
+	{
+		char err[512] = "";
+
+		assert_null(mc_policy_load("/no/such/policy.lua", NULL, 0, err, sizeof(err)));
+		assert_non_null(strstr(err, "/no/such/policy.lua"));
+	}
+}
+
+/* Calls that fail on their own: error, endless loop, memory bomb, deep
+ * recursion, wrong return types, the sandbox's walls. */
+static void test_contained_failures(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *expect;
+	} cases[] = {
+		{ "error('nope')", ":1: nope" },
+		{ "local x = nil; return x.field", "attempt to index" },
+		{ "while true do end", "instruction budget" },
+		{ "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end", "memory" },
+		{ "local function f(n) return 1 + f(n + 1) end return f(1)", "stack overflow" },
+		{ "return nil", "returned nil, not a table" },
+		{ "return 42", "returned number" },
+		{ "return 'vm1'", "returned string" },
+		{ "return io.open('/etc/passwd')", "io" },
+		{ "return os.execute('true')", "os" },
+		{ "return require('os')", "require" },
+		{ "return loadfile('/etc/passwd')", "loadfile" },
+		{ "return dofile('/etc/passwd')", "dofile" },
+		{ "return string.dump(decide)", "dump" },
+		{ "local f, e = load('\\27Lua') error(e)", "binary" },
+		{ "collectgarbage('stop') return {}", "not allowed" },
+		{ "return debug.traceback()", "debug" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char src[512], err[512] = "";
+		struct mc_proposals out = { 0 };
+		int rc;
+
+		snprintf(src, sizeof(src), "function decide(d, h, c) %s end\n",
+			 cases[i].body);
+		rc = decide_once(src, &out, err, sizeof(err));
+		if (rc == 0 || out.n || !strstr(err, cases[i].expect))
+			fail_msg("case %zu (%s): rc %d, %zu targets, err \"%s\", want \"%s\"",
+				 i, cases[i].body, rc, out.n, err, cases[i].expect);
+		mc_proposals_free(&out);
+	}
+}
+
+/* After a failed call the same state keeps working. */
+static void test_recovers_after_failure(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_proposals out = { 0 };
+	char err[512], *path;
+	struct mc_policy *p = load_src(
+		"n = 0\n"
+		"function decide(d, h, c)\n"
+		"  n = n + 1\n"
+		"  if n == 1 then while true do end end\n"
+		"  if n == 2 then local t = {} for i = 1, 1e9 do t[i] = {i} end end\n"
+		"  return { vm1 = 777 }\n"
+		"end\n", &path);
+
+	(void)state;
+	make_snapshot(&s);
+	assert_int_equal(mc_policy_decide(p, &s, &ctx, &out, err, sizeof(err)), -1);
+	assert_int_equal(mc_policy_decide(p, &s, &ctx, &out, err, sizeof(err)), -1);
+	assert_int_equal(mc_policy_decide(p, &s, &ctx, &out, err, sizeof(err)), 0);
+	assert_true(out.n == 1 && out.v[0].value == 777);
+	mc_proposals_free(&out);
+	mc_policy_close(p);
+	mc_snapshot_free(&s);
+	drop_temp(path);
+}
+
+static void test_shipped_policies_load(void **state)
+{
+	static const char *const shipped[] = { "policies/balance_unused.lua" };
+	struct mc_snapshot s;
+	size_t i;
+
+	(void)state;
+	make_snapshot(&s);
+	for (i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++) {
+		struct mc_proposals out = { 0 };
+		char err[512];
+		struct mc_policy *p = mc_policy_load(shipped[i], params, 2, err, sizeof(err));
+
+		if (!p)
+			fail_msg("%s", err);
+		if (mc_policy_decide(p, &s, &ctx, &out, err, sizeof(err)))
+			fail_msg("%s", err);
+		mc_proposals_free(&out);
+		mc_policy_close(p);
+	}
+	mc_snapshot_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fields_passed),
+		cmocka_unit_test(test_targets_read_back),
+		cmocka_unit_test(test_globals_persist),
+		cmocka_unit_test(test_refused_at_load),
+		cmocka_unit_test(test_contained_failures),
+		cmocka_unit_test(test_recovers_after_failure),
+		cmocka_unit_test(test_shipped_policies_load),
+	};
+
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
