@@ -62,9 +62,18 @@ void mc_coord_free(struct mc_coord *c)
 	free(c);
 }
 
+static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d);
+
 void mc_coord_set_config(struct mc_coord *c, const struct mc_config *cfg)
 {
+	struct mc_snapshot *s = &c->snap[c->cur];
+	size_t i;
+
 	c->cfg = cfg;
+	/* The newest snapshot borrows [domain] params from the config being
+	 * replaced; the trial call of a reload reads them. */
+	for (i = 0; c->have_snapshot && i < s->ndoms; i++)
+		apply_domain_conf(cfg, &s->doms[i]);
 }
 
 const struct mc_coord_stats *mc_coord_stats(const struct mc_coord *c)
