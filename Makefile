@@ -27,7 +27,8 @@ OBJS     := $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libmemcoord.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-run bench clean deps
+.PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-run bench clean deps \
+	fuzz fuzz-build fuzz-replay
 all: memcoord
 
 memcoord: $(BUILD)/main.o $(LIB)
@@ -52,7 +53,7 @@ unit: memcoord $(TESTS)
 # The same unit tests under AddressSanitizer and UBSan, in their own tree.
 SAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 asan:
-	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" LDFLAGS="-fsanitize=address,undefined" unit-only
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" LDFLAGS="-fsanitize=address,undefined" unit-only fuzz-replay
 
 unit-only: $(TESTS)
 	@echo "== unit tests in $(BUILD)"
@@ -60,6 +61,36 @@ unit-only: $(TESTS)
 
 cli: memcoord
 	tests/cli/run.sh
+
+# Fuzzing: libFuzzer (clang) for FUZZ_SECONDS per target; new inputs go to
+# build-fuzz/, the seed corpus and every crash kept stay in tests/fuzz/.
+FUZZ_SECONDS ?= 30
+FUZZERS      := config result
+FUZZ_SAN     := -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+fuzz:
+	@./scripts/deps.sh fuzz
+	$(MAKE) CC=clang BUILD=build-fuzz CFLAGS="$(FUZZ_SAN)" fuzz-build
+	@set -e; for f in $(FUZZERS); do \
+		mkdir -p build-fuzz/corpus-$$f; \
+		echo "== fuzz_$$f for $(FUZZ_SECONDS)s"; \
+		build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -artifact_prefix=build-fuzz/crash-$$f- \
+			build-fuzz/corpus-$$f tests/fuzz/corpus/$$f; \
+	done
+
+fuzz-build: $(LIB)
+	@set -e; for f in $(FUZZERS); do \
+		$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz_$$f \
+			tests/fuzz/fuzz_$$f.c $(LIB) $(LDLIBS); \
+	done
+
+# The seed corpus and kept crashes, replayed without libFuzzer (gcc).
+fuzz-replay: $(LIB) | $(BUILD)/tests
+	@set -e; for f in $(FUZZERS); do \
+		$(CC) $(ALL_CFLAGS) -o $(BUILD)/tests/replay_$$f tests/fuzz/fuzz_$$f.c \
+			tests/fuzz/replay.c $(LIB) $(LDFLAGS) $(LDLIBS); \
+		echo "== replay fuzz_$$f"; $(BUILD)/tests/replay_$$f tests/fuzz/corpus/$$f/*; \
+	done
 
 sim: memcoord
 	@if [ -x tests/sim/run.sh ]; then tests/sim/run.sh; else echo "sim: no scenario tests yet"; fi
@@ -88,4 +119,4 @@ bench: memcoord
 	tests/bench/run.sh
 
 clean:
-	rm -rf build build-asan memcoord
+	rm -rf build build-asan build-fuzz memcoord

@@ -1,11 +1,13 @@
 #!/bin/sh
 # scripts/deps.sh - install what memcoord needs to build and test, with
 # Debian's apt-get; quiet and quick when everything is already there.
-# The real-VM suite (tests/e2e) installs its own, larger set.
+# `make fuzz` asks for clang the same way.  The real-VM suite (tests/e2e) installs its own, larger set.
 set -eu
 
 PKGS="build-essential pkg-config libvirt-dev liblua5.4-dev libinih-dev
 libcmocka-dev gnuplot-nox valgrind"
+# `deps.sh fuzz`: libFuzzer's compiler and runtime instead.
+[ "${1:-}" = fuzz ] && PKGS="clang libclang-rt-14-dev"
 
 missing=
 for p in $PKGS; do

@@ -1,0 +1,1 @@
+(function() local t = {} for _, d in ipairs(domains) do t[d.name] = d.actual * 2 end return t end)()

@@ -1,0 +1,88 @@
+/* fuzz_result.c - libFuzzer target: what decide() returns, read back by
+ * the policy bridge and clamped.  The input is the Lua expression the
+ * policy returns; whatever it is, the call succeeds or fails cleanly and
+ * every action respects the domain's max and min. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "clamp.h"
+#include "log.h"
+#include "policy.h"
+
+#define MiB 1024ULL
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void make_snapshot(struct mc_snapshot *s)
+{
+	static const char *const names[] = { "vm1", "vm2", "web-1" };
+	size_t i;
+
+	mc_snapshot_init(s);
+	for (i = 0; i < 3; i++) {
+		struct mc_domain *d = mc_snapshot_add(s, names[i]);
+
+		d->max = 2048 * MiB;
+		d->min = 256 * MiB;
+		d->cur.actual = 512 * MiB;
+		d->cur.unused = 200 * MiB;
+		d->cur.have_stats = i != 2;
+	}
+	mc_snapshot_sort(s);
+	s->host.free = 8192 * MiB;
+}
+
+static void check(const struct mc_snapshot *s, const struct mc_clamp_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndec; i++) {
+		const struct mc_decision *dec = &r->dec[i];
+		const struct mc_domain *d = &s->doms[dec->dom];
+
+		if (dec->act && (dec->target > d->max || dec->target < d->min ||
+				 !d->cur.have_stats))
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char head[] = "function decide(domains, host, ctx)\nreturn ";
+	static const char tail[] = "\nend\n";
+	const struct mc_policy_ctx ctx = { .period = 2, .elapsed = 2, .reason = "period" };
+	struct mc_proposals out = { 0 };
+	struct mc_clamp_result r;
+	struct mc_snapshot s;
+	struct mc_policy *p;
+	char path[64], err[512];
+	int fd = memfd_create("fuzz.lua", 0);
+
+	mc_log_set_level(MC_LOG_ERROR);
+	if (fd < 0 || write(fd, head, sizeof(head) - 1) < 0 ||
+	    write(fd, data, size) != (ssize_t)size || write(fd, tail, sizeof(tail) - 1) < 0)
+		abort();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	p = mc_policy_load(path, NULL, 0, err, sizeof(err));
+	if (p) {
+		make_snapshot(&s);
+		if (mc_policy_decide(p, &s, &ctx, &out, err, sizeof(err)) == 0) {
+			if (mc_clamp_apply(&s, &(struct mc_limits){ 0 }, out.v, out.n, &r))
+				abort();
+			check(&s, &r);
+			mc_clamp_result_free(&r);
+		} else if (out.n) {
+			abort();	/* a failed call yields no targets */
+		}
+		mc_proposals_free(&out);
+		mc_snapshot_free(&s);
+		mc_policy_close(p);
+	}
+	close(fd);
+	return 0;
+}
