@@ -1,0 +1,44 @@
+# shellcheck shell=bash
+# lib.sh - small helpers shared by the e2e driver scripts (sourced, not run).
+# Callers set E2E_NAME (prefix for messages) and HERE (this directory).
+
+E2E_DIR=${MC_E2E_DIR:-/var/lib/memcoord-e2e}
+E2E_GUEST=${MC_E2E_GUEST:-$E2E_DIR/guest}
+export MC_E2E_DIR=$E2E_DIR MC_E2E_GUEST=$E2E_GUEST
+
+now() { date +%s.%N; }
+# since T0 [T1]: seconds from T0 to T1 (default: now), one decimal
+since() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.1f", b - a }'; }
+say() { echo "${E2E_NAME:-e2e}: $*"; }
+fail() { echo "${E2E_NAME:-e2e}: FAIL: $*" >&2; exit 1; }
+
+# balloon_field NAME FIELD: one balloon.* value from virsh domstats (empty if none)
+balloon_field() {
+    virsh -q -c "${MC_E2E_URI:-qemu:///system}" domstats --balloon "$1" 2>/dev/null \
+        | sed -n "s/^ *balloon\.$2=//p"
+}
+
+# wait_console_t NAME REGEX TIMEOUT: wait for a console line; poll every 0.1 s
+# so the host-side time at which it appeared is accurate to ~0.1 s.
+wait_console_t() {
+    local c="$E2E_DIR/$1.console" end
+    end=$(awk -v n="$(now)" -v t="$3" 'BEGIN { printf "%.0f", n + t }')
+    while ! grep -Eq -- "$2" "$c" 2>/dev/null; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.1
+    done
+}
+
+# wait_actual NAME MIB TIMEOUT: wait until balloon actual <= MIB MiB.
+# (In-process rather than `vm.sh wait-actual`, so a TERM/INT sent to the
+# calling script is acted on within one poll, not after a child's timeout.)
+wait_actual() {
+    local end a
+    end=$(( $(date +%s) + $3 ))
+    while :; do
+        a=$(balloon_field "$1" current)
+        [ -n "$a" ] && [ "$a" -le $(( $2 * 1024 )) ] && return 0
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.25
+    done
+}

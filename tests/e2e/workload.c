@@ -1,0 +1,371 @@
+/*
+ * workload.c - memory workload run inside an e2e test guest.
+ *
+ * Built static (gcc -static -O2 -Wall -Wextra -Werror) and started by the
+ * guest's /init once the balloon has brought the guest to its start size.
+ * It grows, holds and frees anonymous memory following a small script, and
+ * reports what it holds on stdout (the serial console), so the host-side test
+ * can see what the guest was asked to do and compare it with what memcoord did.
+ *
+ * SCRIPT SOURCE
+ *   The kernel command line (/proc/cmdline) word  mcwl=SCRIPT.
+ *   For trying it on a workstation:  workload -s SCRIPT  (or  -f CMDLINEFILE).
+ *   No mcwl= word: prints "mcwl none" and exits 0.
+ *
+ * SCRIPT SYNTAX
+ *   SCRIPT := STEP { "," STEP }
+ *   Numbers are non-negative decimals (fractions allowed). Sizes in MiB,
+ *   rates in MiB/s, times in seconds.
+ *
+ *   grow:RATE:TARGET  allocate until TARGET MiB are held, at RATE MiB/s
+ *                     (RATE 0 = as fast as the machine goes). Every 4 KiB
+ *                     page is written, one page at a time, so it is really
+ *                     resident. If an allocation fails the step ends early
+ *                     ("mcwl grow-stopped ..." is printed) and the script goes
+ *                     on. A TARGET below what is held does nothing.
+ *   hold:N            keep what is held for N seconds (re-writing one word per
+ *                     page every second so the pages stay in use).
+ *   idle:N            sleep N seconds, touching nothing.
+ *   free:RATE:TARGET  release memory until TARGET MiB are held, at RATE
+ *                     MiB/s (0 = at once).
+ *   free:all          release everything at once (same as free:0:0).
+ *
+ *   Example: mcwl=idle:5,grow:40:300,hold:10,free:20:0
+ *
+ * OUTPUT (one line each, all starting with "mcwl ")
+ *   mcwl start script=SCRIPT
+ *   mcwl t=3.0 phase=grow step=2 held_mib=120      about once a second and at
+ *                                                   every step's start and end
+ *   mcwl grow-stopped t=.. held_mib=.. errno=..    allocation failed
+ *   mcwl done t=.. held_mib=..                     script finished (exit 0)
+ *   mcwl error: ...                                bad script (exit 2)
+ *   t is seconds since the workload started (CLOCK_MONOTONIC).
+ *
+ * Memory is taken in 1 MiB chunks with mmap and given back with munmap, so
+ * freeing really returns memory to the guest kernel (malloc would keep it).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK      (1024UL * 1024UL)     /* 1 MiB: the unit of grow/free */
+#define PAGE       4096UL
+#define MAX_STEPS  64
+#define MAX_CHUNKS (1024 * 1024)         /* 1 TiB of chunks; never reached */
+#define SCRIPT_MAX 1024
+
+enum op { OP_GROW, OP_HOLD, OP_IDLE, OP_FREE };
+static const char *op_name[] = { "grow", "hold", "idle", "free" };
+
+struct step {
+    enum op op;
+    double rate;    /* MiB/s, 0 = unlimited (grow/free) */
+    double target;  /* MiB (grow/free) */
+    double secs;    /* seconds (hold/idle) */
+};
+
+static struct step steps[MAX_STEPS];
+static int nsteps;
+static char *chunks[MAX_CHUNKS];
+static size_t nchunks;                   /* chunks held == MiB held */
+static double t0, last_report;
+static unsigned long touch_gen;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double elapsed(void) { return now() - t0; }
+
+static void sleep_for(double s)
+{
+    struct timespec ts;
+    if (s <= 0)
+        return;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mcwl ", stdout);
+    vprintf(fmt, ap);
+    fputc('\n', stdout);
+    va_end(ap);
+    fflush(stdout);
+}
+
+static void report(int step, int force)
+{
+    double t = elapsed();
+    if (!force && t - last_report < 1.0)
+        return;
+    last_report = t;
+    say("t=%.1f phase=%s step=%d held_mib=%zu", t, op_name[steps[step].op],
+        step + 1, nchunks);
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+static int parse_num(const char **p, double *out)
+{
+    char *end;
+    double v;
+    if (**p < '0' || **p > '9')
+        return -1;
+    errno = 0;
+    v = strtod(*p, &end);
+    if (errno || end == *p || v < 0 || v > 1e9)
+        return -1;
+    *out = v;
+    *p = end;
+    return 0;
+}
+
+static int expect(const char **p, char c)
+{
+    if (**p != c)
+        return -1;
+    (*p)++;
+    return 0;
+}
+
+static int parse_script(const char *s)
+{
+    const char *p = s;
+    while (*p) {
+        struct step st = { 0 };
+        const char *name = p;
+        size_t len;
+        while (*p >= 'a' && *p <= 'z')
+            p++;
+        len = (size_t)(p - name);
+        if (nsteps >= MAX_STEPS) {
+            say("error: more than %d steps", MAX_STEPS);
+            return -1;
+        }
+        if (expect(&p, ':'))
+            goto bad;
+        if (len == 4 && !strncmp(name, "grow", 4)) {
+            st.op = OP_GROW;
+            if (parse_num(&p, &st.rate) || expect(&p, ':') || parse_num(&p, &st.target))
+                goto bad;
+        } else if (len == 4 && !strncmp(name, "free", 4)) {
+            st.op = OP_FREE;
+            if (!strncmp(p, "all", 3) && (p[3] == ',' || p[3] == '\0')) {
+                p += 3;
+            } else if (parse_num(&p, &st.rate) || expect(&p, ':') ||
+                       parse_num(&p, &st.target)) {
+                goto bad;
+            }
+        } else if (len == 4 && !strncmp(name, "hold", 4)) {
+            st.op = OP_HOLD;
+            if (parse_num(&p, &st.secs))
+                goto bad;
+        } else if (len == 4 && !strncmp(name, "idle", 4)) {
+            st.op = OP_IDLE;
+            if (parse_num(&p, &st.secs))
+                goto bad;
+        } else {
+            goto bad;
+        }
+        if (*p == ',')
+            p++;
+        else if (*p != '\0')
+            goto bad;
+        steps[nsteps++] = st;
+        continue;
+bad:
+        say("error: bad script at offset %d: \"%.20s\" (want grow:RATE:MIB, "
+            "hold:S, idle:S, free:RATE:MIB or free:all)", (int)(name - s), name);
+        return -1;
+    }
+    if (nsteps == 0) {
+        say("error: empty script");
+        return -1;
+    }
+    return 0;
+}
+
+/* Find "mcwl=" as a whole word of a kernel command line; copy its value. */
+static int script_from_cmdline(const char *cmdline, char *out, size_t outsz)
+{
+    const char *p = cmdline;
+    while ((p = strstr(p, "mcwl=")) != NULL) {
+        if (p == cmdline || p[-1] == ' ' || p[-1] == '\t') {
+            size_t n = strcspn(p + 5, " \t\n");
+            if (n >= outsz)
+                n = outsz - 1;
+            memcpy(out, p + 5, n);
+            out[n] = '\0';
+            return 0;
+        }
+        p += 5;
+    }
+    return -1;
+}
+
+/* ---------------------------------------------------------------- memory */
+
+/* Take one 1 MiB chunk and write every page of it, one page at a time. */
+static int grow_chunk(void)
+{
+    char *c;
+    size_t off;
+    if (nchunks >= MAX_CHUNKS) {
+        errno = ENOMEM;
+        return -1;
+    }
+    c = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c == MAP_FAILED)
+        return -1;
+    /* A distinct, non-zero word per page: a page of zeroes could be merged or
+     * compressed away; this one must really occupy memory. */
+    for (off = 0; off < CHUNK; off += PAGE)
+        *(volatile uint64_t *)(c + off) = ((uint64_t)nchunks << 32) ^ off ^ 0x6d63776cULL;
+    chunks[nchunks++] = c;
+    return 0;
+}
+
+static void free_chunk(void)
+{
+    if (nchunks == 0)
+        return;
+    munmap(chunks[--nchunks], CHUNK);
+}
+
+/* Re-write one word per page of everything held (keeps pages "in use"). */
+static void touch_all(void)
+{
+    size_t i, off;
+    touch_gen++;
+    for (i = 0; i < nchunks; i++)
+        for (off = 0; off < CHUNK; off += PAGE)
+            *(volatile uint64_t *)(chunks[i] + off + 8) = touch_gen;
+}
+
+/* Move from the held size towards target at rate MiB/s (0 = no limit). */
+static void do_resize(int si, int grow)
+{
+    const struct step *st = &steps[si];
+    size_t target = (size_t)st->target;
+    double start = now();
+    size_t start_held = nchunks, done = 0;
+
+    report(si, 1);
+    for (;;) {
+        if (grow ? nchunks >= target : nchunks <= target)
+            break;
+        if (st->rate > 0) {
+            /* the chunk after `done` is due at start + done/rate */
+            double due = start + (double)done / st->rate;
+            double wait = due - now();
+            while (wait > 0) {
+                /* sleep in <= 0.5 s slices so progress lines keep coming */
+                sleep_for(wait < 0.5 ? wait : 0.5);
+                report(si, 0);
+                wait = due - now();
+            }
+        }
+        if (grow) {
+            if (grow_chunk() != 0) {
+                int e = errno;
+                say("grow-stopped t=%.1f step=%d held_mib=%zu errno=%d (%s)",
+                    elapsed(), si + 1, nchunks, e, strerror(e));
+                break;
+            }
+        } else {
+            free_chunk();
+        }
+        done++;
+        report(si, 0);
+    }
+    {
+        double dt = now() - start;
+        size_t moved = grow ? nchunks - start_held : start_held - nchunks;
+        say("t=%.1f phase=%s step=%d held_mib=%zu end moved_mib=%zu secs=%.1f rate_mib_s=%.1f",
+            elapsed(), op_name[st->op], si + 1, nchunks, moved, dt,
+            dt > 0 ? (double)moved / dt : 0.0);
+        last_report = elapsed();
+    }
+}
+
+static void do_wait(int si, int touch)
+{
+    double end = now() + steps[si].secs;
+    report(si, 1);
+    while (now() < end) {
+        double left = end - now();
+        sleep_for(left < 1.0 ? left : 1.0);
+        if (touch)
+            touch_all();
+        report(si, 0);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    char script[SCRIPT_MAX];
+    char cmdline[4096];
+    const char *cmdfile = "/proc/cmdline";
+    int i;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    t0 = now();
+
+    script[0] = '\0';
+    if (argc == 3 && !strcmp(argv[1], "-s")) {
+        snprintf(script, sizeof script, "%s", argv[2]);
+    } else {
+        FILE *f;
+        size_t n;
+        if (argc == 3 && !strcmp(argv[1], "-f"))
+            cmdfile = argv[2];
+        else if (argc != 1) {
+            fprintf(stderr, "usage: %s [-s SCRIPT | -f CMDLINEFILE]\n", argv[0]);
+            return 2;
+        }
+        f = fopen(cmdfile, "r");
+        if (!f) {
+            say("error: cannot read %s: %s", cmdfile, strerror(errno));
+            return 2;
+        }
+        n = fread(cmdline, 1, sizeof cmdline - 1, f);
+        cmdline[n] = '\0';
+        fclose(f);
+        if (script_from_cmdline(cmdline, script, sizeof script) != 0) {
+            say("none");
+            return 0;
+        }
+    }
+
+    say("start script=%s", script);
+    if (parse_script(script) != 0)
+        return 2;
+
+    for (i = 0; i < nsteps; i++) {
+        switch (steps[i].op) {
+        case OP_GROW: do_resize(i, 1); break;
+        case OP_FREE: do_resize(i, 0); break;
+        case OP_HOLD: do_wait(i, 1); break;
+        case OP_IDLE: do_wait(i, 0); break;
+        }
+    }
+    say("done t=%.1f held_mib=%zu", elapsed(), nchunks);
+    return 0;
+}
