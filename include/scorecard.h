@@ -1,0 +1,49 @@
+/*
+ * scorecard.h - how well a policy served a simulated host.
+ *
+ * The scorecard watches the model after every step (it sees what the
+ * guests really have, not what they last reported) and adds up: OOM kills,
+ * swap, pressure, reaction and give-back times, the tightest margin, idle
+ * memory, host reserve violations, fairness.  At the end it prints a
+ * summary and writes the --report JSON.
+ */
+#ifndef MC_SCORECARD_H
+#define MC_SCORECARD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "coordinator.h"
+#include "sim.h"
+
+struct mc_score;
+
+/* What the driver measured about the run itself. */
+struct mc_score_run {
+	const char *scenario, *policy;
+	double duration;		/* simulated s */
+	const struct mc_coord_stats *coord;
+	unsigned long ticks;		/* mc_coord_sample() calls */
+	double coord_cpu;		/* s of CPU in mc_coord_sample, summed */
+	double model_cpu;		/* s of CPU stepping the model */
+	long peak_rss_kib;
+};
+
+/* pressure: unused below this (KiB) counts as pressure; reserve: the host
+ * reserve (KiB).  NULL when out of memory. */
+struct mc_score *mc_score_new(const struct mc_sim_model *m, uint64_t pressure,
+			      uint64_t reserve);
+void mc_score_free(struct mc_score *s);
+
+/* After each model step of dt seconds. */
+void mc_score_observe(struct mc_score *s, const struct mc_sim_model *m,
+		      double dt);
+
+void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
+		    const struct mc_score_run *run, FILE *out);
+/* 0, or -1 with err set. */
+int mc_score_write_json(const struct mc_score *s, const struct mc_sim_model *m,
+			const struct mc_score_run *run, const char *path,
+			char *err, size_t errlen);
+
+#endif

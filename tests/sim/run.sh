@@ -1,0 +1,229 @@
+#!/bin/sh
+# tests/sim/run.sh - the simulator scenarios, asserted in numbers.
+#
+# Each course scenario (seed 001, Tests 1-3) runs through ./memcoord
+# --simulate with policies/balance_unused.lua and the outcome the course
+# expects is checked in the --report JSON (jq); the other scenarios check
+# the safety properties.  The same course scenarios with a do-nothing policy
+# must fail those checks (guests are OOM-killed), proving the checks bite.
+# Prints PASS/FAIL per check; exits 1 if any check failed.
+#
+#   tests/sim/run.sh                 all of it
+#   POLICY=policies/x.lua tests/sim/run.sh
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+
+BIN=./memcoord
+POLICY=${POLICY:-policies/balance_unused.lua}
+NOTHING=tests/sim/policies/nothing.lua
+SCN=conf/scenarios
+OUT=$(mktemp -d /tmp/memcoord-simtest.XXXXXX) || exit 2
+trap 'rm -rf "$OUT"' EXIT INT TERM
+
+command -v jq >/dev/null || { echo "FAIL: jq is needed (apt-get install jq)"; exit 2; }
+[ -x "$BIN" ] || { echo "FAIL: $BIN not built (make)"; exit 2; }
+[ -r "$POLICY" ] || { echo "FAIL: no policy $POLICY"; exit 2; }
+
+fails=0
+negfails=0	# failed checks while expecting failure (do-nothing runs)
+mode=pos
+
+# check NAME JSON JQ-CONDITION JQ-SHOW: one assertion on a report.
+check() {
+	if jq -e "$3" "$2" >/dev/null 2>&1; then
+		[ "$mode" = pos ] && echo "PASS: $1"
+	else
+		if [ "$mode" = pos ]; then
+			echo "FAIL: $1   got: $(jq -c "$4" "$2" 2>&1)"
+			fails=$((fails + 1))
+		else
+			negfails=$((negfails + 1))
+		fi
+	fi
+}
+
+# sim SCENARIO POLICY JSON [more flags]
+sim() {
+	s=$1 p=$2 j=$3
+	shift 3
+	if ! "$BIN" -q --simulate "$s" -p "$p" --report "$j" "$@" >"$j.out" 2>&1; then
+		echo "FAIL: $BIN --simulate $s -p $p exited non-zero:"
+		sed 's/^/    /' "$j.out"
+		fails=$((fails + 1))
+		return 1
+	fi
+}
+
+vm() { echo ".vms[] | select(.name == \"$1\")"; }
+
+safety() {	# JSON LABEL
+	check "$2: no OOM kills" "$1" '.oom_kills == 0' '.oom_kills'
+	check "$2: host reserve never violated" "$1" '.reserve_violations == 0' \
+		'{reserve_violations, min_host_free_mib}'
+}
+
+# ---- the course's expected outcomes ----
+
+course1() {	# JSON
+	j=$1
+	safety "$j" "test1"
+	check "test1: vm1 grows past what it uses (>= 1682 MiB)" "$j" \
+		"$(vm aos_vm1) | .peak_mib >= 1682" "$(vm aos_vm1) | .peak_mib"
+	for v in aos_vm2 aos_vm3 aos_vm4; do
+		check "test1: idle $v gives memory (low <= 480 MiB)" "$j" \
+			"$(vm $v) | .low_mib <= 480" "$(vm $v) | .low_mib"
+	done
+	check "test1: vm1 gives it back after freeing (final <= peak - 1000 MiB)" "$j" \
+		"$(vm aos_vm1) | .final_mib <= .peak_mib - 1000" \
+		"$(vm aos_vm1) | {peak_mib, final_mib}"
+	check "test1: give-back done within 10 s" "$j" \
+		'.giveback_never == 0 and .givebacks >= 1 and .giveback_max_s <= 10' \
+		'{givebacks, giveback_never, giveback_max_s}'
+}
+
+course2() {
+	j=$1
+	safety "$j" "test2"
+	check "test2: all grow past what they use (>= 882 MiB)" "$j" \
+		'[.vms[] | .peak_mib >= 882] | all' '[.vms[] | .peak_mib]'
+	check "test2: all end the consuming stage within 10% of each other" "$j" \
+		'[.vms[] | .phase_ends[2].actual_mib] | (max - min) <= 0.10 * max' \
+		'[.vms[] | .phase_ends[2].actual_mib]'
+	check "test2: all shrink after freeing (final <= peak - 400 MiB)" "$j" \
+		'[.vms[] | .final_mib <= .peak_mib - 400] | all' \
+		'[.vms[] | {name, peak_mib, final_mib}]'
+}
+
+course3() {
+	j=$1
+	safety "$j" "test3"
+	for v in aos_vm1 aos_vm2; do
+		check "test3: $v (A/B) gives memory back (final <= peak - 300 MiB)" "$j" \
+			"$(vm $v) | .final_mib <= .peak_mib - 300" \
+			"$(vm $v) | {peak_mib, final_mib}"
+	done
+	for v in aos_vm3 aos_vm4; do
+		check "test3: $v (C/D) grows on (+800 MiB after A/B free, >= 1782)" "$j" \
+			"$(vm $v) | .final_mib >= 1782 and .final_mib >= .phase_ends[2].actual_mib + 800" \
+			"$(vm $v) | {hold_end: .phase_ends[2].actual_mib, final_mib}"
+	done
+	# The host alone cannot feed C and D: guests may hold 4864 MiB.
+	check "test3: C+D hold more than the host could give without A+B" "$j" \
+		"([.vms[] | .final_mib] | add) <= 4864 and
+		 ([($(vm aos_vm3)), ($(vm aos_vm4)) | .final_mib] | add) + 2 * 842 > 4864" \
+		'[.vms[] | {name, final_mib}]'
+}
+
+echo "== course scenarios with $POLICY"
+for t in 1 2 3; do
+	sim "$SCN/course_test$t.ini" "$POLICY" "$OUT/t$t.json" && course$t "$OUT/t$t.json"
+done
+
+echo "== course scenarios with the do-nothing policy (must fail)"
+for t in 1 2 3; do
+	sim "$SCN/course_test$t.ini" "$NOTHING" "$OUT/n$t.json" || continue
+	negfails=0
+	mode=neg
+	course$t "$OUT/n$t.json"
+	mode=pos
+	check "test$t without a coordinator: guests are OOM-killed" "$OUT/n$t.json" \
+		'.oom_kills >= 1' '.oom_kills'
+	if [ "$negfails" -gt 0 ]; then
+		echo "PASS: test$t checks fail without a coordinator ($negfails failed)"
+	else
+		echo "FAIL: test$t checks pass even with the do-nothing policy"
+		fails=$((fails + 1))
+	fi
+done
+
+echo "== other scenarios with $POLICY"
+j=$OUT/overcommit.json
+if sim "$SCN/overcommit.ini" "$POLICY" "$j"; then
+	safety "$j" "overcommit"
+	check "overcommit: host free never below the reserve" "$j" \
+		'.min_host_free_mib >= 1024 - 0.001' '.min_host_free_mib'
+	check "overcommit: the shortage is shared (sizes within 10%)" "$j" \
+		'[.vms[] | .final_mib] | (max - min) <= 0.10 * max' '[.vms[] | .final_mib]'
+fi
+
+j=$OUT/burst.json
+if sim "$SCN/burst.ini" "$POLICY" "$j"; then
+	safety "$j" "burst"
+	check "burst: both bursts given back" "$j" \
+		'.givebacks >= 2 and .giveback_never == 0' '{givebacks, giveback_never}'
+fi
+
+j=$OUT/no_balloon.json
+if sim "$SCN/no_balloon.ini" "$POLICY" "$j" --trace "$OUT/no_balloon.csv"; then
+	safety "$j" "no_balloon"
+	check "no_balloon: a guest without stats is never resized" "$j" \
+		"$(vm legacy) | .resizes == 0 and .final_mib == 512" \
+		"$(vm legacy) | {resizes, final_mib}"
+	sizes=$(awk -F, '$2 == "frozen" && $1 >= 26 { print $3 }' "$OUT/no_balloon.csv" | sort -u | wc -l)
+	if [ "$sizes" -eq 1 ]; then
+		echo "PASS: no_balloon: a guest whose stats froze is left alone"
+	else
+		echo "FAIL: no_balloon: frozen guest changed size after its stats went stale ($sizes sizes)"
+		fails=$((fails + 1))
+	fi
+	check "no_balloon: the busy guest is still served" "$j" \
+		"$(vm busy) | .peak_mib >= 1100" "$(vm busy) | .peak_mib"
+fi
+
+j=$OUT/churn.json
+if sim "$SCN/churn.ini" "$POLICY" "$j"; then
+	safety "$j" "churn"
+	check "churn: no failed resizes" "$j" '.resize_failures == 0' '.resize_failures'
+	check "churn: stopped domains are gone, the rest run" "$j" \
+		'([.vms[] | select(.alive)] | map(.name) | sort) == ["base", "late"]' \
+		'[.vms[] | {name, alive}]'
+	check "churn: the late guest got memory" "$j" \
+		"$(vm late) | .peak_mib >= 982" "$(vm late) | .peak_mib"
+fi
+
+echo "== replay: course Test 1's trace as a workload"
+if sim "$SCN/course_test1.ini" "$POLICY" "$OUT/rec.json" --trace "$OUT/rec.csv"; then
+	cat >"$OUT/replay.ini" <<-INI
+	[host]
+	total_mib = 6144
+	overhead_mib = 256
+	duration = 150
+	[vm "again"]
+	replay = rec.csv
+	replay_domain = aos_vm1
+	INI
+	if sim "$OUT/replay.ini" "$POLICY" "$OUT/replay.json" &&
+	   sim "$OUT/replay.ini" "$NOTHING" "$OUT/replay0.json"; then
+		check "replay: the replayed guest grows like the original" "$OUT/replay.json" \
+			"($(vm again) | .peak_mib) >= 0.9 * ($(jq "$(vm aos_vm1) | .peak_mib" "$OUT/rec.json"))" \
+			"$(vm again) | .peak_mib"
+		check "replay: no OOM with the policy" "$OUT/replay.json" '.oom_kills == 0' '.oom_kills'
+		check "replay: OOM without a coordinator" "$OUT/replay0.json" '.oom_kills >= 1' '.oom_kills'
+	fi
+fi
+
+echo "== bad scenarios are refused"
+printf '[host]\ntotal_mib = lots\n' >"$OUT/bad.ini"
+"$BIN" -q --simulate "$OUT/bad.ini" -p "$NOTHING" >"$OUT/bad.out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q 'bad.ini:2' "$OUT/bad.out"; then
+	echo "PASS: bad scenario: exit 2 with file:line"
+else
+	echo "FAIL: bad scenario: exit $rc, said: $(cat "$OUT/bad.out")"
+	fails=$((fails + 1))
+fi
+
+if command -v valgrind >/dev/null; then
+	echo "== valgrind"
+	if valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		"$BIN" -q --simulate "$SCN/churn.ini" -p "$POLICY" --duration 60 \
+		--report "$OUT/vg.json" >"$OUT/vg.out" 2>&1; then
+		echo "PASS: valgrind: churn scenario clean"
+	else
+		echo "FAIL: valgrind: churn scenario"; sed 's/^/    /' "$OUT/vg.out" | head -30
+		fails=$((fails + 1))
+	fi
+fi
+
+echo "== sim: $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,339 @@
+/*
+ * test_sim_model.c - the simulated guest's rules: balloon rate, the
+ * inflate floor, swap, the OOM killer, stats delay and staleness, replay,
+ * lifecycle, and the backend's collect/set_target.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sim.h"
+#include "testutil.h"
+
+#define MIB 1024ULL
+
+static struct mc_sim_model *load(const char *ini)
+{
+	char *path = write_temp(ini, ".ini");
+	char err[512];
+	struct mc_sim_model *m = mc_sim_model_load(path, err, sizeof(err));
+
+	if (!m)
+		print_error("load: %s\n", err);
+	drop_temp(path);
+	assert_non_null(m);
+	return m;
+}
+
+static const char *one_vm =
+	"[host]\ntotal_mib = 8192\noverhead_mib = 512\n"
+	"[vm \"g\"]\nstart_mib = 512\nmax_mib = 2048\n";
+
+static struct mc_domain dom_of(const struct mc_sim_model *m, size_t i)
+{
+	struct mc_domain d = { .id = (int)i + 1 };
+
+	snprintf(d.name, sizeof(d.name), "%s", m->vms[i].name);
+	return d;
+}
+
+static void test_guest_accounting(void **state)
+{
+	struct mc_sim_model *m = load(one_vm);
+	const struct mc_sim_vm *v = &m->vms[0];
+
+	(void)state;
+	/* available = actual - kernel; unused = available - base - cache. */
+	assert_int_equal(mc_sim_vm_available(v), (512 - 24) * MIB);
+	assert_int_equal(mc_sim_vm_unused(v), (512 - 24 - 128 - 30) * MIB);
+	assert_int_equal(mc_sim_host_free(m), (8192 - 512 - 512) * MIB);
+	mc_sim_model_free(m);
+}
+
+static void test_balloon_rate(void **state)
+{
+	struct mc_sim_model *m = load(one_vm);
+	struct mc_domain d = dom_of(m, 0);
+
+	(void)state;
+	assert_int_equal(mc_sim_model_set_target(m, &d, 1536 * MIB), 0);
+	mc_sim_model_step(m, 1.0);
+	/* One second deflates MC_SIM_BALLOON_RATE (to rounding in 0.1 s
+	 * steps), not all 1024 MiB. */
+	assert_in_range(m->vms[0].actual, 512 * MIB + MC_SIM_BALLOON_RATE - 10,
+			512 * MIB + MC_SIM_BALLOON_RATE);
+	mc_sim_model_step(m, 5.0);
+	assert_int_equal(m->vms[0].actual, 1536 * MIB);
+	mc_sim_model_free(m);
+}
+
+static void test_inflate_floor(void **state)
+{
+	struct mc_sim_model *m = load(
+		"[vm \"g\"]\nstart_mib = 1024\nphase = grow 1000 300\nphase = hold\n");
+	struct mc_domain d = dom_of(m, 0);
+	const struct mc_sim_vm *v = &m->vms[0];
+
+	(void)state;
+	mc_sim_model_step(m, 1.0);
+	assert_int_equal(v->workload, 300 * MIB);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 256 * MIB), 0);
+	mc_sim_model_step(m, 10.0);
+	/* The balloon stops at kernel + base + workload + min_free; the page
+	 * cache was given up, nothing swapped, nobody killed. */
+	assert_int_equal(v->actual, (24 + 128 + 300 + 16) * MIB);
+	assert_int_equal(v->cache, 0);
+	assert_int_equal(v->swapped, 0);
+	assert_int_equal(v->oom_kills, 0);
+	mc_sim_model_free(m);
+}
+
+static void test_oom_without_swap(void **state)
+{
+	/* e2e-facts: a 512 MiB guest's workload dies at ~345 MiB. */
+	struct mc_sim_model *m = load(
+		"[vm \"g\"]\nphase = grow 20 1000\nphase = idle\n");
+	const struct mc_sim_vm *v = &m->vms[0];
+	double t;
+
+	(void)state;
+	for (t = 0; t < 30 && !v->oom_kills; t += 0.1)
+		mc_sim_model_step(m, 0.1);
+	assert_int_equal(v->oom_kills, 1);
+	assert_true(t > 17.0 && t < 17.5);	/* 344 MiB at 20 MiB/s */
+	assert_int_equal(v->workload, 0);
+	assert_int_equal(v->phase, 1);		/* the grow phase ended */
+	mc_sim_model_free(m);
+}
+
+static void test_swap_then_oom(void **state)
+{
+	struct mc_sim_model *m = load(
+		"[vm \"g\"]\nswap_mib = 100\nphase = grow 10 400\nphase = hold 5\n"
+		"phase = grow 10 500\nphase = hold\n");
+	const struct mc_sim_vm *v = &m->vms[0];
+
+	(void)state;
+	mc_sim_model_step(m, 40.0);	/* 400 MiB: 56 MiB over, in swap */
+	assert_int_equal(v->oom_kills, 0);
+	assert_int_equal(v->swapped, (400 - 344) * MIB);
+	assert_int_equal(v->cnt.swap_out, (400 - 344) * MIB);
+	mc_sim_model_step(m, 10.0);	/* 5 s hold, then +50 MiB: 106 > 100 */
+	assert_int_equal(v->oom_kills, 1);
+	assert_int_equal(v->workload, 0);
+	mc_sim_model_free(m);
+}
+
+static void test_swap_in_on_grow(void **state)
+{
+	struct mc_sim_model *m = load(
+		"[vm \"g\"]\nswap_mib = 200\nphase = grow 100 400\nphase = hold\n");
+	struct mc_domain d = dom_of(m, 0);
+	const struct mc_sim_vm *v = &m->vms[0];
+
+	(void)state;
+	mc_sim_model_step(m, 5.0);
+	assert_int_equal(v->swapped, 56 * MIB);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 1024 * MIB), 0);
+	mc_sim_model_step(m, 3.0);
+	assert_int_equal(v->swapped, 0);
+	assert_int_equal(v->cnt.swap_in, 56 * MIB);
+	assert_int_equal(v->cnt.major_fault, 56 * MIB / 4);
+	mc_sim_model_free(m);
+}
+
+static void test_stats_delay(void **state)
+{
+	struct mc_sim_model *m = load(
+		"[vm \"g\"]\nphase = grow 100 200\nphase = hold\n");
+	struct mc_snapshot s;
+	uint64_t before;
+
+	(void)state;
+	mc_snapshot_init(&s);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	assert_true(s.doms[0].cur.have_stats);	/* running before t=0 */
+	before = s.doms[0].cur.unused;
+	mc_sim_model_step(m, 0.5);
+	mc_snapshot_clear(&s);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	/* Half a stats period later the guest has not reported again. */
+	assert_int_equal(s.doms[0].cur.unused, before);
+	mc_sim_model_step(m, 0.5);
+	mc_snapshot_clear(&s);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	assert_int_equal(s.doms[0].cur.unused, before - 100 * MIB);
+	assert_int_equal(s.doms[0].cur.last_update, 1700000000LL + 1);
+	mc_snapshot_free(&s);
+	mc_sim_model_free(m);
+}
+
+static void test_stats_stop_and_none(void **state)
+{
+	struct mc_sim_model *m = load(
+		"[vm \"a\"]\nstats_stop = 2\n[vm \"b\"]\nstats = no\n");
+	struct mc_snapshot s;
+
+	(void)state;
+	mc_snapshot_init(&s);
+	mc_sim_model_step(m, 10.0);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	assert_int_equal(s.ndoms, 2);
+	assert_int_equal(s.doms[0].cur.last_update, 1700000000LL + 1);
+	assert_false(s.doms[1].cur.have_stats);
+	assert_int_equal(s.doms[1].cur.actual, 512 * MIB);
+	mc_snapshot_free(&s);
+	mc_sim_model_free(m);
+}
+
+static void test_lifecycle_and_count(void **state)
+{
+	struct mc_sim_model *m = load(
+		"[vm \"p\"]\ncount = 3\nstart = 2\nstop = 4\n");
+	struct mc_snapshot s;
+
+	(void)state;
+	assert_int_equal(m->nvms, 3);
+	assert_string_equal(m->vms[2].name, "p00003");
+	mc_snapshot_init(&s);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	assert_int_equal(s.ndoms, 0);
+	mc_sim_model_step(m, 2.0);
+	mc_snapshot_clear(&s);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	assert_int_equal(s.ndoms, 3);
+	assert_int_equal(mc_sim_host_free(m), (16384 - 512 - 3 * 512) * MIB);
+	mc_sim_model_step(m, 2.0);
+	mc_snapshot_clear(&s);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	assert_int_equal(s.ndoms, 0);
+	mc_snapshot_free(&s);
+	mc_sim_model_free(m);
+}
+
+static void test_set_target_rules(void **state)
+{
+	struct mc_sim_model *m = load(one_vm);
+	struct mc_domain d = dom_of(m, 0), ghost = { .id = 7, .name = "ghost" };
+
+	(void)state;
+	assert_int_equal(mc_sim_model_set_target(m, &d, 4096 * MIB), -1);
+	assert_int_equal(mc_sim_model_set_target(m, &ghost, 600 * MIB), -1);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 600 * MIB), 0);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 400 * MIB), 0);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 700 * MIB), 0);
+	assert_int_equal(m->vms[0].resizes, 3);
+	assert_int_equal(m->vms[0].reversals, 2);
+	mc_sim_model_free(m);
+}
+
+static void test_free_phases(void **state)
+{
+	struct mc_sim_model *m = load(
+		"[vm \"g\"]\nstart_mib = 1024\nphase = grow 100 500\n"
+		"phase = free 50 300\nphase = free all\nphase = idle\n");
+	const struct mc_sim_vm *v = &m->vms[0];
+
+	(void)state;
+	mc_sim_model_step(m, 5.0);
+	assert_int_equal(v->workload, 500 * MIB);
+	mc_sim_model_step(m, 2.0);
+	assert_int_equal(v->workload, 400 * MIB);
+	mc_sim_model_step(m, 2.1);	/* reaches 300, then frees all */
+	assert_int_equal(v->workload, 0);
+	assert_int_equal(v->phase, 3);
+	mc_sim_model_free(m);
+}
+
+static void test_replay(void **state)
+{
+	char *csv = write_temp(
+		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
+		"0.000,x,524288,300000,,,sample\n"
+		"0.000,other,524288,1,,,sample\n"
+		"10.000,x,524288,200000,,,sample\n", ".csv");
+	char ini[512], *path;
+	struct mc_sim_model *m;
+	uint64_t own = (24 + 128 + 30) * MIB;
+
+	(void)state;
+	snprintf(ini, sizeof(ini), "[vm \"x\"]\nreplay = %s\n", csv);
+	path = write_temp(ini, ".ini");
+	m = mc_sim_model_load(path, ini, sizeof(ini));
+	assert_non_null(m);
+	mc_sim_model_step(m, 5.0);
+	assert_int_equal(m->vms[0].workload, 524288 - 250000 - own);
+	mc_sim_model_step(m, 10.0);
+	assert_int_equal(m->vms[0].workload, 524288 - 200000 - own);
+	mc_sim_model_free(m);
+	drop_temp(path);
+	drop_temp(csv);
+}
+
+static void test_bad_scenarios(void **state)
+{
+	static const char *bad[] = {
+		"[host]\ntotal_mib = x\n",
+		"[vm \"g\"]\nphase = jump 3\n",
+		"[vm \"g\"]\nstart_mib = 4096\n",
+		"[nonsense]\na = b\n",
+		"[host]\ntotal_mib = 100\n",
+		"[vm \"g\"]\nreplay = /nonexistent.csv\n",
+	};
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = write_temp(bad[i], ".ini");
+
+		assert_null(mc_sim_model_load(path, err, sizeof(err)));
+		assert_true(strstr(err, path) || strstr(err, "nonexistent"));
+		drop_temp(path);
+	}
+}
+
+static void test_backend(void **state)
+{
+	struct mc_sim_model *m = load(one_vm);
+	char err[128];
+	struct mc_backend *b = mc_hv_sim_open(m, err, sizeof(err));
+	struct mc_snapshot s;
+
+	(void)state;
+	assert_non_null(b);
+	assert_string_equal(b->kind, "sim");
+	mc_snapshot_init(&s);
+	assert_int_equal(b->ops->collect(b, &s), 0);
+	assert_int_equal(b->ops->set_target(b, &s.doms[0], 600 * MIB), 0);
+	mc_sim_model_step(m, 1.5);
+	assert_true(b->ops->now(b) > 1.49 && b->ops->now(b) < 1.51);
+	assert_int_equal(m->vms[0].actual, 600 * MIB);
+	mc_snapshot_free(&s);
+	b->ops->close(b);
+	mc_sim_model_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_guest_accounting),
+		cmocka_unit_test(test_balloon_rate),
+		cmocka_unit_test(test_inflate_floor),
+		cmocka_unit_test(test_oom_without_swap),
+		cmocka_unit_test(test_swap_then_oom),
+		cmocka_unit_test(test_swap_in_on_grow),
+		cmocka_unit_test(test_stats_delay),
+		cmocka_unit_test(test_stats_stop_and_none),
+		cmocka_unit_test(test_lifecycle_and_count),
+		cmocka_unit_test(test_set_target_rules),
+		cmocka_unit_test(test_free_phases),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_bad_scenarios),
+		cmocka_unit_test(test_backend),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
