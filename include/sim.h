@@ -102,10 +102,14 @@ struct mc_sim_model {
 	int64_t stats_ms;
 };
 
-/* Loads a scenario INI (see conf/scenarios/README.md).  NULL on failure with
- * err holding file:line and why.  Free with mc_sim_model_free(). */
+/* Loads a scenario INI (see conf/scenarios/README.md) and boots the VMs
+ * due at t=0.  NULL on failure with err holding file:line and why.  Free
+ * with mc_sim_model_free(). */
 struct mc_sim_model *mc_sim_model_load(const char *path, char *err,
 				       size_t errlen);
+/* The parsing alone (sim_scenario.c): the model before t=0. */
+struct mc_sim_model *mc_sim_scenario_load(const char *path, char *err,
+					  size_t errlen);
 void mc_sim_model_free(struct mc_sim_model *m);
 
 /* Advances the model by secs (rounded to MC_SIM_STEP_MS steps). */
