@@ -13,7 +13,6 @@
  * swap the OOM killer ends it.  Stats are sampled once per stats period,
  * so the coordinator sees them late, like on a real host; `actual` is live.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
