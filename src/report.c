@@ -67,6 +67,22 @@ static const struct mc_decision **index_decisions(const struct mc_snapshot *s,
 	return by_dom;
 }
 
+/* One aligned row, without the trailing blanks of empty columns. */
+static void print_row(FILE *out, const char *name, double actual,
+		      const char *unused, const char *target, const char *change,
+		      const char *rules)
+{
+	char line[256];
+	size_t len;
+
+	snprintf(line, sizeof(line), "%-20.20s %10.1f %10s %10s %9s  %s", name,
+		 actual, unused, target, change, rules);
+	len = strlen(line);
+	while (len && line[len - 1] == ' ')
+		line[--len] = '\0';
+	fprintf(out, "%s\n", line);
+}
+
 static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 			const struct mc_decision **by_dom, const char *reason,
 			bool dry_run)
@@ -90,8 +106,8 @@ static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 					 mib(dec->target) - mib(dec->from));
 			mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
 		}
-		fprintf(out, "%-20.20s %10.1f %10s %10s %9s  %s\n", d->name,
-			mib(d->cur.actual), unused, target, change, rules);
+		print_row(out, d->name, mib(d->cur.actual), unused, target,
+			  change, rules);
 	}
 	fprintf(out, "host: total %.1f  free %.1f  reserve %.1f  growable %.1f  (MiB)\n",
 		mib(s->host.total), mib(s->host.free), mib(s->host.reserve),
