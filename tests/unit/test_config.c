@@ -145,6 +145,10 @@ static void test_file_level_errors(void **state)
 			 MC_CONFIG_ERROR);
 	assert_non_null(strstr(err, "/nonexistent.ini: cannot open"));
 	mc_config_free(&cfg);
+	assert_int_equal(load_args(&cfg, err, sizeof(err), 3, "-c", "/tmp"),
+			 MC_CONFIG_ERROR);
+	assert_non_null(strstr(err, "/tmp: cannot read"));
+	mc_config_free(&cfg);
 	assert_int_equal(load_ini("[coordinator]\npolicy = /no/such.lua\n",
 				  &cfg, err, sizeof(err), &path), MC_CONFIG_ERROR);
 	assert_non_null(strstr(err, "/no/such.lua"));
