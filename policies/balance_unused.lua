@@ -92,7 +92,7 @@ function decide(domains, host, ctx)
       local last_grow = h and h.last_grow
       if want and want > d.actual then last_grow = clock end
       hist[d.name] = { used = used, unused = d.unused, rate = rate, last_grow = last_grow }
-      if want then targets[d.name] = math.floor(want) end
+      if want then targets[d.name] = math.floor(math.min(want, d.max)) end
     end
   end
   return targets
