@@ -49,12 +49,15 @@ function init(ctx)
   p.cooldown = param(ctx, "cooldown_s", 10)
 end
 
--- Consumption rate in KiB/s (positive = the guest uses more), smoothed so
--- one noisy sample does not decide a move.
+-- Consumption rate in KiB/s (positive = the guest uses more).  Growing
+-- follows the faster of the latest rate and the smoothed one, so a burst
+-- is met at full speed at once; the smoothed rate alone decides whether a
+-- guest is still consuming, so one quiet sample does not start a shrink.
 local function consumption(h, used, dt)
-  if not h or dt <= 0 then return 0 end
+  if not h or dt <= 0 then return 0, 0 end
   local instant = (used - h.used) / dt
-  return 0.5 * instant + 0.5 * (h.rate or instant)
+  local smooth = 0.5 * instant + 0.5 * (h.rate or instant)
+  return smooth, math.max(instant, smooth)
 end
 
 local function grow_target(d, rate)
@@ -82,10 +85,10 @@ function decide(domains, host, ctx)
     if d.unused then
       local used = d.actual - d.unused
       local h = hist[d.name]
-      local rate = consumption(h, used, ctx.elapsed)
+      local rate, grow_rate = consumption(h, used, ctx.elapsed)
       local want
-      if d.unused < p.target or (rate > 0 and d.unused - rate * p.lookahead < p.target) then
-        want = grow_target(d, rate)
+      if d.unused < p.target or (grow_rate > 0 and d.unused - grow_rate * p.lookahead < p.target) then
+        want = grow_target(d, grow_rate)
       elseif d.unused > p.high and rate <= 0 then
         want = shrink_target(d, h, used)
       end
