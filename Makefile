@@ -28,7 +28,7 @@ LIB      := $(BUILD)/libmemcoord.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-run bench clean deps \
-	fuzz fuzz-build fuzz-replay
+	fuzz fuzz-build fuzz-replay install uninstall
 all: memcoord
 
 memcoord: $(BUILD)/main.o $(LIB)
@@ -117,6 +117,14 @@ demo-run: memcoord
 
 bench: memcoord
 	tests/bench/run.sh
+
+# PREFIX and DESTDIR as usual; the config goes to $(DESTDIR)/etc/memcoord,
+# never over an existing one, and uninstall leaves it there.
+install: memcoord
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh install
+
+uninstall:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh uninstall
 
 clean:
 	rm -rf build build-asan build-fuzz memcoord

@@ -42,6 +42,7 @@ struct mc_config {
 	size_t ndomains;
 	char *trace;		/* [output] trace: CSV path */
 	char *metrics;
+	char *events;		/* [output] events: JSON-lines event log */
 	/* simulator and tooling (command line only) */
 	char *simulate;		/* scenario file */
 	bool realtime;

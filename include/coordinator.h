@@ -27,6 +27,7 @@ struct mc_coord_stats {
 	unsigned long policy_reloads;
 	unsigned long policy_refusals;
 	double decide_cpu;	/* s, summed */
+	unsigned long reconnects;	/* the backend's, as last seen */
 };
 
 /* Takes ownership of policy (may be NULL: collect and report only). */
@@ -46,6 +47,13 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 			   char *err, size_t errlen);
 /* The config changed (SIGHUP).  Borrowed, like the first one. */
 void mc_coord_set_config(struct mc_coord *c, const struct mc_config *cfg);
+
+/* Optional outputs, borrowed (either may be NULL): metrics are written
+ * after each sample, events for each resize, policy error, reconnect. */
+struct mc_metrics;
+struct mc_events;
+void mc_coord_set_outputs(struct mc_coord *c, struct mc_metrics *m,
+			  struct mc_events *e);
 
 const struct mc_coord_stats *mc_coord_stats(const struct mc_coord *c);
 const struct mc_snapshot *mc_coord_snapshot(const struct mc_coord *c);

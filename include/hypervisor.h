@@ -26,6 +26,7 @@ struct mc_backend_ops {
 struct mc_backend {
 	const struct mc_backend_ops *ops;
 	const char *kind;	/* "libvirt" or "sim" */
+	unsigned long reconnects;	/* connections re-opened so far */
 };
 
 /* libvirt: opens uri (NULL = qemu:///system).  NULL on failure, err says why. */

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libvirt-dev liblua5.4-dev libinih-dev
-libcmocka-dev gnuplot-nox valgrind jq"
+libcmocka-dev gnuplot-nox valgrind jq man-db groff-base"
 # `deps.sh fuzz`: libFuzzer's compiler and runtime instead.
 [ "${1:-}" = fuzz ] && PKGS="clang libclang-rt-14-dev"
 

@@ -364,6 +364,8 @@ static int handler(void *user, const char *section, const char *key,
 			return handle_path(p, section, key, value, &p->cfg->trace);
 		if (!strcmp(key, "metrics"))
 			return handle_path(p, section, key, value, &p->cfg->metrics);
+		if (!strcmp(key, "events"))
+			return handle_path(p, section, key, value, &p->cfg->events);
 		return fail(p, section, key, "unknown key");
 	}
 	pattern = domain_pattern(section);
@@ -618,6 +620,7 @@ void mc_config_free(struct mc_config *cfg)
 	free(cfg->policy);
 	free(cfg->trace);
 	free(cfg->metrics);
+	free(cfg->events);
 	free(cfg->simulate);
 	free(cfg->report);
 	free(cfg->plot);

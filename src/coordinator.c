@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "coordinator.h"
+#include "events.h"
 #include "log.h"
+#include "metrics.h"
 
 #define KIB_PER_MIB 1024ULL
 /* Guests report every second; stats unchanged for this long are stale. */
@@ -21,6 +23,8 @@ struct mc_coord {
 	struct mc_backend *backend;
 	struct mc_policy *policy;
 	struct mc_report *report;
+	struct mc_metrics *metrics;	/* borrowed, may be NULL */
+	struct mc_events *events;	/* borrowed, may be NULL */
 	struct mc_snapshot snap[2];
 	int cur;			/* index of the newest snapshot */
 	bool have_snapshot;
@@ -74,6 +78,13 @@ void mc_coord_set_config(struct mc_coord *c, const struct mc_config *cfg)
 	 * replaced; the trial call of a reload reads them. */
 	for (i = 0; c->have_snapshot && i < s->ndoms; i++)
 		apply_domain_conf(cfg, &s->doms[i]);
+}
+
+void mc_coord_set_outputs(struct mc_coord *c, struct mc_metrics *m,
+			  struct mc_events *e)
+{
+	c->metrics = m;
+	c->events = e;
 }
 
 const struct mc_coord_stats *mc_coord_stats(const struct mc_coord *c)
@@ -179,6 +190,7 @@ static void log_policy_error(struct mc_coord *c, const char *err)
 		return;		/* once per cause, not every period */
 	mc_error("policy %s failed, nothing resized: %s",
 		 mc_policy_path(c->policy), err);
+	mc_events_policy(c->events, "policy_error", mc_policy_path(c->policy), err);
 	snprintf(c->last_error, sizeof(c->last_error), "%s", err);
 }
 
@@ -195,13 +207,15 @@ static void log_drops(struct mc_coord *c, unsigned dropped)
 	c->warned_drops |= dropped;
 }
 
-static void actuate(struct mc_coord *c, const struct mc_snapshot *s)
+static void actuate(struct mc_coord *c, const struct mc_snapshot *s,
+		    const char *reason)
 {
 	size_t i;
 
 	for (i = 0; i < c->res.ndec; i++) {
 		const struct mc_decision *dec = &c->res.dec[i];
 		const struct mc_domain *d = &s->doms[dec->dom];
+		enum mc_events_outcome outcome;
 		char rules[96];
 
 		if (dec->rules && !(dec->rules & MC_CLAMP_NOSTATS))
@@ -209,12 +223,18 @@ static void actuate(struct mc_coord *c, const struct mc_snapshot *s)
 				 d->name, dec->proposed,
 				 (unsigned long long)dec->target,
 				 mc_clamp_rules_str(dec->rules, rules, sizeof(rules)));
-		if (!dec->act || c->cfg->dry_run)
+		if (!dec->act)
 			continue;
-		if (c->backend->ops->set_target(c->backend, d, dec->target) == 0)
-			c->stats.resizes++;
+		if (c->cfg->dry_run)
+			outcome = MC_EVENTS_DRY_RUN;
+		else if (c->backend->ops->set_target(c->backend, d, dec->target) == 0)
+			outcome = MC_EVENTS_RESIZED;
 		else
-			c->stats.resize_failures++;
+			outcome = MC_EVENTS_FAILED;
+		c->stats.resizes += outcome == MC_EVENTS_RESIZED;
+		c->stats.resize_failures += outcome == MC_EVENTS_FAILED;
+		mc_events_resize(c->events, d, dec, reason, mc_policy_path(c->policy),
+				 outcome);
 	}
 }
 
@@ -239,6 +259,8 @@ static int decide(struct mc_coord *c, struct mc_snapshot *s, const char *reason)
 	c->stats.decide_cpu += mc_policy_last_cpu(c->policy);
 	if (c->last_error[0]) {
 		mc_info("policy %s works again", mc_policy_path(c->policy));
+		mc_events_policy(c->events, "policy_recovered",
+				 mc_policy_path(c->policy), NULL);
 		c->last_error[0] = '\0';
 	}
 	if (mc_clamp_apply(s, &c->cfg->limits, c->props.v, c->props.n, &c->res)) {
@@ -254,9 +276,15 @@ int mc_coord_sample(struct mc_coord *c)
 	struct mc_snapshot *s = &c->snap[!c->cur], *prev = &c->snap[c->cur];
 	const char *reason;
 	bool decided = false;
+	int rc;
 
 	mc_snapshot_clear(s);
-	if (c->backend->ops->collect(c->backend, s))
+	rc = c->backend->ops->collect(c->backend, s);
+	if (c->backend->reconnects != c->stats.reconnects) {
+		c->stats.reconnects = c->backend->reconnects;
+		mc_events_reconnect(c->events, c->backend->kind, c->stats.reconnects);
+	}
+	if (rc)
 		return -1;
 	c->cur = !c->cur;
 	c->have_snapshot = true;
@@ -265,11 +293,13 @@ int mc_coord_sample(struct mc_coord *c)
 	mc_clamp_result_free(&c->res);
 	reason = c->policy ? decide_reason(c, s) : NULL;
 	if (reason && decide(c, s, reason) == 0) {
-		actuate(c, s);
+		actuate(c, s, reason);
 		decided = true;
 	}
 	mc_report_sample(c->report, s, decided ? &c->res : NULL,
 			 reason ? reason : "sample", c->cfg->dry_run);
+	mc_metrics_sample(c->metrics, s, decided ? &c->res : NULL,
+			  c->cfg->dry_run, &c->stats);
 	return 0;
 }
 

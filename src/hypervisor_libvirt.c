@@ -81,6 +81,7 @@ int mc_hv_libvirt_reconnect(struct mc_backend *base)
 	lv_disconnect(b);
 	if (lv_connect(b) == 0) {
 		mc_info("reconnected to %s", b->uri);
+		base->reconnects++;
 		return 0;
 	}
 	b->backoff = b->backoff ? b->backoff * 2 : 1;

@@ -17,10 +17,13 @@
 
 #include <libvirt/libvirt.h>
 
+#include "check.h"
 #include "config.h"
 #include "coordinator.h"
+#include "events.h"
 #include "hypervisor.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "report.h"
 #include "sim.h"
@@ -34,6 +37,8 @@ struct daemon {
 	struct mc_backend *backend;
 	struct mc_report *report;
 	struct mc_coord *coord;
+	struct mc_metrics *metrics;	/* [output] metrics, NULL = off */
+	struct mc_events *events;	/* [output] events, NULL = off */
 	int sample_timer, reload_timer;
 	int sigfd, sig_watch;
 	int inofd, ino_watch, ino_wd;
@@ -53,11 +58,14 @@ static void reload_policy(struct daemon *dm, const char *why)
 {
 	char err[512];
 
-	if (mc_coord_reload_policy(dm->coord, dm->cfg.policy, err, sizeof(err)))
+	if (mc_coord_reload_policy(dm->coord, dm->cfg.policy, err, sizeof(err))) {
 		mc_error("new policy refused (%s), the old one keeps running: %s",
 			 why, err);
-	else
+		mc_events_policy(dm->events, "policy_refused", dm->cfg.policy, err);
+	} else {
 		mc_info("policy %s loaded (%s)", dm->cfg.policy, why);
+		mc_events_policy(dm->events, "policy_load", dm->cfg.policy, why);
+	}
 }
 
 static void watch_policy(struct daemon *dm)
@@ -123,6 +131,7 @@ static void reload_config(struct daemon *dm)
 	dm->cfg = fresh;
 	mc_coord_set_config(dm->coord, &dm->cfg);
 	set_log_level(&dm->cfg);
+	mc_events_reopen(dm->events);	/* after logrotate; [output] paths are kept */
 	mc_info("SIGHUP: config %s re-read", dm->cfg.file ? dm->cfg.file : "(none)");
 	virEventUpdateTimeout(dm->sample_timer, (int)(dm->cfg.sample * 1000));
 	watch_policy(dm);
@@ -201,6 +210,8 @@ static void teardown(struct daemon *dm)
 	if (dm->inofd >= 0)
 		close(dm->inofd);
 	mc_coord_free(dm->coord);
+	mc_metrics_close(dm->metrics);
+	mc_events_close(dm->events);
 	mc_report_close(dm->report);
 	if (dm->backend)
 		dm->backend->ops->close(dm->backend);
@@ -208,6 +219,23 @@ static void teardown(struct daemon *dm)
 }
 
 /* ---- start-up ---- */
+
+/* [output] metrics and events: owned here, lent to the coordinator. */
+static int open_outputs(struct daemon *dm)
+{
+	char err[512];
+
+	if ((dm->cfg.metrics &&
+	     !(dm->metrics = mc_metrics_open(dm->cfg.metrics, err, sizeof(err)))) ||
+	    (dm->cfg.events &&
+	     !(dm->events = mc_events_open(dm->cfg.events, err, sizeof(err))))) {
+		fprintf(stderr, "memcoord: %s\n", err);
+		return 1;
+	}
+	mc_coord_set_outputs(dm->coord, dm->metrics, dm->events);
+	mc_events_policy(dm->events, "policy_load", dm->cfg.policy, "start");
+	return 0;
+}
 
 static int start(struct daemon *dm)
 {
@@ -237,6 +265,8 @@ static int start(struct daemon *dm)
 		fprintf(stderr, "memcoord: %s\n", dm->report ? "out of memory" : err);
 		return 1;
 	}
+	if (open_outputs(dm))
+		return 1;
 	mc_info("policy %s, %s, sample %gs, period %gs%s", dm->cfg.policy,
 		dm->cfg.uri, dm->cfg.sample, dm->cfg.period,
 		dm->cfg.dry_run ? ", dry run" : "");
@@ -262,6 +292,11 @@ int main(int argc, char **argv)
 		return MC_EXIT_USAGE;
 	}
 	set_log_level(&dm.cfg);
+	if (dm.cfg.check) {
+		rc = mc_check_main(&dm.cfg);
+		mc_config_free(&dm.cfg);
+		return rc;
+	}
 	if (!dm.cfg.policy) {
 		fprintf(stderr, "memcoord: no policy: give -p FILE or [coordinator] policy\n");
 		mc_config_free(&dm.cfg);

@@ -69,5 +69,9 @@ check "daemon alive after all of it" kill -0 "$pid"
 kill -TERM "$pid"; set +e; wait "$pid"; rc=$?; set -e; pid=
 check "SIGTERM exits 0" test "$rc" = 0
 
+# --- the man pages and make install/uninstall have their own scripts ---
+check "man pages (tests/cli/man.sh)" tests/cli/man.sh
+check "install (tests/cli/install.sh)" tests/cli/install.sh
+
 echo "cli: $fails failure(s)"
 [ "$fails" = 0 ]

@@ -1,0 +1,47 @@
+/*
+ * events.h - the JSON-lines event log ([output] events).
+ *
+ * One JSON object per line for every resize, policy load, refusal and
+ * error, and every libvirt reconnect, each with a local RFC 3339 timestamp,
+ * so an operator can answer "why did my VM shrink at 03:12?" with grep or
+ * jq.  Every function accepts a NULL log and then does nothing, so callers
+ * need not check whether the option is set.
+ */
+#ifndef MC_EVENTS_H
+#define MC_EVENTS_H
+
+#include <stddef.h>
+
+#include "clamp.h"
+#include "snapshot.h"
+
+struct mc_events;
+
+/* How a resize went. */
+enum mc_events_outcome {
+	MC_EVENTS_RESIZED,	/* the hypervisor took the new target */
+	MC_EVENTS_FAILED,	/* it refused (the log says why) */
+	MC_EVENTS_DRY_RUN,	/* dry run: would have resized */
+};
+
+/* Opens path for appending (created 0644 if missing).  NULL with err set. */
+struct mc_events *mc_events_open(const char *path, char *err, size_t errlen);
+/* Re-opens the same path, for log rotation (SIGHUP).  0 or -1 (logged; the
+ * old file stays in use). */
+int mc_events_reopen(struct mc_events *e);
+void mc_events_close(struct mc_events *e);
+
+/* One balloon change: d as sampled, dec as clamped.  reason is the decide
+ * reason ("period", "pressure"); policy the path that proposed it. */
+void mc_events_resize(struct mc_events *e, const struct mc_domain *d,
+		      const struct mc_decision *dec, const char *reason,
+		      const char *policy, enum mc_events_outcome outcome);
+/* A policy event: kind is "policy_load", "policy_refused", "policy_error"
+ * or "policy_recovered"; why (may be NULL) the trigger or the error. */
+void mc_events_policy(struct mc_events *e, const char *kind,
+		      const char *policy, const char *why);
+/* The backend re-opened its connection; count is the total so far. */
+void mc_events_reconnect(struct mc_events *e, const char *backend,
+			 unsigned long count);
+
+#endif

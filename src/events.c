@@ -1,0 +1,350 @@
+/*
+ * events.c - the JSON-lines event log.
+ *
+ * Each event is built in memory and written with one write(2) to a file
+ * opened O_APPEND, so a line is never split or interleaved, even when
+ * logrotate's copytruncate or a second writer is at work.  Strings are
+ * escaped per RFC 8259, and bytes that are not valid UTF-8 (domain names
+ * and Lua error messages are not guaranteed to be) become U+FFFD, so every
+ * line parses.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "log.h"
+#include "utf8.h"
+
+struct mc_events {
+	char *path;
+	int fd;
+	bool failing;		/* a write failed; warned once until one works */
+};
+
+/* ---- a growable line ---- */
+
+struct line {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+	if (l->oom)
+		return;
+	if (l->len + n + 1 > l->cap) {
+		size_t cap = l->cap ? l->cap : 256;
+		char *grown;
+
+		while (cap < l->len + n + 1)
+			cap *= 2;
+		grown = realloc(l->buf, cap);
+		if (!grown) {
+			l->oom = true;
+			return;
+		}
+		l->buf = grown;
+		l->cap = cap;
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+}
+
+static void putf(struct line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void putf(struct line *l, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		l->oom = true;	/* only short numbers come through here */
+		return;
+	}
+	put(l, tmp, (size_t)n);
+}
+
+/* A JSON string, quotes included; NULL becomes null. */
+static void put_str(struct line *l, const char *str)
+{
+	const char *s = str;
+
+	if (!str) {
+		put(l, "null", 4);
+		return;
+	}
+	put(l, "\"", 1);
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
+		size_t n = mc_utf8_len(s);
+
+		if (c == '"' || c == '\\') {
+			put(l, "\\", 1);
+			put(l, s, 1);
+		} else if (c == '\n') {
+			put(l, "\\n", 2);
+		} else if (c == '\t') {
+			put(l, "\\t", 2);
+		} else if (c < 0x20 || c == 0x7F) {
+			putf(l, "\\u%04x", c);
+		} else if (!n) {
+			put(l, "\\ufffd", 6);
+			n = 1;
+		} else {
+			put(l, s, n);
+		}
+		s += n;
+	}
+	put(l, "\"", 1);
+}
+
+static void put_key(struct line *l, const char *key)
+{
+	put(l, ",", 1);
+	put_str(l, key);
+	put(l, ":", 1);
+}
+
+static void put_key_str(struct line *l, const char *key, const char *value)
+{
+	put_key(l, key);
+	put_str(l, value);
+}
+
+static void put_key_kib(struct line *l, const char *key, uint64_t kib)
+{
+	put_key(l, key);
+	putf(l, "%llu", (unsigned long long)kib);
+}
+
+/* Local time with its UTC offset (RFC 3339), to the millisecond: what an
+ * operator reads off a wall clock, yet unambiguous across DST. */
+static void timestamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char date[32], zone[8];
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) || !localtime_r(&ts.tv_sec, &tm) ||
+	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) ||
+	    strftime(zone, sizeof(zone), "%z", &tm) != 5) {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	snprintf(buf, len, "%s.%03ld%.3s:%s", date, ts.tv_nsec / 1000000L,
+		 zone, zone + 3);
+}
+
+static void begin(struct line *l, const char *kind)
+{
+	char ts[80];
+
+	timestamp(ts, sizeof(ts));
+	put(l, "{\"ts\":", 6);
+	put_str(l, ts);
+	put_key_str(l, "event", kind);
+}
+
+/* ---- writing ---- */
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Closes the object, writes the line, frees it.  A full disk must not
+ * stop the daemon: warn once, keep going, say when it works again. */
+static void finish(struct mc_events *e, struct line *l)
+{
+	put(l, "}\n", 2);
+	if (l->oom) {
+		mc_warn("events: out of memory; an event was lost");
+	} else if (write_all(e->fd, l->buf, l->len)) {
+		if (!e->failing)
+			mc_warn("events: cannot write %s: %s", e->path,
+				strerror(errno));
+		e->failing = true;
+	} else if (e->failing) {
+		mc_info("events: writing %s again", e->path);
+		e->failing = false;
+	}
+	free(l->buf);
+}
+
+/* ---- the file ---- */
+
+static int open_log(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+struct mc_events *mc_events_open(const char *path, char *err, size_t errlen)
+{
+	struct mc_events *e = calloc(1, sizeof(*e));
+
+	if (!e || !(e->path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
+		free(e);
+		return NULL;
+	}
+	e->fd = open_log(path);
+	if (e->fd < 0) {
+		snprintf(err, errlen, "%s: cannot open event log: %s", path,
+			 strerror(errno));
+		free(e->path);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+int mc_events_reopen(struct mc_events *e)
+{
+	int fd;
+
+	if (!e)
+		return 0;
+	fd = open_log(e->path);
+	if (fd < 0) {
+		mc_warn("events: cannot re-open %s: %s (keeping the old file)",
+			e->path, strerror(errno));
+		return -1;
+	}
+	if (close(e->fd))
+		mc_warn("events: closing the old %s: %s", e->path, strerror(errno));
+	e->fd = fd;
+	return 0;
+}
+
+void mc_events_close(struct mc_events *e)
+{
+	if (!e)
+		return;
+	if (close(e->fd))
+		mc_warn("events: closing %s: %s", e->path, strerror(errno));
+	free(e->path);
+	free(e);
+}
+
+/* ---- the events ---- */
+
+static const char *outcome_name(enum mc_events_outcome o)
+{
+	switch (o) {
+	case MC_EVENTS_RESIZED: return "resized";
+	case MC_EVENTS_FAILED:  return "failed";
+	default:                return "dry_run";
+	}
+}
+
+/* The clamp names as a JSON array, one rule at a time so each is whole. */
+static void put_clamps(struct line *l, unsigned rules)
+{
+	unsigned bit;
+	bool first = true;
+
+	put_key(l, "clamps");
+	put(l, "[", 1);
+	for (bit = 1; bit && bit <= rules; bit <<= 1) {
+		char name[32];
+
+		if (!(rules & bit))
+			continue;
+		if (!first)
+			put(l, ",", 1);
+		first = false;
+		put_str(l, mc_clamp_rules_str(bit, name, sizeof(name)));
+	}
+	put(l, "]", 1);
+}
+
+/* What the guest looked like when it was decided: the "why". */
+static void put_guest(struct line *l, const struct mc_domain *d)
+{
+	if (d->cur.have_stats) {
+		put_key_kib(l, "unused_kib", d->cur.unused);
+		put_key_kib(l, "used_kib", mc_snapshot_used(d));
+	} else {
+		put_key_str(l, "unused_kib", NULL);
+		put_key_str(l, "used_kib", NULL);
+	}
+	put_key_kib(l, "min_kib", d->min);
+	put_key_kib(l, "max_kib", d->max);
+}
+
+void mc_events_resize(struct mc_events *e, const struct mc_domain *d,
+		      const struct mc_decision *dec, const char *reason,
+		      const char *policy, enum mc_events_outcome outcome)
+{
+	struct line l = { 0 };
+
+	if (!e)
+		return;
+	begin(&l, "resize");
+	put_key_str(&l, "domain", d->name);
+	put_key_str(&l, "uuid", d->uuid);
+	put_key_str(&l, "outcome", outcome_name(outcome));
+	put_key_kib(&l, "before_kib", dec->from);
+	put_key_kib(&l, "after_kib", dec->target);
+	put_key(&l, "proposed_kib");
+	if (isfinite(dec->proposed))
+		putf(&l, "%.0f", dec->proposed);
+	else
+		put(&l, "null", 4);
+	put_clamps(&l, dec->rules);
+	put_key_str(&l, "reason", reason);
+	put_key_str(&l, "policy", policy);
+	put_guest(&l, d);
+	finish(e, &l);
+}
+
+void mc_events_policy(struct mc_events *e, const char *kind,
+		      const char *policy, const char *why)
+{
+	struct line l = { 0 };
+
+	if (!e)
+		return;
+	begin(&l, kind);
+	put_key_str(&l, "policy", policy);
+	put_key_str(&l, "why", why);
+	finish(e, &l);
+}
+
+void mc_events_reconnect(struct mc_events *e, const char *backend,
+			 unsigned long count)
+{
+	struct line l = { 0 };
+
+	if (!e)
+		return;
+	begin(&l, "reconnect");
+	put_key_str(&l, "backend", backend);
+	put_key(&l, "count");
+	putf(&l, "%lu", count);
+	finish(e, &l);
+}

@@ -1,0 +1,427 @@
+/*
+ * metrics.c - the Prometheus text-format metrics file.
+ *
+ * Memory is exported in bytes (Prometheus' base unit), not KiB.  Per-domain
+ * counters are kept in an open-addressing hash table keyed by name, so a
+ * sample costs O(domains) at any scale; a domain not seen for
+ * FORGET_SAMPLES samples is dropped when the table next grows, so domain
+ * churn cannot grow it without bound.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "utf8.h"
+
+#define FORGET_SAMPLES 86400UL	/* a day at the default 1 s sample */
+#define MIN_CAP 64
+#define NRULES 9		/* MC_CLAMP_UNKNOWN .. MC_CLAMP_DEADBAND */
+
+struct dom_entry {
+	char *name;		/* NULL: empty slot */
+	unsigned long resizes;	/* resize calls made */
+	unsigned long clamps;	/* decisions a clamp changed */
+	uint64_t target;	/* KiB, the last decided target */
+	bool have_target;
+	unsigned long seen;	/* sample count when last in a snapshot */
+};
+
+struct mc_metrics {
+	char *path, *tmp;
+	struct dom_entry *tab;
+	size_t cap, n;		/* cap is a power of two, n <= cap / 2 */
+	struct dom_entry **row;	/* per snapshot domain, for one sample */
+	size_t rowcap;
+	unsigned long tick;
+	unsigned long rules[NRULES];	/* decisions changed, by rule */
+	bool failing;
+};
+
+/* ---- the table ---- */
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static struct dom_entry *slot(struct dom_entry *tab, size_t cap,
+			      const char *name)
+{
+	size_t i = (size_t)hash(name) & (cap - 1);
+
+	while (tab[i].name && strcmp(tab[i].name, name))
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static bool stale(const struct mc_metrics *m, const struct dom_entry *e)
+{
+	return m->tick - e->seen > FORGET_SAMPLES;
+}
+
+/* Rebuilds the table with room for extra more entries at half load,
+ * dropping the stale ones.  -1 when out of memory (the old table stays). */
+static int rehash(struct mc_metrics *m, size_t extra)
+{
+	size_t live = 0, cap = MIN_CAP, i;
+	struct dom_entry *tab;
+
+	for (i = 0; i < m->cap; i++)
+		live += m->tab[i].name && !stale(m, &m->tab[i]);
+	while (cap < 4 * (live + extra))
+		cap *= 2;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
+		return -1;
+	for (i = 0; i < m->cap; i++) {
+		if (!m->tab[i].name)
+			continue;
+		if (stale(m, &m->tab[i]))
+			free(m->tab[i].name);
+		else
+			*slot(tab, cap, m->tab[i].name) = m->tab[i];
+	}
+	free(m->tab);
+	m->tab = tab;
+	m->cap = cap;
+	m->n = live;
+	return 0;
+}
+
+/* Room for extra new entries without a rehash.  0 or -1. */
+static int reserve(struct mc_metrics *m, size_t extra)
+{
+	if ((m->n + extra) * 2 <= m->cap)
+		return 0;
+	return rehash(m, extra);
+}
+
+/* The entry for name, created if new; NULL when out of memory.  Entries
+ * move only when reserve() rehashes. */
+static struct dom_entry *entry(struct mc_metrics *m, const char *name)
+{
+	struct dom_entry *e;
+
+	if (reserve(m, 1))
+		return NULL;
+	e = slot(m->tab, m->cap, name);
+	if (e->name)
+		return e;
+	e->name = strdup(name);
+	if (!e->name)
+		return NULL;
+	m->n++;
+	return e;
+}
+
+/* ---- counting ---- */
+
+static void count_rules(struct mc_metrics *m, unsigned rules)
+{
+	size_t i;
+
+	for (i = 0; i < NRULES; i++)
+		if (rules & (1u << i))
+			m->rules[i]++;
+}
+
+/* Finds (or creates) every snapshot domain's entry, in m->row.  Room for
+ * all of them is made first, so no rehash moves an entry m->row already
+ * points at.  -1 when out of memory. */
+static int touch(struct mc_metrics *m, const struct mc_snapshot *s)
+{
+	size_t i;
+
+	if (s->ndoms > m->rowcap) {
+		struct dom_entry **grown = realloc(m->row, s->ndoms * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		m->row = grown;
+		m->rowcap = s->ndoms;
+	}
+	if (reserve(m, s->ndoms))
+		return -1;
+	for (i = 0; i < s->ndoms; i++) {
+		m->row[i] = entry(m, s->doms[i].name);
+		if (!m->row[i])
+			return -1;
+		m->row[i]->seen = m->tick;
+	}
+	return 0;
+}
+
+static void count(struct mc_metrics *m, const struct mc_clamp_result *res,
+		  bool dry_run)
+{
+	size_t i;
+
+	for (i = 0; res && i < res->ndec; i++) {
+		const struct mc_decision *dec = &res->dec[i];
+		struct dom_entry *e = m->row[dec->dom];
+
+		e->target = dec->target;
+		e->have_target = true;
+		if (dec->rules)
+			e->clamps++;
+		if (dec->act && !dry_run)
+			e->resizes++;
+		count_rules(m, dec->rules);
+	}
+}
+
+/* ---- writing ---- */
+
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value: \\, \" and \n escaped, invalid UTF-8 replaced. */
+static void label_value(FILE *f, const char *v)
+{
+	while (*v) {
+		size_t n = mc_utf8_len(v);
+
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else if (!n)
+			fputs(MC_UTF8_REPLACEMENT, f);
+		else
+			fwrite(v, 1, n, f);
+		v += n ? n : 1;
+	}
+}
+
+static void daemon_metrics(FILE *f, const struct mc_coord_stats *st,
+			   size_t ndoms)
+{
+	const struct {
+		const char *name, *type, *help;
+		double v;
+	} rows[] = {
+		{ "memcoord_samples_total", "counter", "Stats samples taken.", (double)st->samples },
+		{ "memcoord_decides_total", "counter", "decide() calls (period and pressure).", (double)st->decides },
+		{ "memcoord_decide_cpu_seconds_total", "counter", "CPU time spent in decide().", st->decide_cpu },
+		{ "memcoord_resizes_total", "counter", "Balloon resize calls that succeeded.", (double)st->resizes },
+		{ "memcoord_resize_failures_total", "counter", "Balloon resize calls that failed.", (double)st->resize_failures },
+		{ "memcoord_policy_errors_total", "counter", "decide() calls that failed (nothing resized).", (double)st->policy_errors },
+		{ "memcoord_policy_reloads_total", "counter", "Policies loaded while running.", (double)st->policy_reloads },
+		{ "memcoord_policy_refusals_total", "counter", "New policies refused (the old one kept running).", (double)st->policy_refusals },
+		{ "memcoord_libvirt_reconnects_total", "counter", "Connections to the hypervisor re-opened.", (double)st->reconnects },
+		{ "memcoord_domains", "gauge", "Running domains in the last sample.", (double)ndoms },
+		{ "memcoord_last_sample_timestamp_seconds", "gauge", "Wall-clock time of the last sample.", (double)time(NULL) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		family(f, rows[i].name, rows[i].type, rows[i].help);
+		/* Counts as integers; seconds to the microsecond. */
+		fprintf(f, rows[i].v == floor(rows[i].v) ? "%s %.0f\n" : "%s %.6f\n",
+			rows[i].name, rows[i].v);
+	}
+	family(f, "memcoord_build_info", "gauge", "The memcoord version.");
+	fprintf(f, "memcoord_build_info{version=\"%s\"} 1\n", MC_VERSION);
+}
+
+static void rule_metrics(FILE *f, const struct mc_metrics *m)
+{
+	size_t i;
+
+	family(f, "memcoord_clamps_total", "counter",
+	       "Policy targets changed by each safety rule.");
+	/* Unknown names and non-numbers are dropped, never decisions. */
+	for (i = 0; i < NRULES; i++) {
+		unsigned bit = 1u << i;
+		char name[32];
+
+		if (bit & (MC_CLAMP_UNKNOWN | MC_CLAMP_NOTNUM))
+			continue;
+		fprintf(f, "memcoord_clamps_total{rule=\"%s\"} %lu\n",
+			mc_clamp_rules_str(bit, name, sizeof(name)), m->rules[i]);
+	}
+}
+
+static void host_metrics(FILE *f, const struct mc_host *h)
+{
+	const struct {
+		const char *name, *help;
+		uint64_t kib;
+	} rows[] = {
+		{ "memcoord_host_total_bytes", "Host memory.", h->total },
+		{ "memcoord_host_free_bytes", "Host memory guests may take (free + buffers + cached).", h->free },
+		{ "memcoord_host_reserve_bytes", "Host free memory guests may not take (host_reserve_mib).", h->reserve },
+		{ "memcoord_host_growable_bytes", "What guests may grow by in total this period.", h->growable },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		family(f, rows[i].name, "gauge", rows[i].help);
+		fprintf(f, "%s %llu\n", rows[i].name,
+			(unsigned long long)rows[i].kib * 1024ULL);
+	}
+}
+
+enum dom_field { F_ACTUAL, F_UNUSED, F_TARGET, F_RESIZES, F_CLAMPS, F_COUNT };
+
+static const struct {
+	const char *name, *type, *help;
+} dom_families[F_COUNT] = {
+	{ "memcoord_domain_actual_bytes", "gauge", "Current balloon size." },
+	{ "memcoord_domain_unused_bytes", "gauge", "Guest free memory (absent until the guest reports stats)." },
+	{ "memcoord_domain_target_bytes", "gauge", "The last target decided, after the clamps." },
+	{ "memcoord_domain_resize_calls_total", "counter", "Balloon resize calls made for the domain." },
+	{ "memcoord_domain_clamps_total", "counter", "Decisions for the domain that a safety rule changed." },
+};
+
+/* false when the domain has no such value now. */
+static bool dom_value(const struct mc_domain *d, const struct dom_entry *e,
+		      enum dom_field f, unsigned long long *v)
+{
+	switch (f) {
+	case F_ACTUAL: *v = d->cur.actual * 1024ULL; return true;
+	case F_UNUSED: *v = d->cur.unused * 1024ULL; return d->cur.have_stats;
+	case F_TARGET: *v = e->target * 1024ULL; return e->have_target;
+	case F_RESIZES: *v = e->resizes; return true;
+	default: *v = e->clamps; return true;
+	}
+}
+
+static void domain_metrics(FILE *f, const struct mc_metrics *m,
+			   const struct mc_snapshot *s)
+{
+	enum dom_field fld;
+	size_t i;
+
+	for (fld = 0; fld < F_COUNT; fld++) {
+		family(f, dom_families[fld].name, dom_families[fld].type,
+		       dom_families[fld].help);
+		for (i = 0; i < s->ndoms; i++) {
+			unsigned long long v;
+
+			if (!dom_value(&s->doms[i], m->row[i], fld, &v))
+				continue;
+			fprintf(f, "%s{domain=\"", dom_families[fld].name);
+			label_value(f, s->doms[i].name);
+			fprintf(f, "\"} %llu\n", v);
+		}
+	}
+}
+
+/* Writes the temporary file and renames it over the real one: readers see
+ * the old file or the new one, never a mix.  No fsync: after a crash a
+ * stale or missing metrics file is harmless, and the next sample fixes it. */
+static int write_file(struct mc_metrics *m, const struct mc_snapshot *s,
+		      const struct mc_coord_stats *st)
+{
+	FILE *f = fopen(m->tmp, "w");
+	int bad;
+
+	if (!f)
+		return -1;
+	daemon_metrics(f, st, s->ndoms);
+	rule_metrics(f, m);
+	host_metrics(f, &s->host);
+	domain_metrics(f, m, s);
+	bad = ferror(f);
+	if (fclose(f) || bad || rename(m->tmp, m->path)) {
+		int saved = errno;
+
+		unlink(m->tmp);
+		errno = saved ? saved : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int mc_metrics_sample(struct mc_metrics *m, const struct mc_snapshot *s,
+		      const struct mc_clamp_result *res, bool dry_run,
+		      const struct mc_coord_stats *st)
+{
+	if (!m)
+		return 0;
+	m->tick++;
+	if (touch(m, s)) {
+		mc_warn("metrics: out of memory; %s not updated", m->path);
+		return -1;
+	}
+	count(m, res, dry_run);
+	errno = 0;
+	if (write_file(m, s, st)) {
+		if (!m->failing)
+			mc_warn("metrics: cannot write %s: %s", m->path,
+				strerror(errno));
+		m->failing = true;
+		return -1;
+	}
+	if (m->failing)
+		mc_info("metrics: writing %s again", m->path);
+	m->failing = false;
+	return 0;
+}
+
+/* ---- open, close ---- */
+
+/* The directory must take the temporary file: say so at start-up rather
+ * than with a warning at the first sample. */
+static int dir_writable(const char *path)
+{
+	char *copy = strdup(path);
+	int rc;
+
+	if (!copy)
+		return -1;
+	rc = access(dirname(copy), W_OK);
+	free(copy);
+	return rc;
+}
+
+struct mc_metrics *mc_metrics_open(const char *path, char *err, size_t errlen)
+{
+	struct mc_metrics *m = calloc(1, sizeof(*m));
+	size_t len = strlen(path) + sizeof(".tmp");
+
+	if (!m || !(m->path = strdup(path)) || !(m->tmp = malloc(len))) {
+		snprintf(err, errlen, "out of memory");
+		mc_metrics_close(m);
+		return NULL;
+	}
+	snprintf(m->tmp, len, "%s.tmp", path);
+	if (dir_writable(path)) {
+		snprintf(err, errlen, "%s: cannot write metrics there: %s",
+			 path, strerror(errno));
+		mc_metrics_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+void mc_metrics_close(struct mc_metrics *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->cap; i++)
+		free(m->tab[i].name);
+	free(m->tab);
+	free(m->row);
+	free(m->path);
+	free(m->tmp);
+	free(m);
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# tests/cli/man.sh - the man pages format without a single warning, and
+# document every option of the binary and every key of the config parser
+# (src/config.c is the truth: a key added there without a man entry fails).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+fails=0
+ok()  { echo "PASS $1"; }
+bad() { echo "FAIL $1"; fails=$((fails + 1)); }
+command -v man >/dev/null || { echo "man.sh: SKIPPED (no man; scripts/deps.sh installs man-db)"; exit 0; }
+
+for page in dist/memcoord.8 dist/memcoord.ini.5; do
+	warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null || echo "man failed")
+	if [ -z "$warnings" ]; then ok "$page formats without warnings"; else bad "$page: $warnings"; fi
+done
+
+# Options: every long option in config.c's table, as the page prints it.
+text8=$(MANWIDTH=200 man -l dist/memcoord.8 2>/dev/null | col -b)
+for opt in $(sed -n 's/^\t{ "\([a-z-]*\)", .*/\1/p' src/config.c); do
+	grep -q -- "--$opt" <<<"$text8" || bad "memcoord.8 lacks --$opt"
+done
+[ "$fails" != 0 ] || ok "memcoord.8 covers config.c's options"
+
+# Keys: every strcmp(key, "...") and limit key in config.c, each the tag
+# of a .TP entry in the source.
+tags=$(grep -A1 '^\.TP' dist/memcoord.ini.5 | sed -n 's/^\.B \([a-z_]*\)$/\1/p')
+keys=$(grep -o 'strcmp(key, "[a-z_]*")' src/config.c | sed 's/.*"\(.*\)".*/\1/'
+       sed -n 's/^\t{ "\([a-z_]*_mib\)", offsetof.*/\1/p' src/config.c)
+[ -n "$keys" ] || bad "found no keys in src/config.c"
+for key in $keys; do
+	grep -qx "$key" <<<"$tags" || bad "memcoord.ini.5 has no entry for $key"
+done
+[ "$fails" != 0 ] || ok "memcoord.ini.5 covers config.c's keys"
+
+echo "man: $fails failure(s)"
+[ "$fails" = 0 ]
