@@ -2,7 +2,8 @@
  * config.c - the INI file (inih) and the command line -> struct mc_config.
  *
  * Defaults first, then the file, then the flags.  Every bad key or value is
- * one line naming file:line and the key; the caller exits with status 2.
+ * one line naming file:line and the key (inifile.c); the caller exits with
+ * status 2.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -15,23 +16,16 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "config.h"
+#include "inifile.h"
 
 #define KIB_PER_MIB 1024ULL
 
-/* Parser state: inih does not tell the handler the line, so the reader
- * counts lines as it hands them over. */
+/* Parser state beyond what mc_ini keeps: the config being filled and the
+ * keys already set, so a key set twice is an error. */
 struct parse {
 	struct mc_config *cfg;
-	const char *path;
-	FILE *fp;
-	int line;
-	int at_line_start;
-	char *err;
-	size_t errlen;
-	int failed;
+	struct mc_ini *ini;
 	char **seen;		/* "section\nkey" already set */
 	size_t nseen;
 };
@@ -73,47 +67,6 @@ static void defaults(struct mc_config *cfg)
 
 /* ---- value parsers: 0 on success ---- */
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-	size_t i;
-
-	for (i = 0; i < 4; i++) {
-		if (!strcasecmp(s, yes[i]))
-			return *out = true, 0;
-		if (!strcasecmp(s, no[i]))
-			return *out = false, 0;
-	}
-	return -1;
-}
-
 /* MiB in the file, KiB in memory.  1 TiB is a sane upper bound for a host. */
 #define MIB_MAX (1L << 20)
 
@@ -121,7 +74,7 @@ static int parse_mib(const char *s, uint64_t *kib)
 {
 	long v;
 
-	if (parse_long(s, 0, MIB_MAX, &v))
+	if (mc_ini_long(s, 0, MIB_MAX, &v))
 		return -1;
 	*kib = (uint64_t)v * KIB_PER_MIB;
 	return 0;
@@ -158,24 +111,6 @@ static void kv_free(struct mc_kv *v, size_t n)
 }
 
 /* ---- the INI handler ---- */
-
-static int fail(struct parse *p, const char *section, const char *key,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(struct parse *p, const char *section, const char *key,
-		const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-
-	if (p->failed++)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	set_err(p->err, p->errlen, "%s:%d: [%s] %s: %s", p->path, p->line,
-		section, key, why);
-	return 0;
-}
 
 static int seen_before(struct parse *p, const char *section, const char *key)
 {
@@ -240,25 +175,25 @@ static int handle_domain(struct parse *p, const char *section,
 	double weight;
 
 	if (!dc)
-		return fail(p, section, key, "out of memory");
+		return mc_ini_fail(p->ini, section, key, "out of memory");
 	if (!strcmp(key, "min_mib")) {
-		if (parse_long(value, 0, MIB_MAX, &dc->min_mib))
-			return fail(p, section, key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
+		if (mc_ini_long(value, 0, MIB_MAX, &dc->min_mib))
+			return mc_ini_fail(p->ini, section, key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
 	} else if (!strcmp(key, "max_mib")) {
-		if (parse_long(value, 1, MIB_MAX, &dc->max_mib))
-			return fail(p, section, key, "'%s' is not a size in MiB (1..%ld)", value, MIB_MAX);
+		if (mc_ini_long(value, 1, MIB_MAX, &dc->max_mib))
+			return mc_ini_fail(p->ini, section, key, "'%s' is not a size in MiB (1..%ld)", value, MIB_MAX);
 	} else if (!strcmp(key, "exclude")) {
-		if (parse_bool(value, &dc->exclude))
-			return fail(p, section, key, "'%s' is not yes or no", value);
+		if (mc_ini_bool(value, &dc->exclude))
+			return mc_ini_fail(p->ini, section, key, "'%s' is not yes or no", value);
 	} else if (!strcmp(key, "weight")) {
-		if (parse_double(value, 0, 1e6, &weight))
-			return fail(p, section, key, "'%s' is not a weight (0..1000000)", value);
+		if (mc_ini_double(value, 0, 1e6, &weight))
+			return mc_ini_fail(p->ini, section, key, "'%s' is not a weight (0..1000000)", value);
 	}
 	if (dc->min_mib >= 0 && dc->max_mib >= 0 && dc->min_mib > dc->max_mib)
-		return fail(p, section, key, "min_mib %ld is above max_mib %ld",
+		return mc_ini_fail(p->ini, section, key, "min_mib %ld is above max_mib %ld",
 			    dc->min_mib, dc->max_mib);
 	if (kv_add(&dc->params, &dc->nparams, key, value))
-		return fail(p, section, key, "out of memory");
+		return mc_ini_fail(p->ini, section, key, "out of memory");
 	return 1;
 }
 
@@ -288,10 +223,10 @@ static int handle_limits(struct parse *p, const char *key, const char *value)
 			continue;
 		field = (uint64_t *)((char *)&p->cfg->limits + limit_keys[i].offset);
 		if (parse_mib(value, field))
-			return fail(p, "limits", key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
+			return mc_ini_fail(p->ini, "limits", key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
 		return 1;
 	}
-	return fail(p, "limits", key, "unknown key");
+	return mc_ini_fail(p->ini, "limits", key, "unknown key");
 }
 
 static int handle_coordinator(struct parse *p, const char *key, const char *value)
@@ -300,23 +235,23 @@ static int handle_coordinator(struct parse *p, const char *key, const char *valu
 
 	if (!strcmp(key, "policy")) {
 		if (!*value)
-			return fail(p, "coordinator", key, "empty path");
+			return mc_ini_fail(p->ini, "coordinator", key, "empty path");
 		if (replace_str(&cfg->policy, value))
-			return fail(p, "coordinator", key, "out of memory");
+			return mc_ini_fail(p->ini, "coordinator", key, "out of memory");
 	} else if (!strcmp(key, "period")) {
-		if (parse_double(value, 0.01, 3600, &cfg->period))
-			return fail(p, "coordinator", key, "'%s' is not a number of seconds (0.01..3600)", value);
+		if (mc_ini_double(value, 0.01, 3600, &cfg->period))
+			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not a number of seconds (0.01..3600)", value);
 	} else if (!strcmp(key, "sample")) {
-		if (parse_double(value, 0.01, 3600, &cfg->sample))
-			return fail(p, "coordinator", key, "'%s' is not a number of seconds (0.01..3600)", value);
+		if (mc_ini_double(value, 0.01, 3600, &cfg->sample))
+			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not a number of seconds (0.01..3600)", value);
 	} else if (!strcmp(key, "pressure_unused_mib")) {
-		if (parse_long(value, 0, MIB_MAX, &cfg->pressure_unused_mib))
-			return fail(p, "coordinator", key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
+		if (mc_ini_long(value, 0, MIB_MAX, &cfg->pressure_unused_mib))
+			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
 	} else if (!strcmp(key, "dry_run")) {
-		if (parse_bool(value, &cfg->dry_run))
-			return fail(p, "coordinator", key, "'%s' is not yes or no", value);
+		if (mc_ini_bool(value, &cfg->dry_run))
+			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not yes or no", value);
 	} else {
-		return fail(p, "coordinator", key, "unknown key");
+		return mc_ini_fail(p->ini, "coordinator", key, "unknown key");
 	}
 	return 1;
 }
@@ -325,29 +260,28 @@ static int handle_path(struct parse *p, const char *section, const char *key,
 		       const char *value, char **dst)
 {
 	if (!*value)
-		return fail(p, section, key, "empty value");
+		return mc_ini_fail(p->ini, section, key, "empty value");
 	if (replace_str(dst, value))
-		return fail(p, section, key, "out of memory");
+		return mc_ini_fail(p->ini, section, key, "out of memory");
 	return 1;
 }
 
-static int handler(void *user, const char *section, const char *key,
+static int handler(struct mc_ini *ini, const char *section, const char *key,
 		   const char *value)
 {
-	struct parse *p = user;
+	struct parse *p = ini->user;
 	char *pattern;
 	int dup, rc;
 
-	if (p->failed)
-		return 0;
+	p->ini = ini;
 	dup = seen_before(p, section, key);
 	if (dup < 0)
-		return fail(p, section, key, "out of memory");
+		return mc_ini_fail(p->ini, section, key, "out of memory");
 	if (dup)
-		return fail(p, section, key, "set twice");
+		return mc_ini_fail(p->ini, section, key, "set twice");
 	if (!strcmp(section, "libvirt")) {
 		if (strcmp(key, "uri"))
-			return fail(p, section, key, "unknown key");
+			return mc_ini_fail(p->ini, section, key, "unknown key");
 		return handle_path(p, section, key, value, &p->cfg->uri);
 	}
 	if (!strcmp(section, "coordinator"))
@@ -356,7 +290,7 @@ static int handler(void *user, const char *section, const char *key,
 		return handle_limits(p, key, value);
 	if (!strcmp(section, "policy")) {
 		if (kv_add(&p->cfg->policy_params, &p->cfg->npolicy_params, key, value))
-			return fail(p, section, key, "out of memory");
+			return mc_ini_fail(p->ini, section, key, "out of memory");
 		return 1;
 	}
 	if (!strcmp(section, "output")) {
@@ -366,61 +300,29 @@ static int handler(void *user, const char *section, const char *key,
 			return handle_path(p, section, key, value, &p->cfg->metrics);
 		if (!strcmp(key, "events"))
 			return handle_path(p, section, key, value, &p->cfg->events);
-		return fail(p, section, key, "unknown key");
+		return mc_ini_fail(p->ini, section, key, "unknown key");
 	}
 	pattern = domain_pattern(section);
 	if (!pattern) {
 		if (!*section)
-			return fail(p, "", key, "key outside any section");
-		return fail(p, section, key, "unknown section");
+			return mc_ini_fail(p->ini, "", key, "key outside any section");
+		return mc_ini_fail(p->ini, section, key, "unknown section");
 	}
 	rc = handle_domain(p, section, pattern, key, value);
 	free(pattern);
 	return rc;
 }
 
-static char *read_line(char *str, int num, void *stream)
-{
-	struct parse *p = stream;
-	char *s = fgets(str, num, p->fp);
-	size_t len;
-
-	if (!s)
-		return NULL;
-	if (p->at_line_start)
-		p->line++;
-	len = strlen(s);
-	p->at_line_start = len && s[len - 1] == '\n';
-	return s;
-}
-
 static enum mc_config_status parse_file(struct mc_config *cfg, const char *path,
 					char *err, size_t errlen)
 {
-	struct parse p = {
-		.cfg = cfg, .path = path, .at_line_start = 1,
-		.err = err, .errlen = errlen,
-	};
+	struct parse p = { .cfg = cfg };
 	size_t i;
-	int rc;
+	int rc = mc_ini_parse(path, handler, &p, err, errlen);
 
-	p.fp = fopen(path, "r");
-	if (!p.fp) {
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return MC_CONFIG_ERROR;
-	}
-	rc = ini_parse_stream(read_line, &p, handler, &p);
-	if (rc == 0 && ferror(p.fp)) {
-		set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		rc = -1;
-	}
-	fclose(p.fp);
 	for (i = 0; i < p.nseen; i++)
 		free(p.seen[i]);
 	free(p.seen);
-	if (rc > 0 && !p.failed)	/* inih's own syntax error */
-		set_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
-			path, rc);
 	return rc ? MC_CONFIG_ERROR : MC_CONFIG_OK;
 }
 
@@ -511,7 +413,7 @@ static enum mc_config_status apply_flag(struct mc_config *cfg, int opt,
 	case OPT_PLOT: dst = &cfg->plot; break;
 	case OPT_CHECK: dst = &cfg->check; break;
 	case 'i':
-		if (parse_double(arg, 0.01, 3600, &cfg->period)) {
+		if (mc_ini_double(arg, 0.01, 3600, &cfg->period)) {
 			set_err(err, errlen, "-i: '%s' is not a number of seconds (0.01..3600)", arg);
 			return MC_CONFIG_ERROR;
 		}
@@ -519,7 +421,7 @@ static enum mc_config_status apply_flag(struct mc_config *cfg, int opt,
 			cfg->sample = cfg->period;
 		return MC_CONFIG_OK;
 	case OPT_DURATION:
-		if (parse_double(arg, 0.01, 1e9, &cfg->duration)) {
+		if (mc_ini_double(arg, 0.01, 1e9, &cfg->duration)) {
 			set_err(err, errlen, "--duration: '%s' is not a number of seconds", arg);
 			return MC_CONFIG_ERROR;
 		}
