@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "coordinator.h"
+#include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "report.h"
 #include "scorecard.h"
@@ -29,6 +31,8 @@ struct run {
 	struct mc_backend *backend;
 	struct mc_report *report;
 	struct mc_coord *coord;
+	struct mc_metrics *metrics;	/* [output] metrics, NULL = off */
+	struct mc_events *events;	/* [output] events, NULL = off */
 	struct mc_score *score;
 	char tmpdir[64];	/* for --plot: trace, host, events; "" = none */
 	const char *trace;	/* cfg->trace or trace_buf */
@@ -278,6 +282,8 @@ static void run_free(struct run *r)
 {
 	mc_score_free(r->score);
 	mc_coord_free(r->coord);	/* closes the policy */
+	mc_metrics_close(r->metrics);
+	mc_events_close(r->events);
 	mc_report_close(r->report);
 	if (r->backend)
 		r->backend->ops->close(r->backend);
@@ -316,6 +322,12 @@ static int run_open(struct run *r, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 		return 1;
 	}
+	/* The same outputs as on a real host, so dashboards and the event
+	 * log can be tried on a scenario first. */
+	if ((cfg->metrics && !(r->metrics = mc_metrics_open(cfg->metrics, err, errlen))) ||
+	    (cfg->events && !(r->events = mc_events_open(cfg->events, err, errlen))))
+		return 1;
+	mc_coord_set_outputs(r->coord, r->metrics, r->events);
 	r->score = mc_score_new(r->model,
 				(uint64_t)cfg->pressure_unused_mib * 1024,
 				cfg->limits.host_reserve);
