@@ -44,7 +44,9 @@ enum mc_clamp_rule {
 	MC_CLAMP_STEP      = 1 << 6,
 	MC_CLAMP_BUDGET    = 1 << 7,	/* host free / guest pool */
 	MC_CLAMP_DEADBAND  = 1 << 8,
+	MC_CLAMP_SETTLING  = 1 << 9,	/* no shrink until a resize has settled */
 };
+#define MC_CLAMP_NRULES 10
 
 /* The fate of one proposal for a known domain. */
 struct mc_decision {

@@ -46,6 +46,16 @@ struct mc_domain {
 	 * are stale and the domain is treated as reporting none. */
 	double stats_moved_at;
 	bool stale;
+	/* Our last resize, carried from sample to sample.  libvirt's balloon
+	 * size lags the guest's fresh stats while a balloon moves, so
+	 * actual - unused is wrong until the balloon has settled at the
+	 * target and the guest has reported since: until then the domain is
+	 * settling and is not shrunk. */
+	uint64_t last_target;	/* KiB, 0 = never resized by us */
+	double resized_at;
+	bool settled;		/* actual reached last_target (or gave up) */
+	double settled_at;
+	bool settling;
 	bool excluded;		/* [domain] exclude = yes: never resized */
 	/* [domain "NAME"] keys, borrowed from the config (not owned). */
 	const struct mc_kv *params;

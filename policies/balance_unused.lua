@@ -15,12 +15,17 @@ Parameters ([policy] in the INI, all MiB or seconds):
   high_water_pct      shrink only above target * (1 + pct/100)    (50)
   lookahead_s         grow by what the guest will consume in this
                       many seconds at its current rate              (4)
-  release_jump_mib    a rise in unused this large since the last
+  release_jump_mib    a fall in used memory this large since the last
                       decision means the guest freed memory: give
                       back at once                                  (48)
   release_fraction    otherwise give back this share of the excess
                       each decision                                 (0.25)
   cooldown_s          no slow give-back this long after a grow      (10)
+
+It measures use as available - unused (MemTotal - MemFree, one guest
+sample), not actual - unused: on libvirt the balloon size lags the guest's
+stats while a balloon moves, and mixing the two made it read its own grow
+as a release (seen on real guests).
 
 Known weaknesses: it sees only what the guest reports (unused = MemFree),
 so page cache counts as used; a guest that allocates faster than
@@ -67,9 +72,9 @@ end
 
 local function shrink_target(d, h, used)
   local excess = d.unused - p.target
-  local freed = h and (d.unused - h.unused) >= p.jump
+  local freed = h and (h.used - used) >= p.jump
   if freed then
-    return used + p.target                  -- clearly freed: give it all back
+    return d.actual - excess                -- clearly freed: give it all back
   end
   if h and clock - (h.last_grow or -math.huge) < p.cooldown then
     return nil                              -- just grew: let it settle
@@ -83,7 +88,9 @@ function decide(domains, host, ctx)
   local targets = {}
   for _, d in ipairs(domains) do
     if d.unused then
-      local used = d.actual - d.unused
+      -- What the guest uses, from its own report: available and unused
+      -- come from one sample, while actual may lag a moving balloon.
+      local used = d.available - d.unused
       local h = hist[d.name]
       local rate, grow_rate = consumption(h, used, ctx.elapsed)
       local want

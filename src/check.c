@@ -255,24 +255,22 @@ static void mc_check_value(const struct mc_snapshot *s, const struct mc_proposal
 static int mc_check_clamps(const struct mc_snapshot *s, const struct mc_limits *lim,
 			   const struct mc_proposals *props, FILE *out)
 {
-	static const char *const names[] = {
-		"unknown", "not-a-number", "no-stats", "max", "min", "floor",
-		"step", "budget", "deadband",
-	};
 	struct mc_clamp_result res;
-	unsigned count[sizeof(names) / sizeof(names[0])] = { 0 };
+	unsigned count[MC_CLAMP_NRULES] = { 0 };
+	char name[32];
 	size_t i, r;
 
 	if (mc_clamp_apply(s, lim, props->v, props->n, &res))
 		return -1;
 	for (i = 0; i < res.ndec; i++)
-		for (r = 0; r < sizeof(names) / sizeof(names[0]); r++)
+		for (r = 0; r < MC_CLAMP_NRULES; r++)
 			count[r] += !!(res.dec[i].rules & (1u << r));
 	fprintf(out, "       %zu target%s, %zu resize%s", props->n,
 		props->n == 1 ? "" : "s", res.nact, res.nact == 1 ? "" : "s");
-	for (r = 0; r < sizeof(names) / sizeof(names[0]); r++)
+	for (r = 0; r < MC_CLAMP_NRULES; r++)
 		if (count[r])
-			fprintf(out, ", %s %u", names[r], count[r]);
+			fprintf(out, ", %s %u",
+				mc_clamp_rules_str(1u << r, name, sizeof(name)), count[r]);
 	fputc('\n', out);
 	mc_clamp_result_free(&res);
 	return 0;

@@ -62,6 +62,10 @@ static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 		t = lo;
 		dec->rules |= MC_CLAMP_MIN;
 	}
+	if (t < from && d->settling) {
+		t = from;	/* its used memory is not known yet */
+		dec->rules |= MC_CLAMP_SETTLING;
+	}
 	if (t < from) {
 		uint64_t floor = mc_snapshot_used(d) + lim->guest_reserve;
 
@@ -200,7 +204,7 @@ const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
 {
 	static const char *const names[] = {
 		"unknown", "not-a-number", "no-stats", "max", "min", "floor",
-		"step", "budget", "deadband",
+		"step", "budget", "deadband", "settling",
 	};
 	size_t i, off = 0;
 

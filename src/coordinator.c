@@ -17,6 +17,10 @@
 #define KIB_PER_MIB 1024ULL
 /* Guests report every second; stats unchanged for this long are stale. */
 #define STALE_MIN_SECONDS 5.0
+/* A balloon within this of its target has arrived; one that has not
+ * arrived after SETTLE_GIVE_UP s never will (the guest holds the memory). */
+#define SETTLE_TOLERANCE_KIB (4 * KIB_PER_MIB)
+#define SETTLE_GIVE_UP 10.0
 
 struct mc_coord {
 	const struct mc_config *cfg;
@@ -115,6 +119,27 @@ static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d)
 	d->nparams = dc->nparams;
 }
 
+/* Our last resize: has the balloon got there, and has the guest reported
+ * since?  Until both, actual and unused come from different moments. */
+static void track_settling(struct mc_domain *d, const struct mc_domain *p,
+			   double now)
+{
+	uint64_t a = d->cur.actual, t = p->last_target;
+
+	d->last_target = t;
+	d->resized_at = p->resized_at;
+	d->settled = p->settled;
+	d->settled_at = p->settled_at;
+	if (!t)
+		return;		/* never resized by us */
+	if (!d->settled && ((a > t ? a - t : t - a) <= SETTLE_TOLERANCE_KIB ||
+			    now - d->resized_at > SETTLE_GIVE_UP)) {
+		d->settled = true;
+		d->settled_at = now;
+	}
+	d->settling = !d->settled || d->stats_moved_at <= d->settled_at;
+}
+
 static void link_previous(const struct mc_snapshot *prev, struct mc_domain *d,
 			  double now, double stale_after)
 {
@@ -134,6 +159,7 @@ static void link_previous(const struct mc_snapshot *prev, struct mc_domain *d,
 		d->stale = true;
 		d->cur.have_stats = false;
 	}
+	track_settling(d, p, now);
 }
 
 static void annotate(struct mc_coord *c, struct mc_snapshot *s,
@@ -207,14 +233,14 @@ static void log_drops(struct mc_coord *c, unsigned dropped)
 	c->warned_drops |= dropped;
 }
 
-static void actuate(struct mc_coord *c, const struct mc_snapshot *s,
+static void actuate(struct mc_coord *c, struct mc_snapshot *s,
 		    const char *reason)
 {
 	size_t i;
 
 	for (i = 0; i < c->res.ndec; i++) {
 		const struct mc_decision *dec = &c->res.dec[i];
-		const struct mc_domain *d = &s->doms[dec->dom];
+		struct mc_domain *d = &s->doms[dec->dom];
 		enum mc_events_outcome outcome;
 		char rules[96];
 
@@ -233,6 +259,11 @@ static void actuate(struct mc_coord *c, const struct mc_snapshot *s,
 			outcome = MC_EVENTS_FAILED;
 		c->stats.resizes += outcome == MC_EVENTS_RESIZED;
 		c->stats.resize_failures += outcome == MC_EVENTS_FAILED;
+		if (outcome == MC_EVENTS_RESIZED) {
+			d->last_target = dec->target;
+			d->resized_at = s->time;
+			d->settled = false;
+		}
 		mc_events_resize(c->events, d, dec, reason, mc_policy_path(c->policy),
 				 outcome);
 	}

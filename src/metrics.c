@@ -23,7 +23,7 @@
 
 #define FORGET_SAMPLES 86400UL	/* a day at the default 1 s sample */
 #define MIN_CAP 64
-#define NRULES 9		/* MC_CLAMP_UNKNOWN .. MC_CLAMP_DEADBAND */
+#define NRULES MC_CLAMP_NRULES
 
 struct dom_entry {
 	char *name;		/* NULL: empty slot */

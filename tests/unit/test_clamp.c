@@ -156,6 +156,29 @@ static void test_shrink_floor(void **state)
 	mc_snapshot_free(&s);
 }
 
+/* A domain whose last resize has not settled is not shrunk: its used
+ * memory (actual - unused) mixes two moments.  Grows still go through. */
+static void test_settling_blocks_shrinks(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_proposal p[] = { { "a", 700.0 * MiB }, { "b", 1200.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	s.doms[0].settling = s.doms[1].settling = true;
+	run(&s, &no_limits, p, 2, &r);
+	assert_false(find(&r, 0)->act);
+	assert_true(find(&r, 0)->rules & MC_CLAMP_SETTLING);
+	assert_int_equal(find(&r, 1)->target, 1200 * MiB);
+	mc_clamp_result_free(&r);
+	s.doms[0].settling = false;
+	run(&s, &no_limits, p, 1, &r);
+	assert_int_equal(r.dec[0].target, 700 * MiB);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
 static void test_step_limits(void **state)
 {
 	struct mc_snapshot s;
@@ -301,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_max),
 		cmocka_unit_test(test_min_uses_larger_of_global_and_domain),
 		cmocka_unit_test(test_shrink_floor),
+		cmocka_unit_test(test_settling_blocks_shrinks),
 		cmocka_unit_test(test_step_limits),
 		cmocka_unit_test(test_budget_scales_in_proportion),
 		cmocka_unit_test(test_guest_pool),

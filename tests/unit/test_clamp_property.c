@@ -68,6 +68,7 @@ static void random_snapshot(struct mc_snapshot *s, struct mc_limits *lim)
 		d->cur.unused = rnd_below(3) ? rnd_below(d->cur.actual + 1) : rnd_size();
 		d->cur.have_stats = rnd_below(5) != 0;
 		d->excluded = rnd_below(10) == 0;
+		d->settling = rnd_below(6) == 0;
 	}
 	mc_snapshot_sort(s);
 	s->host.total = rnd_size();
@@ -131,6 +132,8 @@ static void check_decision(const struct mc_snapshot *s, const struct mc_limits *
 		if (lim->max_grow && dec->target - dec->from > lim->max_grow)
 			fail_msg("round %d %s: grow beyond the step limit", round, d->name);
 	} else {
+		if (d->settling)
+			fail_msg("round %d %s: shrank while its last resize settles", round, d->name);
 		if (dec->target < lo)
 			fail_msg("round %d %s: shrank to %llu below min %llu", round, d->name,
 				 (unsigned long long)dec->target, (unsigned long long)lo);

@@ -416,6 +416,7 @@ struct fake {
 	int calls;
 	int reconnect_at;	/* collect number that re-opens a connection */
 	int collects;
+	uint64_t actual;	/* the balloon: follows a successful resize */
 };
 
 static int fake_collect(struct mc_backend *b, struct mc_snapshot *s)
@@ -427,8 +428,9 @@ static int fake_collect(struct mc_backend *b, struct mc_snapshot *s)
 		b->reconnects++;
 	snprintf(d->uuid, sizeof(d->uuid), "6695eb01-f6a4-8304-79aa-97f2502e193f");
 	d->max = 4096 * MiB;
-	d->cur.actual = 2048 * MiB;
-	d->cur.unused = 1500 * MiB;
+	d->cur.actual = f->actual;
+	d->cur.unused = f->actual - 548 * MiB;
+	d->cur.last_update = f->collects;	/* the guest reports every sample */
 	d->cur.available = 2048 * MiB;
 	d->cur.have_stats = true;
 	s->host.total = 16384 * MiB;
@@ -444,8 +446,9 @@ static int fake_set_target(struct mc_backend *b, const struct mc_domain *d,
 	struct fake *f = (struct fake *)b;
 
 	(void)d;
-	(void)kib;
 	f->calls++;
+	if (f->set_rc == 0)
+		f->actual = kib;
 	return f->set_rc;
 }
 
@@ -469,7 +472,7 @@ static void coordinator_reports(void **state)
 		.limits = { .min_domain = 256 * MiB, .guest_reserve = 64 * MiB,
 			    .host_reserve = 1024 * MiB, .deadband = 8 * MiB } };
 	struct fake f = { .base = { .ops = &fake_ops, .kind = "fake" },
-			  .reconnect_at = 3 };
+			  .reconnect_at = 3, .actual = 2048 * MiB };
 	char *ppath = write_temp(policy_src, ".lua"), *epath = write_temp("", ".jsonl");
 	char mpath[96], err[512];
 	struct mc_policy *p = mc_policy_load(ppath, NULL, 0, err, sizeof(err));
