@@ -12,7 +12,7 @@ oscillates).
 
 Parameters ([policy] in the INI, all MiB or seconds):
   target_unused_mib   unused memory to keep in every guest        (160)
-  high_water_pct      shrink only above target * (1 + pct/100)    (50)
+  high_water_pct      shrink only above target * (1 + pct/100)    (25)
   lookahead_s         grow by what the guest will consume in this
                       many seconds at its current rate              (4)
   release_jump_mib    a fall in used memory this large since the last
@@ -20,7 +20,7 @@ Parameters ([policy] in the INI, all MiB or seconds):
                       back at once                                  (48)
   release_fraction    otherwise give back this share of the excess
                       each decision                                 (0.25)
-  cooldown_s          no slow give-back this long after a grow      (10)
+  cooldown_s          no slow give-back this long after a grow       (4)
 
 It measures use as available - unused (MemTotal - MemFree, one guest
 sample), not actual - unused: on libvirt the balloon size lags the guest's
@@ -34,6 +34,9 @@ grow-per-period allows still gets close to its limit before it catches up
 --]]
 
 local MiB = 1024
+-- A smoothed rate decays toward 0 but never reaches it: below this a guest
+-- is neither consuming nor freeing.
+local IDLE_RATE = 1 * MiB   -- KiB/s
 
 local p = {}          -- parameters, in KiB and seconds
 local hist = {}       -- per domain: used, unused, last_grow (clock), rate
@@ -47,22 +50,21 @@ end
 
 function init(ctx)
   p.target = param(ctx, "target_unused_mib", 160) * MiB
-  p.high = p.target * (1 + param(ctx, "high_water_pct", 50) / 100)
+  p.high = p.target * (1 + param(ctx, "high_water_pct", 25) / 100)
   p.lookahead = param(ctx, "lookahead_s", 4)
   p.jump = param(ctx, "release_jump_mib", 48) * MiB
   p.fraction = param(ctx, "release_fraction", 0.25)
-  p.cooldown = param(ctx, "cooldown_s", 10)
+  p.cooldown = param(ctx, "cooldown_s", 4)
 end
 
--- Consumption rate in KiB/s (positive = the guest uses more).  Growing
--- follows the faster of the latest rate and the smoothed one, so a burst
--- is met at full speed at once; the smoothed rate alone decides whether a
--- guest is still consuming, so one quiet sample does not start a shrink.
+-- Consumption rate in KiB/s (positive = the guest uses more), smoothed:
+-- on real guests one sample's rate is noisy (stats arrive once a second,
+-- not exactly on our clock), and growing ahead of a noisy rate overshoots.
+-- Bursts faster than this follows are the pressure path's job.
 local function consumption(h, used, dt)
-  if not h or dt <= 0 then return 0, 0 end
+  if not h or dt <= 0 then return 0 end
   local instant = (used - h.used) / dt
-  local smooth = 0.5 * instant + 0.5 * (h.rate or instant)
-  return smooth, math.max(instant, smooth)
+  return 0.5 * instant + 0.5 * (h.rate or instant)
 end
 
 local function grow_target(d, rate)
@@ -92,11 +94,11 @@ function decide(domains, host, ctx)
       -- come from one sample, while actual may lag a moving balloon.
       local used = d.available - d.unused
       local h = hist[d.name]
-      local rate, grow_rate = consumption(h, used, ctx.elapsed)
+      local rate = consumption(h, used, ctx.elapsed)
       local want
-      if d.unused < p.target or (grow_rate > 0 and d.unused - grow_rate * p.lookahead < p.target) then
-        want = grow_target(d, grow_rate)
-      elseif d.unused > p.high and rate <= 0 then
+      if d.unused < p.target or (rate > IDLE_RATE and d.unused - rate * p.lookahead < p.target) then
+        want = grow_target(d, rate)
+      elseif d.unused > p.high and rate <= IDLE_RATE then
         want = shrink_target(d, h, used)
       end
       local last_grow = h and h.last_grow

@@ -23,6 +23,12 @@
 #   mcwait=S      give up waiting after S s and start anyway (default 600)
 #   mczram=MIB    add a zram swap device of MIB MiB (default 0 = none)
 #   mcwl=SCRIPT   the workload script (see workload.c)
+#   mcdisk=DEV    instead of one mcwl= script: run workloads fed through the
+#                 disk DEV (e.g. /dev/vda; vm.sh start-disk / vm.sh feed),
+#                 forever: `workload -d DEV` waits for a new generation, runs
+#                 it, exits; /init starts it again (also after an OOM kill).
+#                 Console: "mcwl gen=N start script=..." ... "mcinit
+#                 workload-exit rc=N" per generation.
 #
 # Needs: setup-host.sh done (linux-image-amd64, busybox-static, cpio, gcc).
 set -euo pipefail
@@ -48,8 +54,9 @@ command -v cpio >/dev/null || die "cpio not found; run setup-host.sh"
 
 # Modules the guest needs, dependencies first. virtio_balloon is the point of
 # the exercise; zram (+zsmalloc) only for the optional swap.
+# virtio_blk: the small workload disk of run.sh (mcdisk=, see below).
 WANT=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-      virtio_balloon zsmalloc zram)
+      virtio_balloon virtio_blk zsmalloc zram)
 
 # ---------------------------------------------------------------- up to date?
 stamp=$( {
@@ -187,6 +194,15 @@ while :; do
     sleep 1
 done
 log "ready memtotal_kib=$(memtotal)"
+DISK=$(arg mcdisk '')
+if [ -n "$DISK" ]; then
+    log "runner disk=$DISK"
+    while :; do
+        /bin/workload -d "$DISK"
+        log "workload-exit rc=$?"
+        sleep 0.2
+    done
+fi
 /bin/workload
 log "workload-exit rc=$?"
 while :; do sleep 3600; done

@@ -5,6 +5,12 @@
 #                                      (the mcwl= value, see workload.c);
 #                                      KARGs are extra kernel words, e.g.
 #                                      mczram=256
+#   vm.sh start-disk NAME [KARG...]    create guest NAME with a small workload
+#                                      disk ($MC_E2E_DIR/NAME.disk, /dev/vda in
+#                                      the guest); it runs what `feed` writes
+#   vm.sh feed NAME GEN SCRIPT         hand workload SCRIPT as generation GEN
+#                                      (a number, new each time) to a guest
+#                                      made by start-disk; it starts within ~0.5 s
 #   vm.sh stop NAME                    destroy guest NAME (only if it is ours)
 #   vm.sh stopall                      destroy every running e2e guest
 #   vm.sh list                         names of running e2e guests
@@ -70,22 +76,38 @@ is_ours() { local l; l=$(ours); grep -qx -- "$1" <<<"$l"; }
 
 console_path() { echo "$WORK_DIR/$1.console"; }
 
+disk_path() { echo "$WORK_DIR/$1.disk"; }
+
+# cmd_start NAME SCRIPT [KARG...]; SCRIPT "-" = no mcwl=, a workload disk instead
 cmd_start() {
     local name=$1 script=$2; shift 2
     check_name "$name"
     if [ ! -f "$GUEST_DIR/vmlinuz" ] || [ ! -f "$GUEST_DIR/initrd.img" ]; then
         die "no guest in $GUEST_DIR; run build-guest.sh $GUEST_DIR first"
     fi
-    [[ $script =~ ^[a-z0-9.:,]+$ ]] || die "bad workload script '$script'"
+    [ "$script" = - ] || [[ $script =~ ^[a-z0-9.:,]+$ ]] || die "bad workload script '$script'"
     if v domstate "$name" >/dev/null 2>&1; then
         die "a domain named $name already exists"
     fi
     mkdir -p "$WORK_DIR"
     local console; console=$(console_path "$name")
     rm -f "$console"
+    local wl="mcwl=$script" disk_xml=""
+    if [ "$script" = - ]; then
+        local disk; disk=$(disk_path "$name")
+        rm -f "$disk"
+        truncate -s 1M "$disk" && chmod 0644 "$disk" || die "cannot create $disk"
+        wl="mcdisk=/dev/vda"
+        disk_xml="    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$(xml_escape "$disk")'/>
+      <target dev='vda' bus='virtio'/>
+      <readonly/>
+    </disk>"
+    fi
     # console=ttyS0: everything to the serial file. loglevel=4 keeps boot
     # chatter out but lets errors (e.g. the OOM killer's report) through.
-    local cmdline="console=ttyS0 loglevel=4 mcstart=$CUR_MIB mcwl=$script${*:+ $*}"
+    local cmdline="console=ttyS0 loglevel=4 mcstart=$CUR_MIB $wl${*:+ $*}"
     local tpl; tpl=$(<"$HERE/domain.xml.in")
     tpl=${tpl//@NAME@/$(xml_escape "$name")}
     tpl=${tpl//@MEM_MIB@/$MEM_MIB}
@@ -94,15 +116,31 @@ cmd_start() {
     tpl=${tpl//@INITRD@/$(xml_escape "$GUEST_DIR/initrd.img")}
     tpl=${tpl//@CMDLINE@/$(xml_escape "$cmdline")}
     tpl=${tpl//@CONSOLE@/$(xml_escape "$console")}
+    tpl=${tpl//@DISK@/$disk_xml}
     # virsh create reads a file; feed it through a pipe so no temp file is left.
     v create /dev/stdin <<<"$tpl" >/dev/null || die "virsh create $name failed"
-    echo "vm.sh: started $name ($MEM_MIB MiB max, $CUR_MIB MiB start) mcwl=$script"
+    echo "vm.sh: started $name ($MEM_MIB MiB max, $CUR_MIB MiB start) $wl"
+}
+
+# One sector "MCWL GEN SCRIPT END\n", zero padded to 4 KiB (see workload.c).
+cmd_feed() {
+    local name=$1 gen=$2 script=$3 disk
+    check_name "$name"
+    disk=$(disk_path "$name")
+    [ -f "$disk" ] || die "$name has no workload disk ($disk); use start-disk"
+    [[ $gen =~ ^[1-9][0-9]*$ ]] || die "bad generation '$gen'"
+    [[ $script =~ ^[a-z0-9.:,]+$ ]] || die "bad workload script '$script'"
+    [ $(( ${#script} + ${#gen} + 12 )) -le 1000 ] || die "script too long"
+    printf 'MCWL %s %s END\n' "$gen" "$script" \
+        | dd of="$disk" bs=4096 count=1 conv=sync,notrunc status=none \
+        || die "cannot write $disk"
 }
 
 cmd_stop() {
     check_name "$1"
     if is_ours "$1"; then
         v destroy "$1" >/dev/null
+        rm -f "$(disk_path "$1")"
         echo "vm.sh: destroyed $1"
     elif v domstate "$1" >/dev/null 2>&1; then
         die "$1 exists but is not an e2e guest (title != $TITLE); not touching it"
@@ -112,7 +150,7 @@ cmd_stop() {
 cmd_stopall() {
     local n
     for n in $(ours); do
-        v destroy "$n" >/dev/null && echo "vm.sh: destroyed $n"
+        v destroy "$n" >/dev/null && rm -f "$(disk_path "$n")" && echo "vm.sh: destroyed $n"
     done
 }
 
@@ -148,10 +186,12 @@ cmd_wait_console() {
     return 1
 }
 
-[ $# -ge 1 ] || die "usage: vm.sh start|stop|stopall|list|console|actual|wait-actual|wait-console|wait-ready ..."
+[ $# -ge 1 ] || die "usage: vm.sh start|start-disk|feed|stop|stopall|list|console|actual|wait-actual|wait-console|wait-ready ..."
 cmd=$1; shift
 case $cmd in
     start)        [ $# -ge 2 ] || die "usage: vm.sh start NAME SCRIPT [KARG...]"; cmd_start "$@" ;;
+    start-disk)   [ $# -ge 1 ] || die "usage: vm.sh start-disk NAME [KARG...]"; n=$1; shift; cmd_start "$n" - "$@" ;;
+    feed)         [ $# -eq 3 ] || die "usage: vm.sh feed NAME GEN SCRIPT"; cmd_feed "$@" ;;
     stop)         [ $# -eq 1 ] || die "usage: vm.sh stop NAME"; cmd_stop "$1" ;;
     stopall)      cmd_stopall ;;
     list)         ours ;;

@@ -12,6 +12,18 @@
  *   For trying it on a workstation:  workload -s SCRIPT  (or  -f CMDLINEFILE).
  *   No mcwl= word: prints "mcwl none" and exits 0.
  *
+ *   Disk mode (the e2e suite, tests/e2e/run.sh):  workload -d DEV
+ *   The host writes a workload into the first sector of a small raw disk
+ *   that the running guest sees as DEV (/dev/vda), as one text line
+ *       MCWL <generation> <SCRIPT> END\n
+ *   (vm.sh feed). The workload polls that sector every 0.5 s with O_DIRECT
+ *   reads (so the guest's page cache never hides a new generation); when the
+ *   generation differs from the last one run, it records the generation in
+ *   /tmp/mcwl.gen, prints "mcwl gen=N start script=SCRIPT", runs the script
+ *   and exits. The guest's /init runs it again in a loop, so a workload that
+ *   was OOM-killed is simply replaced by one waiting for the next generation
+ *   (the killed generation is not re-run: it was recorded before running).
+ *
  * SCRIPT SYNTAX
  *   SCRIPT := STEP { "," STEP }
  *   Numbers are non-negative decimals (fractions allowed). Sizes in MiB,
@@ -46,6 +58,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -220,6 +233,91 @@ static int script_from_cmdline(const char *cmdline, char *out, size_t outsz)
     return -1;
 }
 
+/* ---------------------------------------------------------------- disk mode */
+
+#define GEN_FILE "/tmp/mcwl.gen"
+#define SECTOR   4096
+
+static unsigned long read_last_gen(void)
+{
+    unsigned long g = 0;
+    FILE *f = fopen(GEN_FILE, "r");
+    if (f) {
+        if (fscanf(f, "%lu", &g) != 1)
+            g = 0;
+        fclose(f);
+    }
+    return g;
+}
+
+static void write_last_gen(unsigned long g)
+{
+    FILE *f = fopen(GEN_FILE, "w");
+    if (f) {
+        fprintf(f, "%lu\n", g);
+        fclose(f);
+    }
+}
+
+/* Parse "MCWL <gen> <script> END\n"; 0 if well formed (a torn or empty
+ * sector is simply not well formed and is read again next poll). */
+static int parse_sector(const char *b, unsigned long *gen, char *out, size_t outsz)
+{
+    const char *p = b, *s;
+    char *end;
+    size_t n;
+    if (strncmp(p, "MCWL ", 5) != 0)
+        return -1;
+    p += 5;
+    if (*p < '0' || *p > '9')
+        return -1;
+    errno = 0;
+    *gen = strtoul(p, &end, 10);
+    if (errno || *end != ' ')
+        return -1;
+    s = end + 1;
+    n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.:,");
+    if (n == 0 || n >= outsz || strncmp(s + n, " END\n", 5) != 0)
+        return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* Wait for a generation other than the last one run; copy its script. */
+static int script_from_disk(const char *dev, char *out, size_t outsz, unsigned long *genp)
+{
+    unsigned long last = read_last_gen(), gen;
+    void *buf;
+    int fd = -1, warned = 0;
+
+    if (posix_memalign(&buf, SECTOR, SECTOR) != 0)
+        return -1;
+    for (;;) {
+        if (fd < 0) {
+            fd = open(dev, O_RDONLY | O_DIRECT);
+            if (fd < 0 && !warned) {
+                say("waiting for %s: %s", dev, strerror(errno));
+                warned = 1;
+            }
+        }
+        if (fd >= 0) {
+            ssize_t n = pread(fd, buf, SECTOR, 0);
+            if (n > 0) {
+                ((char *)buf)[n - 1] = '\0';
+                if (parse_sector(buf, &gen, out, outsz) == 0 && gen != last) {
+                    close(fd);
+                    free(buf);
+                    write_last_gen(gen);
+                    *genp = gen;
+                    return 0;
+                }
+            }
+        }
+        sleep_for(0.5);
+    }
+}
+
 /* ---------------------------------------------------------------- memory */
 
 /* Take one 1 MiB chunk and write every page of it, one page at a time. */
@@ -323,7 +421,7 @@ int main(int argc, char **argv)
     char script[SCRIPT_MAX];
     char cmdline[4096];
     const char *cmdfile = "/proc/cmdline";
-    int i;
+    int i, disk_mode = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     t0 = now();
@@ -331,13 +429,22 @@ int main(int argc, char **argv)
     script[0] = '\0';
     if (argc == 3 && !strcmp(argv[1], "-s")) {
         snprintf(script, sizeof script, "%s", argv[2]);
+    } else if (argc == 3 && !strcmp(argv[1], "-d")) {
+        unsigned long gen;
+        if (script_from_disk(argv[2], script, sizeof script, &gen) != 0) {
+            say("error: out of memory");
+            return 2;
+        }
+        t0 = now();
+        disk_mode = 1;
+        say("gen=%lu start script=%s", gen, script);
     } else {
         FILE *f;
         size_t n;
         if (argc == 3 && !strcmp(argv[1], "-f"))
             cmdfile = argv[2];
         else if (argc != 1) {
-            fprintf(stderr, "usage: %s [-s SCRIPT | -f CMDLINEFILE]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-s SCRIPT | -f CMDLINEFILE | -d DEV]\n", argv[0]);
             return 2;
         }
         f = fopen(cmdfile, "r");
@@ -354,7 +461,8 @@ int main(int argc, char **argv)
         }
     }
 
-    say("start script=%s", script);
+    if (!disk_mode)
+        say("start script=%s", script);
     if (parse_script(script) != 0)
         return 2;
 

@@ -391,6 +391,51 @@ static void test_cagma_rule(void **state)
 	mc_policy_close(p);
 }
 
+/* balance_unused, over time: grows a guest below its target, never shrinks
+ * one that is consuming, shrinks one that stopped (its smoothed rate only
+ * decays toward 0), and gives back at once what a guest clearly freed. */
+static void run_one(struct mc_policy *p, long long actual_mib, long long unused_mib,
+		    struct mc_proposals *out)
+{
+	const struct dom d = { "vm", actual_mib * MiB, 4096 * MiB, unused_mib * MiB,
+			       NONE, 0, 0 };
+	struct mc_snapshot s;
+
+	build(&s, &d, 1, 16384 * MiB, 8192 * MiB);
+	decide(p, &s, "period", out);
+	mc_snapshot_free(&s);
+}
+
+static void test_balance_unused_rules(void **state)
+{
+	struct mc_policy *p = load("policies/balance_unused.lua");
+	struct mc_proposals out = { 0 };
+	double t;
+	int i;
+
+	(void)state;
+	run_one(p, 1000, 100, &out);		/* below the 160 MiB target */
+	assert_true(target(&out, "vm") > 1000 * MiB);
+	run_one(p, 1000, 60, &out);		/* consuming 20 MiB/s */
+	assert_true(target(&out, "vm") > 1000 * MiB);
+	/* It stops consuming (used stays 940 MiB) with 300 MiB unused, above
+	 * the 200 MiB high-water mark: a shrink must come, and soon. */
+	for (i = 0, t = NAN; i < 8; i++) {
+		run_one(p, 1240, 300, &out);
+		t = target(&out, "vm");
+		if (!isnan(t) && t < 1240 * MiB)
+			break;
+		assert_true(isnan(t) || t >= 1240 * MiB);
+	}
+	if (i == 8)
+		fail_msg("an idle guest above its high-water mark was never shrunk");
+	/* It frees 300 MiB at once: all the excess goes back at once. */
+	run_one(p, 1240, 600, &out);
+	assert_true(target(&out, "vm") == (1240 - (600 - 160)) * MiB);
+	mc_proposals_free(&out);
+	mc_policy_close(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_proportional_rule),
 		cmocka_unit_test(test_mom_rule),
 		cmocka_unit_test(test_cagma_rule),
+		cmocka_unit_test(test_balance_unused_rules),
 	};
 
 	return cmocka_run_group_tests_name("policies", tests, NULL, NULL);
