@@ -245,7 +245,7 @@ con() { tail -c +$(( ${OFF[$1]} + 1 )) "$E2E_DIR/$1.console" 2>/dev/null | tr -d
 #           events are rate-limited to 1/s, so a moving balloon is seen late);
 #           unused is not compared: it moves with the balloon
 #   else    disagreement: recorded as a failure.
-# check_common then wants every guest to have had at least one exact check.
+# check_common then wants at least one exact check in the test.
 agree_check() {
     # "before"/"after" are memcoord's samples COLLECTED (trace time = end of
     # its stats call) before the first / after the last virsh call; a trace
@@ -268,11 +268,14 @@ agree_check() {
     done
     for vm in "${VMS[@]}"; do
         res=$(awk -F, -v a0="$a0" -v a1="$a1" -v d="$vm" -v va="${VA[$vm]:-none}" -v vu="${VU[$vm]:-none}" '
-            NR > 1 && $2 == d { if ($1 + 0 <= a0 + 0) { ba = $3; bu = $4; hb = 1; if ($5 != "") tg = $5 }
+            # A target was issued only when it differs from the actual
+            # (a clamped no-op, e.g. "settling", records target = actual).
+            NR > 1 && $2 == d { issued = ($5 != "" && $5 != $3)
+                                if ($1 + 0 <= a0 + 0) { ba = $3; bu = $4; hb = 1; if (issued) tg = $5 }
                                 else if ($1 + 0 >= a1 + 0 && !ha) { aa = $3; au = $4; ha = 1 }
-                                # every target set from 3 s before the check up to the
+                                # targets issued after the check started, up to the
                                 # sample after it: the balloon may head for any of them
-                                if ($5 != "" && $1 + 0 >= a0 - 3 && !ha2) {
+                                if (issued && $1 + 0 > a0 + 0 && !ha2) {
                                     if (!ht || $5 + 0 < tmin) tmin = $5 + 0
                                     if (!ht || $5 + 0 > tmax) tmax = $5 + 0
                                     ht = 1 }
@@ -360,10 +363,12 @@ check_common() {
     read -r vm amax t <<<"$l"
     MINSEEN="$(mib "$amax") MiB ($vm)"
     check "$amax >= $MIN_MIB * $MiB" "$vm at $(mib "$amax") MiB at t=$t s, below min_domain_mib $MIN_MIB"
-    for vm in "${VMS[@]}"; do
-        [ "${AGREE_EXACT[$vm]:-0}" -ge 1 ] \
-            || FAILS+=("memcoord vs virsh dommemstat: no check of $vm found its balloon at rest ($AGREE_N checks)")
-    done
+    # A guest whose balloon moves all test long never shows a balloon at
+    # rest; every check must agree, and at least one must be at rest.
+    n=0
+    for vm in "${VMS[@]}"; do n=$((n + ${AGREE_EXACT[$vm]:-0})); done
+    [ "$n" -ge 1 ] \
+        || FAILS+=("memcoord vs virsh dommemstat: no check found any balloon at rest ($AGREE_N checks)")
     for l in "${AGREE_FAILS[@]}"; do FAILS+=("memcoord vs virsh dommemstat: $l"); done
 }
 

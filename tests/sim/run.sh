@@ -213,6 +213,45 @@ else
 	fails=$((fails + 1))
 fi
 
+# ---- the default against every other shipped policy (issue 5) ----
+# On every course scenario the default is at least as good as each policy
+# on OOM kills, MiB swapped and reaction time (the slowest answer to
+# pressure; a policy never under pressure scores 0), and across all
+# scenarios it is better than each on at least one of the three.
+if [ "$POLICY" = policies/balance_unused.lua ]; then
+	echo "== balance_unused against every shipped policy"
+	# score POLICY SCENARIO -> "oom swap reaction"
+	score() {
+		j="$OUT/cmp.$(basename "$1" .lua).$(basename "$2" .ini).json"
+		[ -s "$j" ] || "$BIN" -q --simulate "$2" -p "$1" --report "$j" >/dev/null 2>&1
+		jq -r '"\(.oom_kills) \(.swapped_mib) \(if .reactions > 0 then .reaction_max_s else 0 end)"' "$j"
+	}
+	for other in policies/*.lua; do
+		[ "$other" = "$POLICY" ] && continue
+		name=$(basename "$other" .lua)
+		worse="" better=""
+		for scn in "$SCN"/*.ini; do
+			set -- $(score "$POLICY" "$scn") $(score "$other" "$scn")
+			case $(basename "$scn") in
+			course_*)
+				awk -v a="$1" -v b="$4" 'BEGIN { exit !(a > b) }' && worse="$worse $(basename "$scn" .ini):oom"
+				awk -v a="$2" -v b="$5" 'BEGIN { exit !(a > b) }' && worse="$worse $(basename "$scn" .ini):swap"
+				awk -v a="$3" -v b="$6" 'BEGIN { exit !(a > b) }' && worse="$worse $(basename "$scn" .ini):reaction"
+				;;
+			esac
+			awk -v a="$1" -v b="$4" 'BEGIN { exit !(a < b) }' && better="$better $(basename "$scn" .ini):oom"
+			awk -v a="$2" -v b="$5" 'BEGIN { exit !(a < b) }' && better="$better $(basename "$scn" .ini):swap"
+			awk -v a="$3" -v b="$6" 'BEGIN { exit !(a < b) }' && better="$better $(basename "$scn" .ini):reaction"
+		done
+		if [ -z "$worse" ] && [ -n "$better" ]; then
+			echo "PASS: default vs $name: never worse on the course scenarios; better on$better"
+		else
+			echo "FAIL: default vs $name: worse on${worse:- nothing}; better on${better:- nothing}"
+			fails=$((fails + 1))
+		fi
+	done
+fi
+
 if command -v valgrind >/dev/null; then
 	echo "== valgrind"
 	# 10000 ticks of domain churn: leaks would pile up per tick.
