@@ -39,7 +39,7 @@ local MiB = 1024
 local IDLE_RATE = 1 * MiB   -- KiB/s
 
 local p = {}          -- parameters, in KiB and seconds
-local hist = {}       -- per domain: used, unused, last_grow (clock), rate
+local hist = {}       -- per running domain: used, rate, last_grow (clock)
 local clock = 0       -- seconds since the policy loaded
 
 local function param(ctx, key, default)
@@ -87,8 +87,9 @@ end
 function decide(domains, host, ctx)
   if not p.target then init(ctx) end
   clock = clock + ctx.elapsed
-  local targets = {}
+  local targets, seen = {}, {}
   for _, d in ipairs(domains) do
+    seen[d.name] = hist[d.name]   -- kept while the domain runs
     if d.unused then
       -- What the guest uses, from its own report: available and unused
       -- come from one sample, while actual may lag a moving balloon.
@@ -103,9 +104,10 @@ function decide(domains, host, ctx)
       end
       local last_grow = h and h.last_grow
       if want and want > d.actual then last_grow = clock end
-      hist[d.name] = { used = used, unused = d.unused, rate = rate, last_grow = last_grow }
+      seen[d.name] = { used = used, rate = rate, last_grow = last_grow }
       if want then targets[d.name] = math.floor(math.min(want, d.max)) end
     end
   end
+  hist = seen                     -- domains that are gone are forgotten
   return targets
 end
