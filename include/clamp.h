@@ -44,7 +44,7 @@ enum mc_clamp_rule {
 	MC_CLAMP_STEP      = 1 << 6,
 	MC_CLAMP_BUDGET    = 1 << 7,	/* host free / guest pool */
 	MC_CLAMP_DEADBAND  = 1 << 8,
-	MC_CLAMP_SETTLING  = 1 << 9,	/* no shrink until a resize has settled */
+	MC_CLAMP_SETTLING  = 1 << 9,	/* nothing below a resize still settling */
 };
 #define MC_CLAMP_NRULES 10
 

@@ -62,10 +62,6 @@ static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 		t = lo;
 		dec->rules |= MC_CLAMP_MIN;
 	}
-	if (t < from && d->settling) {
-		t = from;	/* its used memory is not known yet */
-		dec->rules |= MC_CLAMP_SETTLING;
-	}
 	if (t < from) {
 		uint64_t floor = mc_snapshot_used(d) + lim->guest_reserve;
 
@@ -105,6 +101,19 @@ static void clamp_budget(struct mc_decision *dec, size_t n, uint64_t budget)
 		dec[i].target = dec[i].from +
 			(uint64_t)((unsigned __int128)grow * budget / want);
 		dec[i].rules |= MC_CLAMP_BUDGET;
+	}
+}
+
+/* While a resize settles, actual may be stale and the balloon is on its
+ * way to last_target: anything below either would shrink a guest whose
+ * used memory is not known yet.  Leave the resize in flight.  Checked after
+ * the step limit and the budget, which can cut a grow back below it. */
+static void clamp_settling(const struct mc_domain *d, struct mc_decision *dec)
+{
+	if (d->settling && dec->target < max_u64(dec->from, d->last_target) &&
+	    dec->target != dec->from) {
+		dec->target = dec->from;
+		dec->rules |= MC_CLAMP_SETTLING;
 	}
 }
 
@@ -187,6 +196,7 @@ int mc_clamp_apply(const struct mc_snapshot *s, const struct mc_limits *lim,
 	free(seen);
 	clamp_budget(res->dec, res->ndec, res->growable);
 	for (i = 0; i < res->ndec; i++) {
+		clamp_settling(&s->doms[res->dec[i].dom], &res->dec[i]);
 		clamp_deadband(&res->dec[i], lim->deadband);
 		res->nact += res->dec[i].act;
 	}

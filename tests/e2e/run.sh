@@ -240,7 +240,8 @@ con() { tail -c +$(( ${OFF[$1]} + 1 )) "$E2E_DIR/$1.console" 2>/dev/null | tr -d
 #           rest); unused within 32 MiB of memcoord's before..after (the
 #           guest reports once a second; a workload moves 25 MiB/s)
 #   moving  the balloon was moving: virsh's actual (queried live from QEMU)
-#           lies between memcoord's view and the last target memcoord set
+#           lies between memcoord's view and the targets memcoord issued,
+#           within 8 MiB
 #           (memcoord's bulk stats report the balloon size QEMU last announced,
 #           events are rate-limited to 1/s, so a moving balloon is seen late);
 #           unused is not compared: it moves with the balloon
@@ -296,7 +297,10 @@ agree_check() {
                 if (aa < lo) lo = aa; if (aa > hi) hi = aa
                 if (tg != "") { if (tg < lo) lo = tg; if (tg > hi) hi = tg }
                 if (ht) { if (tmin < lo) lo = tmin; if (tmax > hi) hi = tmax }
-                lo -= 4; hi += 4      # the balloon moves in 4 KiB pages
+                # virsh reads the live balloon, a moment after memcoord
+                # sampled it; seen here: up to 4.4 MiB past the last
+                # target while the guest deflates in batches
+                lo -= 8192; hi += 8192
                 if (ba != aa || (tg != "" && tg != ba) || ht) {
                     if (va + 0 >= lo && va + 0 <= hi) { print "moving"; exit } }
                 printf "actual: virsh %d KiB, memcoord %d (before) %d (after), last target %s KiB\n", va, ba, aa, (tg == "" ? "none" : tg)

@@ -176,6 +176,17 @@ static void test_settling_blocks_shrinks(void **state)
 	run(&s, &no_limits, p, 1, &r);
 	assert_int_equal(r.dec[0].target, 700 * MiB);
 	mc_clamp_result_free(&r);
+	/* A grow to 1400 is on its way and actual (1024) may be stale: a new
+	 * target of 1200 would turn the balloon back; 1500 may go ahead. */
+	s.doms[1].last_target = 1400 * MiB;
+	run(&s, &no_limits, p + 1, 1, &r);
+	assert_false(r.dec[0].act);
+	assert_true(r.dec[0].rules & MC_CLAMP_SETTLING);
+	mc_clamp_result_free(&r);
+	p[1].value = 1500.0 * MiB;
+	run(&s, &no_limits, p + 1, 1, &r);
+	assert_int_equal(r.dec[0].target, 1500 * MiB);
+	mc_clamp_result_free(&r);
 	mc_snapshot_free(&s);
 }
 

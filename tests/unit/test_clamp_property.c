@@ -69,6 +69,7 @@ static void random_snapshot(struct mc_snapshot *s, struct mc_limits *lim)
 		d->cur.have_stats = rnd_below(5) != 0;
 		d->excluded = rnd_below(10) == 0;
 		d->settling = rnd_below(6) == 0;
+		d->last_target = d->settling ? rnd_size() : 0;
 	}
 	mc_snapshot_sort(s);
 	s->host.total = rnd_size();
@@ -125,6 +126,8 @@ static void check_decision(const struct mc_snapshot *s, const struct mc_limits *
 	if (lim->deadband && (dec->target > dec->from ? dec->target - dec->from
 			      : dec->from - dec->target) < lim->deadband)
 		fail_msg("round %d %s: change inside the deadband", round, d->name);
+	if (d->settling && dec->target < max_u64(dec->from, d->last_target))
+		fail_msg("round %d %s: went below a resize still settling", round, d->name);
 	if (dec->target > dec->from) {
 		if (dec->target > d->max)
 			fail_msg("round %d %s: grew to %llu above max %llu", round, d->name,
