@@ -10,17 +10,17 @@ that has clearly freed memory (give it back now) from one whose usage
 merely fluctuates (give back slowly, with hysteresis, so it never
 oscillates).
 
-Parameters ([policy] in the INI, all MiB or seconds):
+Parameters ([policy] in the INI, MiB, or periods of decide()):
   target_unused_mib   unused memory to keep in every guest        (160)
   high_water_pct      shrink only above target * (1 + pct/100)    (25)
-  lookahead_s         grow by what the guest will consume in this
-                      many seconds at its current rate              (4)
+  lookahead_periods   grow by what the guest will consume in this
+                      many periods at its current rate              (2)
   release_jump_mib    a fall in used memory this large since the last
                       decision means the guest freed memory: give
                       back at once                                  (48)
   release_fraction    otherwise give back this share of the excess
                       each decision                                 (0.25)
-  cooldown_s          no slow give-back this long after a grow       (4)
+  cooldown_periods    no slow give-back this long after a grow       (2)
 
 It measures use as available - unused (MemTotal - MemFree, one guest
 sample), not actual - unused: on libvirt the balloon size lags the guest's
@@ -51,10 +51,12 @@ end
 function init(ctx)
   p.target = param(ctx, "target_unused_mib", 160) * MiB
   p.high = p.target * (1 + param(ctx, "high_water_pct", 25) / 100)
-  p.lookahead = param(ctx, "lookahead_s", 4)
+  -- In periods, so the policy behaves alike whatever the period: the next
+  -- decisions come that many periods later, whatever their length.
+  p.lookahead_periods = param(ctx, "lookahead_periods", 2)
   p.jump = param(ctx, "release_jump_mib", 48) * MiB
   p.fraction = param(ctx, "release_fraction", 0.25)
-  p.cooldown = param(ctx, "cooldown_s", 4)
+  p.cooldown_periods = param(ctx, "cooldown_periods", 2)
 end
 
 -- Consumption rate in KiB/s (positive = the guest uses more), smoothed:
@@ -87,6 +89,8 @@ end
 function decide(domains, host, ctx)
   if not p.target then init(ctx) end
   clock = clock + ctx.elapsed
+  p.lookahead = p.lookahead_periods * ctx.period   -- the period may change
+  p.cooldown = p.cooldown_periods * ctx.period     -- on SIGHUP
   local targets, seen = {}, {}
   for _, d in ipairs(domains) do
     seen[d.name] = hist[d.name]   -- kept while the domain runs
