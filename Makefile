@@ -46,7 +46,7 @@ $(BUILD) $(BUILD)/tests:
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
-# Unit tests run from the top so they can find policies/ and tests/data/.
+# Unit tests run from the top so they can find policies/.
 unit: memcoord $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 
