@@ -20,6 +20,18 @@
 #include "hypervisor.h"
 #include "snapshot.h"
 
+/* KiB arithmetic shared by the scenario parser and the model: a - b, never
+ * below 0; and a non-negative KiB count rounded from a double. */
+static inline uint64_t mc_sim_sub_sat(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+static inline uint64_t mc_sim_kib_of(double kib)
+{
+	return kib <= 0 ? 0 : (uint64_t)(kib + 0.5);
+}
+
 /* Model constants (documented in conf/scenarios/README.md). */
 #define MC_SIM_STEP_MS		100	/* model resolution */
 #define MC_SIM_BALLOON_RATE	(256 * 1024)	/* KiB/s, inflate and deflate */

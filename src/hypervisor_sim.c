@@ -28,14 +28,8 @@
 
 /* ---- small helpers ---- */
 
-static uint64_t sub_sat(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-
-static uint64_t kib_of(double kib)
-{
-	return kib <= 0 ? 0 : (uint64_t)(kib + 0.5);
-}
 
 double mc_sim_model_now(const struct mc_sim_model *m)
 {
@@ -44,14 +38,14 @@ double mc_sim_model_now(const struct mc_sim_model *m)
 
 uint64_t mc_sim_vm_available(const struct mc_sim_vm *v)
 {
-	return sub_sat(v->actual, v->kernel);
+	return mc_sim_sub_sat(v->actual, v->kernel);
 }
 
 uint64_t mc_sim_vm_unused(const struct mc_sim_vm *v)
 {
 	uint64_t resident = v->workload - v->swapped;
 
-	return sub_sat(mc_sim_vm_available(v), v->base_used + resident + v->cache);
+	return mc_sim_sub_sat(mc_sim_vm_available(v), v->base_used + resident + v->cache);
 }
 
 bool mc_sim_vm_growing(const struct mc_sim_vm *v)
@@ -69,7 +63,7 @@ uint64_t mc_sim_host_free(const struct mc_sim_model *m)
 	for (i = 0; i < m->nvms; i++)
 		if (m->vms[i].alive)
 			used += m->vms[i].actual;
-	return sub_sat(m->host.total, used);
+	return mc_sim_sub_sat(m->host.total, used);
 }
 
 /* The workload the replayed guest had at s: its used memory minus what
@@ -93,11 +87,11 @@ static uint64_t replay_workload(const struct mc_sim_vm *v, double s)
 			else
 				hi = mid;
 		}
-		used = kib_of((double)r->used[lo] + ((double)r->used[hi] -
+		used = mc_sim_kib_of((double)r->used[lo] + ((double)r->used[hi] -
 			      (double)r->used[lo]) * (s - r->t[lo]) /
 			      (r->t[hi] - r->t[lo]));
 	}
-	return sub_sat(used, own);
+	return mc_sim_sub_sat(used, own);
 }
 
 /* ==== the guest model ==== */
@@ -127,7 +121,7 @@ static void next_phase(struct mc_sim_vm *v)
 /* The process frees kib; pages in swap go in proportion. */
 static void release(struct mc_sim_vm *v, uint64_t kib)
 {
-	uint64_t left = sub_sat(v->workload, kib);
+	uint64_t left = mc_sim_sub_sat(v->workload, kib);
 
 	if (v->workload)
 		v->swapped = (uint64_t)((double)v->swapped * (double)left /
@@ -162,25 +156,25 @@ static void run_phases(struct mc_sim_vm *v, double dt)
 			dt -= left;
 			break;
 		case MC_SIM_GROW:
-			need = (double)sub_sat(ph->to, v->workload);
+			need = (double)mc_sim_sub_sat(ph->to, v->workload);
 			if (ph->rate * dt < need) {
-				allocate(v, kib_of(ph->rate * dt));
+				allocate(v, mc_sim_kib_of(ph->rate * dt));
 				return;
 			}
 			allocate(v, (uint64_t)need);
 			dt -= need / ph->rate;
 			break;
 		case MC_SIM_FREE:
-			need = (double)sub_sat(v->workload, ph->to);
+			need = (double)mc_sim_sub_sat(v->workload, ph->to);
 			if (ph->rate * dt < need) {
-				release(v, kib_of(ph->rate * dt));
+				release(v, mc_sim_kib_of(ph->rate * dt));
 				return;
 			}
 			release(v, (uint64_t)need);
 			dt -= need / ph->rate;
 			break;
 		case MC_SIM_FREE_ALL:
-			release(v, sub_sat(v->workload, ph->to));
+			release(v, mc_sim_sub_sat(v->workload, ph->to));
 			break;
 		}
 		next_phase(v);
@@ -208,7 +202,7 @@ static void run_workload(struct mc_sim_vm *v, double now, double dt)
  * to give up memory it uses (page cache is given up first). */
 static void move_balloon(struct mc_sim_vm *v, double dt)
 {
-	uint64_t step = kib_of(MC_SIM_BALLOON_RATE * dt), floor;
+	uint64_t step = mc_sim_kib_of(MC_SIM_BALLOON_RATE * dt), floor;
 
 	if (v->target > v->actual) {
 		v->actual += min_u64(step, v->target - v->actual);
@@ -239,8 +233,8 @@ static void oom_kill(struct mc_sim_vm *v)
  * the OOM killer acts; room that appears swaps pages back in. */
 static void fit(struct mc_sim_vm *v, double dt)
 {
-	uint64_t room = sub_sat(mc_sim_vm_available(v), v->base_used + v->min_free);
-	uint64_t swapped = sub_sat(v->workload, room), spare;
+	uint64_t room = mc_sim_sub_sat(mc_sim_vm_available(v), v->base_used + v->min_free);
+	uint64_t swapped = mc_sim_sub_sat(v->workload, room), spare;
 
 	if (swapped > v->swapped) {
 		/* only what fits in swap was written there; the rest is why
@@ -255,11 +249,11 @@ static void fit(struct mc_sim_vm *v, double dt)
 	v->swapped = swapped;
 	if (v->swapped > v->swap_size)
 		oom_kill(v);
-	spare = sub_sat(room, v->workload - v->swapped);
+	spare = mc_sim_sub_sat(room, v->workload - v->swapped);
 	if (v->cache > spare)
 		v->cache = spare;	/* reclaimed before anything swaps */
 	else
-		v->cache += min_u64(min_u64(kib_of(MC_SIM_CACHE_REGROW * dt),
+		v->cache += min_u64(min_u64(mc_sim_kib_of(MC_SIM_CACHE_REGROW * dt),
 					    v->cache_max - min_u64(v->cache, v->cache_max)),
 				    spare - v->cache);
 }

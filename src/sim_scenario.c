@@ -16,13 +16,6 @@
 #define KIB_PER_MIB 1024ULL
 #define MAX_COUNT 100000	/* count = N per [vm] section */
 
-static uint64_t sub_sat(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
-
-static uint64_t kib_of(double kib)
-{
-	return kib <= 0 ? 0 : (uint64_t)(kib + 0.5);
-}
-
 /* ==== scenario parsing ==== */
 
 /* A [vm] section before count = N is expanded. */
@@ -62,7 +55,7 @@ static int parse_mib(const char *s, uint64_t *kib)
 
 	if (mc_ini_double(s, 0, 1 << 30, &v))
 		return -1;
-	*kib = kib_of(v * KIB_PER_MIB);
+	*kib = mc_sim_kib_of(v * KIB_PER_MIB);
 	return 0;
 }
 
@@ -108,7 +101,7 @@ static int parse_phase(const char *s, struct mc_sim_phase *ph)
 		return -1;
 	}
 	ph->rate = rate * KIB_PER_MIB;
-	ph->to = kib_of(to * KIB_PER_MIB);
+	ph->to = mc_sim_kib_of(to * KIB_PER_MIB);
 	return 0;
 }
 
@@ -301,7 +294,7 @@ static int replay_row(char *line, const char *dom, double *t, uint64_t *used)
 	if (sscanf(f[0], "%lf", t) != 1 || sscanf(f[2], "%llu", &actual) != 1 ||
 	    sscanf(f[3], "%llu", &unused) != 1)
 		return -1;
-	*used = sub_sat(actual, unused);
+	*used = mc_sim_sub_sat(actual, unused);
 	return 1;
 }
 
