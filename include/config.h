@@ -32,6 +32,7 @@ struct mc_config {
 	double period;		/* s between decide() calls */
 	double sample;		/* s between stats samples */
 	long pressure_unused_mib;
+	double policy_timeout;	/* s a policy call may take (capped by period) */
 	bool dry_run;
 	bool once;
 	int verbosity;		/* -1 quiet, 0 normal, 1 verbose */

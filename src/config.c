@@ -58,6 +58,7 @@ static void defaults(struct mc_config *cfg)
 	cfg->period = 2.0;
 	cfg->sample = 1.0;
 	cfg->pressure_unused_mib = 48;
+	cfg->policy_timeout = 1.0;
 	cfg->limits.min_domain = 256 * KIB_PER_MIB;
 	cfg->limits.guest_reserve = 64 * KIB_PER_MIB;
 	cfg->limits.host_reserve = 1024 * KIB_PER_MIB;
@@ -247,6 +248,9 @@ static int handle_coordinator(struct parse *p, const char *key, const char *valu
 	} else if (!strcmp(key, "pressure_unused_mib")) {
 		if (mc_ini_long(value, 0, MIB_MAX, &cfg->pressure_unused_mib))
 			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
+	} else if (!strcmp(key, "policy_timeout")) {
+		if (mc_ini_double(value, 0.01, 60, &cfg->policy_timeout))
+			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not a number of seconds (0.01..60)", value);
 	} else if (!strcmp(key, "dry_run")) {
 		if (mc_ini_bool(value, &cfg->dry_run))
 			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not yes or no", value);
