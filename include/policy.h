@@ -1,9 +1,16 @@
 /*
  * policy.h - the Lua policy: load, sandbox, call decide(), read targets.
  *
- * Each policy lives in its own lua_State.  A call that raises, runs past its
- * instruction budget, allocates past its memory cap or returns something
- * that is not a table fails on its own: the caller resizes nothing.
+ * Each policy lives in its own lua_State inside its own worker process
+ * (policy_worker.h), never in the daemon.  The daemon reads the policy
+ * file, hands the text to the worker, sends it each snapshot and waits for
+ * the targets at most the policy's timeout.  A call that raises, runs past
+ * its instruction budget, allocates past its memory cap, returns something
+ * that is not a table, or does not answer in time fails on its own: the
+ * caller resizes nothing on the policy's word.  A worker that was late,
+ * died or sent garbage is killed and started afresh on a later call, no
+ * more than once per period (doubling up to MC_POLICY_BACKOFF_MAX periods
+ * while it keeps failing).
  */
 #ifndef MC_POLICY_H
 #define MC_POLICY_H
@@ -16,6 +23,8 @@
 
 #define MC_POLICY_INSN_BUDGET	50000000L	/* VM instructions per call */
 #define MC_POLICY_MEM_CAP	(64u << 20)	/* bytes per policy state */
+#define MC_POLICY_TIMEOUT	1.0	/* s per call, unless set otherwise */
+#define MC_POLICY_BACKOFF_MAX	8	/* periods between restarts, at most */
 
 struct mc_policy;
 
@@ -32,17 +41,33 @@ struct mc_proposals {
 	size_t n, cap;
 };
 
-/* Loads path into a fresh sandbox, with params as ctx.params, and runs its
- * init(ctx) if it has one.  NULL on failure; err holds file:line and why. */
+/* Reads path (a regular file, bounded), starts a worker, loads the text
+ * there with params as ctx.params and runs its init(ctx) if it has one,
+ * all within timeout seconds.  NULL on failure; err holds file:line and
+ * why.  params are copied. */
+struct mc_policy *mc_policy_load_timed(const char *path,
+				       const struct mc_kv *params, size_t nparams,
+				       double timeout, char *err, size_t errlen);
+/* The same with MC_POLICY_TIMEOUT. */
 struct mc_policy *mc_policy_load(const char *path, const struct mc_kv *params,
 				 size_t nparams, char *err, size_t errlen);
-/* Calls decide(); 0 with out filled, or -1 with err set and out empty. */
+/* Seconds each later call (decide, restart) may take. */
+void mc_policy_set_timeout(struct mc_policy *p, double timeout);
+/* Calls decide(); 0 with out filled, or -1 with err set and out empty.
+ * Restarts a lost worker first when its back-off (in s->time) allows. */
 int mc_policy_decide(struct mc_policy *p, const struct mc_snapshot *s,
 		     const struct mc_policy_ctx *ctx, struct mc_proposals *out,
 		     char *err, size_t errlen);
 const char *mc_policy_path(const struct mc_policy *p);
-/* Seconds of CPU the last decide() took. */
+/* Seconds of CPU the last decide() took: the daemon's marshalling plus
+ * the worker's own (which it measures and reports in each reply). */
 double mc_policy_last_cpu(const struct mc_policy *p);
+/* The worker's part of that. */
+double mc_policy_last_worker_cpu(const struct mc_policy *p);
+/* Workers started again after one was lost (not counting the first). */
+unsigned long mc_policy_restarts(const struct mc_policy *p);
+/* Kills the worker (SIGKILL: the policy's finalizers never run) and
+ * frees everything. */
 void mc_policy_close(struct mc_policy *p);
 
 void mc_proposals_clear(struct mc_proposals *out);

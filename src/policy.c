@@ -1,335 +1,320 @@
 /*
- * policy.c - the Lua bridge: load a policy into a sandbox, call decide(),
- * read back the targets.
+ * policy.c - the daemon's side of a policy: read the file, keep a worker
+ * running it, send it snapshots, read back targets, under a deadline.
  *
- * Stack discipline: every call into Lua that can allocate (building the
- * arguments, decide() itself, reading the result) runs inside one
- * lua_pcall, so an out-of-memory or a runaway policy unwinds to us instead
- * of to Lua's panic handler.  C allocations made in there belong to the
- * caller's struct mc_proposals, so an unwind leaks nothing.
+ * No Lua runs here.  Everything the worker sends is hostile: frames are
+ * bounded and checked, log lines are escaped, bounded and rate-limited,
+ * and a worker that is late, dies or sends garbage is killed and reaped.
  */
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
-
+#include "fileio.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_ipc.h"
+#include "policy_lua.h"
+#include "policy_sandbox.h"
+#include "policy_worker.h"
+
+/* Traceback lines logged (debug) after a failed call, at most. */
+#define TRACEBACK_LINES 12
 
 struct mc_policy {
-	lua_State *L;
 	char *path;
-	size_t mem_used;
-	size_t mem_cap;
-	long insn_left;
-	int params_ref;		/* ctx.params, built once */
-	double last_cpu;
+	struct mc_policy_ipc_buf load;	/* the LOAD frame, kept for restarts */
+	struct mc_policy_ipc_buf out, in;
+	struct mc_policy_sandbox_user user;
+	struct mc_policy_worker w;
+	double timeout;
+	double last_cpu, last_worker_cpu;
+	unsigned long restarts;
+	unsigned failures;		/* workers lost in a row */
+	double retry_at;		/* snapshot time of the next restart */
+	unsigned log_lines;		/* this call */
 };
 
-/* ---- memory cap and instruction budget ---- */
+/* ---- what the worker says ---- */
 
-static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+/* Control characters as ^X (ESC as ^[), so a policy cannot start a log
+ * line or send a terminal escape; no backslash, so a logger that escapes
+ * backslashes does not escape them twice.  Bounded to the worker's line
+ * length. */
+static void escape_line(const char *s, size_t len, char *dst, size_t dstlen)
 {
-	struct mc_policy *p = ud;
-	size_t old = ptr ? osize : 0;
-	void *q;
+	size_t i, o = 0;
 
-	if (nsize == 0) {
-		free(ptr);
-		p->mem_used -= old;
-		return NULL;
+	for (i = 0; i < len && o + 3 < dstlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			dst[o++] = '^';
+			dst[o++] = (char)(c ^ 0x40);
+		} else {
+			dst[o++] = (char)c;
+		}
 	}
-	if (nsize > old && p->mem_used - old + nsize > p->mem_cap)
-		return NULL;	/* Lua raises "not enough memory" */
-	q = realloc(ptr, nsize);
-	if (q)
-		p->mem_used = p->mem_used - old + nsize;
-	return q;
+	dst[o] = '\0';
 }
 
-#define HOOK_EVERY 1000
-
-static void budget_hook(lua_State *L, lua_Debug *ar)
+static void log_line(struct mc_policy *p, const char *s, size_t len)
 {
-	struct mc_policy *p;
+	char line[2 * MC_POLICY_LUA_LOG_LEN + 8];
 
-	(void)ar;
-	lua_getallocf(L, (void **)&p);
-	p->insn_left -= HOOK_EVERY;
-	if (p->insn_left < 0)
-		luaL_error(L, "instruction budget of %d exceeded (endless loop?)",
-			   MC_POLICY_INSN_BUDGET);
-}
-
-/* ---- the sandbox ---- */
-
-static int policy_log(lua_State *L)
-{
-	struct mc_policy *p;
-
-	lua_getallocf(L, (void **)&p);
-	lua_pushvalue(L, lua_upvalueindex(1));	/* string.format */
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
-	mc_info("policy %s: %s", p->path, luaL_tolstring(L, -1, NULL));
-	return 0;
-}
-
-/* load() for source text only: bytecode could break the VM's invariants. */
-static int text_load(lua_State *L)
-{
-	int nargs = lua_gettop(L);
-
-	lua_settop(L, 4);	/* chunk, chunkname, mode (ignored), env */
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_pushvalue(L, 1);
-	lua_pushvalue(L, 2);
-	lua_pushliteral(L, "t");
-	/* An env given as nil means "no env", absent means _G: keep that. */
-	if (nargs >= 4)
-		lua_pushvalue(L, 4);
-	lua_call(L, nargs >= 4 ? 4 : 3, LUA_MULTRET);
-	return lua_gettop(L) - 4;
-}
-
-/* collectgarbage("count") is harmless; stopping or tuning the collector
- * would let a policy grow past its cap unnoticed. */
-static int count_only_gc(lua_State *L)
-{
-	const char *opt = luaL_optstring(L, 1, "count");
-
-	if (strcmp(opt, "count"))
-		return luaL_error(L, "collectgarbage('%s') is not allowed in a policy", opt);
-	lua_pushnumber(L, (lua_Number)lua_gc(L, LUA_GCCOUNT, 0) +
-			  lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
-	return 1;
-}
-
-static int open_sandbox(lua_State *L)
-{
-	static const luaL_Reg libs[] = {
-		{ LUA_GNAME, luaopen_base },
-		{ LUA_STRLIBNAME, luaopen_string },
-		{ LUA_TABLIBNAME, luaopen_table },
-		{ LUA_MATHLIBNAME, luaopen_math },
-		{ LUA_UTF8LIBNAME, luaopen_utf8 },
-		{ NULL, NULL },
-	};
-	static const char *const removed[] = { "dofile", "loadfile", "require" };
-	const luaL_Reg *lib;
-	size_t i;
-
-	for (lib = libs; lib->func; lib++) {
-		luaL_requiref(L, lib->name, lib->func, 1);
-		lua_pop(L, 1);
-	}
-	for (i = 0; i < sizeof(removed) / sizeof(removed[0]); i++) {
-		lua_pushnil(L);
-		lua_setglobal(L, removed[i]);
-	}
-	lua_getglobal(L, "load");
-	lua_pushcclosure(L, text_load, 1);
-	lua_setglobal(L, "load");
-	lua_pushcfunction(L, count_only_gc);
-	lua_setglobal(L, "collectgarbage");
-	lua_getglobal(L, LUA_STRLIBNAME);
-	lua_pushnil(L);
-	lua_setfield(L, -2, "dump");
-	lua_getfield(L, -1, "format");
-	lua_pushcclosure(L, policy_log, 1);
-	lua_setglobal(L, "print");
-	lua_pop(L, 1);
-	return 0;
-}
-
-/* ---- helpers ---- */
-
-static void set_int(lua_State *L, const char *k, uint64_t v)
-{
-	lua_pushinteger(L, (lua_Integer)v);
-	lua_setfield(L, -2, k);
-}
-
-static void set_num(lua_State *L, const char *k, double v)
-{
-	lua_pushnumber(L, v);
-	lua_setfield(L, -2, k);
-}
-
-/* Numbers in the INI arrive as numbers, everything else as strings. */
-static void push_kv_table(lua_State *L, const struct mc_kv *kv, size_t n)
-{
-	size_t i;
-
-	lua_createtable(L, 0, (int)n);
-	for (i = 0; i < n; i++) {
-		if (!lua_stringtonumber(L, kv[i].value))
-			lua_pushstring(L, kv[i].value);
-		lua_setfield(L, -2, kv[i].key);
-	}
-}
-
-static void push_memstats(lua_State *L, const struct mc_memstats *m)
-{
-	set_int(L, "actual", m->actual);
-	if (!m->have_stats)
+	/* The worker's own limit plus its "suppressed" line; a worker that
+	 * ignores the limit only loses its lines. */
+	if (p->log_lines++ > MC_POLICY_LUA_LOG_LINES)
 		return;
-	set_int(L, "unused", m->unused);
-	set_int(L, "available", m->available);
-	set_int(L, "usable", m->usable);
-	set_int(L, "disk_caches", m->disk_caches);
-	set_int(L, "rss", m->rss);
-	set_int(L, "swap_in", m->swap_in);
-	set_int(L, "swap_out", m->swap_out);
-	set_int(L, "major_fault", m->major_fault);
-	set_int(L, "minor_fault", m->minor_fault);
-	set_int(L, "last_update", (uint64_t)m->last_update);
+	escape_line(s, len, line, sizeof(line));
+	mc_debug("policy %s: %s", p->path, line);
 }
 
-static void push_domain(lua_State *L, const struct mc_domain *d)
+/* The first line of a failed call's message is the error (Lua's
+ * file:line: why); the traceback after it goes to the debug log. */
+static void take_error(struct mc_policy *p, const char *msg, char *err,
+		       size_t errlen)
 {
-	lua_createtable(L, 0, 20);
-	lua_pushstring(L, d->name);
-	lua_setfield(L, -2, "name");
-	lua_pushstring(L, d->uuid);
-	lua_setfield(L, -2, "uuid");
-	lua_pushinteger(L, d->id);
-	lua_setfield(L, -2, "id");
-	set_int(L, "max", d->max);
-	set_int(L, "min", d->min);
-	push_memstats(L, &d->cur);
-	push_kv_table(L, d->params, d->nparams);
-	lua_setfield(L, -2, "params");
-	if (d->have_prev) {
-		lua_createtable(L, 0, 12);
-		push_memstats(L, &d->prev);
-		lua_setfield(L, -2, "prev");
+	const char *nl = strchr(msg, '\n');
+	size_t first = nl ? (size_t)(nl - msg) : strlen(msg);
+	char line[2 * MC_POLICY_LUA_LOG_LEN + 8];
+	int n = 0;
+
+	escape_line(msg, first, err, errlen);
+	while (nl && n++ < TRACEBACK_LINES) {
+		const char *next = strchr(nl + 1, '\n');
+		size_t len = next ? (size_t)(next - nl - 1) : strlen(nl + 1);
+
+		escape_line(nl + 1, len, line, sizeof(line));
+		mc_debug("policy %s: %s", p->path, line);
+		nl = next;
 	}
 }
 
-static void push_host(lua_State *L, const struct mc_host *h)
+/* ---- the worker ---- */
+
+static void worker_lost(struct mc_policy *p, const char *what, char *err,
+			size_t errlen)
 {
-	lua_createtable(L, 0, 6);
-	set_int(L, "total", h->total);
-	set_int(L, "free", h->free);
-	set_int(L, "buffers", h->buffers);
-	set_int(L, "cached", h->cached);
-	set_int(L, "reserve", h->reserve);
-	set_int(L, "growable", h->growable);
+	int status = mc_policy_worker_stop(&p->w);
+
+	if (status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		snprintf(err, errlen, "%s: policy worker %s (killed by signal %d, %s)",
+			 p->path, what, WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (status >= 0 && WIFEXITED(status))
+		snprintf(err, errlen, "%s: policy worker %s (exit status %d)",
+			 p->path, what, WEXITSTATUS(status));
+	else
+		snprintf(err, errlen, "%s: policy worker %s; killed it", p->path, what);
+	p->failures++;
 }
 
-static void push_ctx(lua_State *L, struct mc_policy *p,
-		     const struct mc_policy_ctx *ctx)
+/* Sends a request and reads until the worker's answer (into p->in),
+ * logging its lines.  The answer's type, or -1 (worker killed, err set). */
+static int exchange(struct mc_policy *p, const struct mc_policy_ipc_buf *req,
+		    double deadline, char *err, size_t errlen)
 {
-	lua_createtable(L, 0, 6);
-	set_num(L, "period", ctx->period);
-	set_num(L, "elapsed", ctx->elapsed);
-	lua_pushinteger(L, (lua_Integer)ctx->tick);
-	lua_setfield(L, -2, "tick");
-	lua_pushstring(L, ctx->reason);
-	lua_setfield(L, -2, "reason");
-	lua_rawgeti(L, LUA_REGISTRYINDEX, p->params_ref);
-	lua_setfield(L, -2, "params");
-	lua_getglobal(L, "print");	/* the sandbox's logging print */
-	lua_setfield(L, -2, "log");
+	int type;
+
+	p->log_lines = 0;
+	if (mc_policy_ipc_send(p->w.fd, req, deadline) == 0) {
+		while (mc_policy_ipc_recv(p->w.fd, &p->in, &type, deadline) == 0) {
+			size_t len;
+			const char *s;
+
+			if (type != MC_POLICY_IPC_LOG)
+				return type;
+			s = mc_policy_ipc_get_str(&p->in, &len);
+			if (p->in.bad)
+				break;
+			log_line(p, s, len);
+		}
+	}
+	if (errno == ETIMEDOUT) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "did not answer within %g s", p->timeout);
+		worker_lost(p, what, err, errlen);
+	} else {
+		worker_lost(p, errno == EPIPE ? "died" : "sent garbage", err, errlen);
+	}
+	return -1;
 }
 
-/* Runs fn under the budget in protected mode; err gets Lua's message
- * (file:line: why). */
-static int protected_call(struct mc_policy *p, lua_CFunction fn, void *arg,
-			  char *err, size_t errlen)
+/* A failed call's ERROR frame: cpu, message.  0, or -1 if garbled. */
+static int read_error(struct mc_policy *p, char *err, size_t errlen)
 {
-	lua_State *L = p->L;
-	int rc;
+	size_t len;
+	const char *msg;
 
-	p->insn_left = MC_POLICY_INSN_BUDGET;
-	lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
-	lua_pushcfunction(L, fn);
-	lua_pushlightuserdata(L, arg);
-	rc = lua_pcall(L, 1, 0, 0);
-	lua_sethook(L, NULL, 0, 0);
-	if (rc == LUA_OK)
+	p->last_worker_cpu = mc_policy_ipc_get_f64(&p->in);
+	msg = mc_policy_ipc_get_str(&p->in, &len);
+	if (p->in.bad)
+		return -1;
+	take_error(p, msg, err, errlen);
+	return 0;
+}
+
+/* Starts a worker and loads the policy there: init() included, all
+ * before deadline.  0, or -1 with err (the worker is gone). */
+static int start_worker(struct mc_policy *p, double deadline, char *err,
+			size_t errlen)
+{
+	int type;
+
+	if (mc_policy_worker_start(&p->w, &p->user)) {
+		snprintf(err, errlen, "%s: cannot start a policy worker: %s", p->path,
+			 strerror(errno));
+		p->failures++;
+		return -1;
+	}
+	type = exchange(p, &p->load, deadline, err, errlen);
+	if (type == MC_POLICY_IPC_OK)
 		return 0;
-	snprintf(err, errlen, "%s", rc == LUA_ERRMEM ?
-		 "memory cap exceeded (not enough memory)" :
-		 lua_isstring(L, -1) ? lua_tostring(L, -1) : "error object is not a string");
-	lua_pop(L, 1);
-	/* Give back what a runaway call piled up before the next one. */
-	lua_gc(L, LUA_GCCOLLECT);
+	if (type == MC_POLICY_IPC_ERROR && read_error(p, err, errlen) == 0) {
+		mc_policy_worker_stop(&p->w);	/* refused: the policy's fault */
+		p->failures++;
+	} else if (type >= 0) {
+		worker_lost(p, "sent garbage", err, errlen);
+	}
 	return -1;
 }
 
 /* ---- load ---- */
 
-struct load_args {
-	struct mc_policy *p;
-	const struct mc_kv *params;
-	size_t nparams;
-};
-
-static int load_protected(lua_State *L)
+static void put_kvs(struct mc_policy_ipc_buf *b, const struct mc_kv *kv, size_t n)
 {
-	struct load_args *a = lua_touserdata(L, 1);
-	struct mc_policy_ctx ctx = { .reason = "init" };
+	size_t i;
 
-	open_sandbox(L);
-	if (luaL_loadfilex(L, a->p->path, "t") != LUA_OK)
-		return lua_error(L);
-	lua_call(L, 0, 0);
-	if (lua_getglobal(L, "decide") != LUA_TFUNCTION)
-		return luaL_error(L, "%s: defines no function decide(domains, host, ctx)",
-				  a->p->path);
-	lua_pop(L, 1);
-	push_kv_table(L, a->params, a->nparams);
-	a->p->params_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	if (lua_getglobal(L, "init") == LUA_TFUNCTION) {
-		push_ctx(L, a->p, &ctx);
-		lua_call(L, 1, 0);
-	} else {
-		lua_pop(L, 1);
+	mc_policy_ipc_put_u32(b, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		mc_policy_ipc_put_str(b, kv[i].key, strlen(kv[i].key));
+		mc_policy_ipc_put_str(b, kv[i].value, strlen(kv[i].value));
 	}
-	return 0;
 }
 
-struct mc_policy *mc_policy_load(const char *path, const struct mc_kv *params,
-				 size_t nparams, char *err, size_t errlen)
+/* The LOAD frame: chunk name "@path" (so Lua's messages say path:line),
+ * the source, the params.  The file is read here, by the daemon: regular
+ * files only, never blocking in open (a FIFO), bounded. */
+static int build_load(struct mc_policy *p, const struct mc_kv *params,
+		      size_t nparams, char *err, size_t errlen)
+{
+	char *src, *name;
+	size_t len;
+	int rc;
+
+	if (mc_file_read(p->path, MC_FILE_READ_MAX, &src, &len, err, errlen))
+		return -1;
+	name = malloc(strlen(p->path) + 2);
+	if (name)
+		sprintf(name, "@%s", p->path);
+	mc_policy_ipc_begin(&p->load, MC_POLICY_IPC_LOAD);
+	mc_policy_ipc_put_str(&p->load, name ? name : "", name ? strlen(name) : 0);
+	mc_policy_ipc_put_str(&p->load, src, len);
+	put_kvs(&p->load, params, nparams);
+	rc = name ? mc_policy_ipc_finish(&p->load) : -1;
+	free(name);
+	free(src);
+	if (rc)
+		snprintf(err, errlen, "%s: out of memory", p->path);
+	return rc;
+}
+
+struct mc_policy *mc_policy_load_timed(const char *path,
+				       const struct mc_kv *params, size_t nparams,
+				       double timeout, char *err, size_t errlen)
 {
 	struct mc_policy *p = calloc(1, sizeof(*p));
-	struct load_args args = { p, params, nparams };
 
 	if (!p || !(p->path = strdup(path))) {
 		free(p);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	p->mem_cap = MC_POLICY_MEM_CAP;
-	p->params_ref = LUA_NOREF;
-	p->L = lua_newstate(capped_alloc, p);
-	if (!p->L) {
-		snprintf(err, errlen, "%s: cannot create a Lua state", path);
+	p->w.fd = -1;
+	p->timeout = timeout;
+	mc_policy_sandbox_lookup(&p->user);
+	if (build_load(p, params, nparams, err, errlen) ||
+	    start_worker(p, mc_policy_ipc_now() + timeout, err, errlen)) {
 		mc_policy_close(p);
 		return NULL;
 	}
-	if (protected_call(p, load_protected, &args, err, errlen)) {
-		mc_policy_close(p);
-		return NULL;
-	}
+	p->failures = 0;
 	return p;
 }
 
-/* ---- decide ---- */
+struct mc_policy *mc_policy_load(const char *path, const struct mc_kv *params,
+				 size_t nparams, char *err, size_t errlen)
+{
+	return mc_policy_load_timed(path, params, nparams, MC_POLICY_TIMEOUT,
+				    err, errlen);
+}
 
-struct decide_args {
-	struct mc_policy *p;
-	const struct mc_snapshot *s;
-	const struct mc_policy_ctx *ctx;
-	struct mc_proposals *out;
-};
+void mc_policy_set_timeout(struct mc_policy *p, double timeout)
+{
+	p->timeout = timeout;
+}
+
+/* ---- decide: the snapshot out (the layout policy_lua.c reads) ---- */
+
+static void put_memstats(struct mc_policy_ipc_buf *b, const struct mc_memstats *m)
+{
+	const uint64_t v[] = {
+		m->unused, m->available, m->usable, m->disk_caches, m->rss,
+		m->swap_in, m->swap_out, m->major_fault, m->minor_fault,
+		(uint64_t)m->last_update,
+	};
+	size_t i;
+
+	mc_policy_ipc_put_u64(b, m->actual);
+	mc_policy_ipc_put_u8(b, m->have_stats);
+	for (i = 0; m->have_stats && i < sizeof(v) / sizeof(v[0]); i++)
+		mc_policy_ipc_put_u64(b, v[i]);
+}
+
+static void put_domain(struct mc_policy_ipc_buf *b, const struct mc_domain *d)
+{
+	mc_policy_ipc_put_str(b, d->name, strlen(d->name));
+	mc_policy_ipc_put_str(b, d->uuid, strlen(d->uuid));
+	mc_policy_ipc_put_u64(b, (uint64_t)(int64_t)d->id);
+	mc_policy_ipc_put_u64(b, d->max);
+	mc_policy_ipc_put_u64(b, d->min);
+	put_memstats(b, &d->cur);
+	put_kvs(b, d->params, d->nparams);
+	mc_policy_ipc_put_u8(b, d->have_prev);
+	if (d->have_prev)
+		put_memstats(b, &d->prev);
+}
+
+static int build_decide(struct mc_policy_ipc_buf *b, const struct mc_snapshot *s,
+			const struct mc_policy_ctx *ctx)
+{
+	const struct mc_host *h = &s->host;
+	size_t i;
+
+	mc_policy_ipc_begin(b, MC_POLICY_IPC_DECIDE);
+	mc_policy_ipc_put_f64(b, ctx->period);
+	mc_policy_ipc_put_f64(b, ctx->elapsed);
+	mc_policy_ipc_put_u64(b, ctx->tick);
+	mc_policy_ipc_put_str(b, ctx->reason, strlen(ctx->reason));
+	mc_policy_ipc_put_u64(b, h->total);
+	mc_policy_ipc_put_u64(b, h->free);
+	mc_policy_ipc_put_u64(b, h->buffers);
+	mc_policy_ipc_put_u64(b, h->cached);
+	mc_policy_ipc_put_u64(b, h->reserve);
+	mc_policy_ipc_put_u64(b, h->growable);
+	mc_policy_ipc_put_u32(b, (uint32_t)s->ndoms);
+	for (i = 0; i < s->ndoms; i++)
+		put_domain(b, &s->doms[i]);
+	return mc_policy_ipc_finish(b);
+}
+
+/* ---- decide: the targets back ---- */
 
 static int add_proposal(struct mc_proposals *out, const char *name, double v)
 {
@@ -349,42 +334,79 @@ static int add_proposal(struct mc_proposals *out, const char *name, double v)
 	return 0;
 }
 
-/* The returned table -> proposals.  Keys that are not strings become
- * unnamed (unknown) entries and values that are not numbers NaN, so the
- * clamps drop and count them. */
-static void read_targets(lua_State *L, struct mc_proposals *out)
+/* TARGETS: cpu, n, then (named, name, value) n times.  0, or -1 when the
+ * frame does not hold what it claims (or we are out of memory). */
+static int read_targets(struct mc_policy *p, struct mc_proposals *out)
 {
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		const char *name = lua_type(L, -2) == LUA_TSTRING ?
-				   lua_tostring(L, -2) : NULL;
-		double v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+	struct mc_policy_ipc_buf *in = &p->in;
+	uint32_t i, n;
 
-		if (add_proposal(out, name, v))
-			luaL_error(L, "out of memory reading targets");
-		lua_pop(L, 1);
+	p->last_worker_cpu = mc_policy_ipc_get_f64(in);
+	n = mc_policy_ipc_get_u32(in);
+	for (i = 0; i < n && !in->bad; i++) {
+		size_t len;
+		bool named = mc_policy_ipc_get_u8(in);
+		const char *name = mc_policy_ipc_get_str(in, &len);
+		double v = mc_policy_ipc_get_f64(in);
+
+		if (!in->bad && add_proposal(out, named ? name : NULL, v))
+			return -1;
 	}
+	return in->bad || in->off != in->len ? -1 : 0;
 }
 
-static int decide_protected(lua_State *L)
-{
-	struct decide_args *a = lua_touserdata(L, 1);
-	size_t i;
+/* ---- decide ---- */
 
-	lua_getglobal(L, "decide");
-	lua_createtable(L, (int)a->s->ndoms, 0);
-	for (i = 0; i < a->s->ndoms; i++) {
-		push_domain(L, &a->s->doms[i]);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+/* A lost worker comes back on a later call, at most once per period and,
+ * while it keeps failing, after 2, 4 ... MC_POLICY_BACKOFF_MAX periods:
+ * a policy that always hangs costs the daemon at most one deadline per
+ * period.  Time is the snapshot's, so the simulator stays deterministic. */
+static void schedule_restart(struct mc_policy *p, const struct mc_snapshot *s,
+			     const struct mc_policy_ctx *ctx)
+{
+	unsigned periods = 1;
+
+	while (periods < MC_POLICY_BACKOFF_MAX && periods < 1u << (p->failures - 1))
+		periods *= 2;
+	/* A hair early, so the call one period later is not refused by
+	 * rounding. */
+	p->retry_at = s->time + ctx->period * periods - 1e-6;
+}
+
+static int ensure_worker(struct mc_policy *p, const struct mc_snapshot *s,
+			 double deadline, char *err, size_t errlen)
+{
+	if (p->w.pid > 0)
+		return 0;
+	if (s->time < p->retry_at) {
+		snprintf(err, errlen, "%s: policy worker not running (restarting after a back-off)",
+			 p->path);
+		return -1;
 	}
-	push_host(L, &a->s->host);
-	push_ctx(L, a->p, a->ctx);
-	lua_call(L, 3, 1);
-	if (!lua_istable(L, -1))
-		return luaL_error(L, "decide() returned %s, not a table of targets",
-				  luaL_typename(L, -1));
-	read_targets(L, a->out);
-	return 0;
+	p->restarts++;
+	return start_worker(p, deadline, err, errlen);
+}
+
+static int call_decide(struct mc_policy *p, const struct mc_snapshot *s,
+		       const struct mc_policy_ctx *ctx, double deadline,
+		       struct mc_proposals *out, char *err, size_t errlen)
+{
+	int type;
+
+	if (build_decide(&p->out, s, ctx)) {
+		snprintf(err, errlen, "out of memory encoding the snapshot");
+		return -1;
+	}
+	type = exchange(p, &p->out, deadline, err, errlen);
+	if (type == MC_POLICY_IPC_TARGETS && read_targets(p, out) == 0) {
+		p->failures = 0;
+		return 0;
+	}
+	if (type == MC_POLICY_IPC_ERROR && read_error(p, err, errlen) == 0)
+		return -1;	/* the policy's own error: the worker lives on */
+	if (type >= 0)
+		worker_lost(p, "sent garbage", err, errlen);
+	return -1;
 }
 
 static double thread_cpu(void)
@@ -399,27 +421,37 @@ int mc_policy_decide(struct mc_policy *p, const struct mc_snapshot *s,
 		     const struct mc_policy_ctx *ctx, struct mc_proposals *out,
 		     char *err, size_t errlen)
 {
-	struct decide_args args = { p, s, ctx, out };
 	double start = thread_cpu();
+	double deadline = mc_policy_ipc_now() + p->timeout;
 	int rc;
 
 	mc_proposals_clear(out);
-	rc = protected_call(p, decide_protected, &args, err, errlen);
-	p->last_cpu = thread_cpu() - start;
-	if (rc)
+	p->last_worker_cpu = 0;
+	rc = ensure_worker(p, s, deadline, err, errlen);
+	if (rc == 0)
+		rc = call_decide(p, s, ctx, deadline, out, err, errlen);
+	if (rc) {
 		mc_proposals_clear(out);
+		if (p->w.pid <= 0 && p->retry_at <= s->time)
+			schedule_restart(p, s, ctx);
+	}
+	p->last_cpu = thread_cpu() - start + p->last_worker_cpu;
 	return rc;
 }
 
 const char *mc_policy_path(const struct mc_policy *p) { return p->path; }
 double mc_policy_last_cpu(const struct mc_policy *p) { return p->last_cpu; }
+double mc_policy_last_worker_cpu(const struct mc_policy *p) { return p->last_worker_cpu; }
+unsigned long mc_policy_restarts(const struct mc_policy *p) { return p->restarts; }
 
 void mc_policy_close(struct mc_policy *p)
 {
 	if (!p)
 		return;
-	if (p->L)
-		lua_close(p->L);
+	mc_policy_worker_stop(&p->w);
+	mc_policy_ipc_free(&p->load);
+	mc_policy_ipc_free(&p->out);
+	mc_policy_ipc_free(&p->in);
 	free(p->path);
 	free(p);
 }
