@@ -26,7 +26,10 @@ struct mc_coord_stats {
 	unsigned long policy_errors;
 	unsigned long policy_reloads;
 	unsigned long policy_refusals;
-	double decide_cpu;	/* s, summed */
+	unsigned long policy_fallbacks;	/* decides served by the built-in fallback */
+	unsigned long policy_worker_restarts;
+	double decide_cpu;	/* s, summed: daemon + policy worker */
+	double decide_worker_cpu;	/* s, summed: the policy worker's part */
 	unsigned long reconnects;	/* the backend's, as last seen */
 };
 

@@ -21,6 +21,12 @@
  * arrived after SETTLE_GIVE_UP s never will (the guest holds the memory). */
 #define SETTLE_TOLERANCE_KIB (4 * KIB_PER_MIB)
 #define SETTLE_GIVE_UP 10.0
+/* The fallback grows a guest under pressure by twice the pressure
+ * threshold (so one step lifts it clear of the threshold it fell below,
+ * with the same again as margin), and by at least this: a guest that
+ * swaps or faults while above the threshold needs a real step too.  The
+ * clamps still hold it to max, the host budget and max_grow. */
+#define FALLBACK_GROW_MIN_KIB (256 * KIB_PER_MIB)
 
 struct mc_coord {
 	const struct mc_config *cfg;
@@ -38,6 +44,8 @@ struct mc_coord {
 	struct mc_clamp_result res;
 	struct mc_coord_stats stats;
 	char last_error[512];		/* policy error already logged */
+	bool in_fallback;		/* fallback episode already logged */
+	unsigned long seen_restarts;	/* the policy's worker restarts counted */
 	unsigned warned_drops;		/* MC_CLAMP_* causes already logged */
 };
 
@@ -214,7 +222,7 @@ static void log_policy_error(struct mc_coord *c, const char *err)
 	c->stats.policy_errors++;
 	if (!strcmp(c->last_error, err))
 		return;		/* once per cause, not every period */
-	mc_error("policy %s failed, nothing resized: %s",
+	mc_error("policy %s failed: %s",
 		 mc_policy_path(c->policy), err);
 	mc_events_policy(c->events, "policy_error", mc_policy_path(c->policy), err);
 	snprintf(c->last_error, sizeof(c->last_error), "%s", err);
@@ -269,6 +277,73 @@ static void actuate(struct mc_coord *c, struct mc_snapshot *s,
 	}
 }
 
+/* The policy's deadline: [coordinator] policy_timeout, never longer than
+ * a period (a late policy must not cost more than the period it serves). */
+static double policy_timeout(const struct mc_config *cfg)
+{
+	double t = cfg->policy_timeout > 0 ? cfg->policy_timeout : MC_POLICY_TIMEOUT;
+
+	return t < cfg->period ? t : cfg->period;
+}
+
+/* Proposals for the built-in fallback: grow every guest under pressure.
+ * Names are borrowed from the snapshot. */
+static size_t fallback_proposals(const struct mc_coord *c,
+				 const struct mc_snapshot *s,
+				 struct mc_proposal *props)
+{
+	uint64_t grow = (uint64_t)c->cfg->pressure_unused_mib * KIB_PER_MIB * 2;
+	size_t i, n = 0;
+
+	if (grow < FALLBACK_GROW_MIN_KIB)
+		grow = FALLBACK_GROW_MIN_KIB;
+	for (i = 0; i < s->ndoms; i++) {
+		if (!under_pressure(c->cfg, &s->doms[i]))
+			continue;
+		props[n].name = s->doms[i].name;
+		props[n++].value = (double)(s->doms[i].cur.actual + grow);
+	}
+	return n;
+}
+
+/* The policy failed, is late or its worker is gone: guests under pressure
+ * are still served, through the same clamps as any policy.  Said once per
+ * episode; counted every time. */
+static int fallback(struct mc_coord *c, struct mc_snapshot *s)
+{
+	struct mc_proposal *props = calloc(s->ndoms ? s->ndoms : 1, sizeof(*props));
+	int rc;
+
+	if (!props) {
+		mc_error("out of memory in the fallback; nothing resized");
+		return -1;
+	}
+	c->stats.policy_fallbacks++;
+	if (!c->in_fallback) {
+		mc_warn("policy %s failed: until it works again, guests under pressure are grown by the built-in fallback",
+			mc_policy_path(c->policy));
+		mc_events_policy(c->events, "policy_fallback", mc_policy_path(c->policy),
+				 c->last_error);
+		c->in_fallback = true;
+	}
+	rc = mc_clamp_apply(s, &c->cfg->limits, props, fallback_proposals(c, s, props),
+			    &c->res);
+	free(props);
+	if (rc)
+		mc_error("out of memory clamping targets; nothing resized");
+	return rc;
+}
+
+static void count_policy_cpu(struct mc_coord *c)
+{
+	unsigned long restarts = mc_policy_restarts(c->policy);
+
+	c->stats.decide_cpu += mc_policy_last_cpu(c->policy);
+	c->stats.decide_worker_cpu += mc_policy_last_worker_cpu(c->policy);
+	c->stats.policy_worker_restarts += restarts - c->seen_restarts;
+	c->seen_restarts = restarts;
+}
+
 static int decide(struct mc_coord *c, struct mc_snapshot *s, const char *reason)
 {
 	struct mc_policy_ctx ctx = {
@@ -278,21 +353,24 @@ static int decide(struct mc_coord *c, struct mc_snapshot *s, const char *reason)
 		.reason = reason,
 	};
 	char err[512];
+	int rc;
 
 	c->last_decide = s->time;
 	c->decided_once = true;
 	c->stats.decides++;
-	if (mc_policy_decide(c->policy, s, &ctx, &c->props, err, sizeof(err))) {
-		c->stats.decide_cpu += mc_policy_last_cpu(c->policy);
+	mc_policy_set_timeout(c->policy, policy_timeout(c->cfg));
+	rc = mc_policy_decide(c->policy, s, &ctx, &c->props, err, sizeof(err));
+	count_policy_cpu(c);
+	if (rc) {
 		log_policy_error(c, err);
-		return -1;
+		return fallback(c, s);
 	}
-	c->stats.decide_cpu += mc_policy_last_cpu(c->policy);
 	if (c->last_error[0]) {
 		mc_info("policy %s works again", mc_policy_path(c->policy));
 		mc_events_policy(c->events, "policy_recovered",
 				 mc_policy_path(c->policy), NULL);
 		c->last_error[0] = '\0';
+		c->in_fallback = false;
 	}
 	if (mc_clamp_apply(s, &c->cfg->limits, c->props.v, c->props.n, &c->res)) {
 		mc_error("out of memory clamping targets; nothing resized");
@@ -343,8 +421,8 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 	struct mc_policy *p;
 	int rc = 0;
 
-	p = mc_policy_load(path, c->cfg->policy_params, c->cfg->npolicy_params,
-			   err, errlen);
+	p = mc_policy_load_timed(path, c->cfg->policy_params, c->cfg->npolicy_params,
+				 policy_timeout(c->cfg), err, errlen);
 	if (!p) {
 		c->stats.policy_refusals++;
 		return -1;
@@ -359,8 +437,11 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 		c->stats.policy_refusals++;
 		return -1;
 	}
+	/* SIGKILL: the old policy's finalizers never run, here or there. */
 	mc_policy_close(c->policy);
 	c->policy = p;
+	c->seen_restarts = 0;
+	c->in_fallback = false;
 	c->last_error[0] = '\0';
 	c->warned_drops = 0;
 	c->stats.policy_reloads++;
