@@ -307,11 +307,13 @@ static size_t fallback_proposals(const struct mc_coord *c,
 }
 
 /* The policy failed, is late or its worker is gone: guests under pressure
- * are still served, through the same clamps as any policy.  Said once per
- * episode; counted every time. */
+ * are still served, through the same clamps as any policy.  Counted every
+ * time; said (log and event) once per episode, when it first grows a
+ * guest, so a policy failing on an idle host does not cry wolf twice. */
 static int fallback(struct mc_coord *c, struct mc_snapshot *s)
 {
 	struct mc_proposal *props = calloc(s->ndoms ? s->ndoms : 1, sizeof(*props));
+	size_t n;
 	int rc;
 
 	if (!props) {
@@ -319,15 +321,15 @@ static int fallback(struct mc_coord *c, struct mc_snapshot *s)
 		return -1;
 	}
 	c->stats.policy_fallbacks++;
-	if (!c->in_fallback) {
+	n = fallback_proposals(c, s, props);
+	if (n && !c->in_fallback) {
 		mc_warn("policy %s failed: until it works again, guests under pressure are grown by the built-in fallback",
 			mc_policy_path(c->policy));
 		mc_events_policy(c->events, "policy_fallback", mc_policy_path(c->policy),
 				 c->last_error);
 		c->in_fallback = true;
 	}
-	rc = mc_clamp_apply(s, &c->cfg->limits, props, fallback_proposals(c, s, props),
-			    &c->res);
+	rc = mc_clamp_apply(s, &c->cfg->limits, props, n, &c->res);
 	free(props);
 	if (rc)
 		mc_error("out of memory clamping targets; nothing resized");
