@@ -42,8 +42,8 @@ struct mc_policy {
 
 /* ---- what the worker says ---- */
 
-/* Control characters as ^X (ESC as ^[), so a policy cannot start a log
- * line or send a terminal escape; no backslash, so a logger that escapes
+/* Control characters but tab as ^X (ESC as ^[), so a policy cannot start
+ * a log line or send a terminal escape; no backslash, so a logger that escapes
  * backslashes does not escape them twice.  Bounded to the worker's line
  * length. */
 static void escape_line(const char *s, size_t len, char *dst, size_t dstlen)
@@ -53,7 +53,7 @@ static void escape_line(const char *s, size_t len, char *dst, size_t dstlen)
 	for (i = 0; i < len && o + 3 < dstlen; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x20 || c == 0x7f) {
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
 			dst[o++] = '^';
 			dst[o++] = (char)(c ^ 0x40);
 		} else {

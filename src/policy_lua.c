@@ -228,18 +228,22 @@ static int open_sandbox(lua_State *L)
 /* ---- errors: keep file:line for any error object ---- */
 
 /* Like lua.c's msghandler: a non-string error object becomes its
- * __tostring or "(error object is a T value)", prefixed with where the
+ * __tostring, its number, or "(error object is a T value)", prefixed with where the
  * first Lua function on the stack was; then a traceback.  The daemon
  * logs the first line as the error and the rest at debug level. */
 static int msghandler(lua_State *L)
 {
-	const char *msg = lua_tostring(L, 1);
+	const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
 	lua_Debug ar;
 	int level;
 
+	/* error() adds file:line to strings only: error(42) and error({})
+	 * would arrive without it. */
 	if (!msg) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
 			msg = lua_tostring(L, -1);
+		else if (lua_type(L, 1) == LUA_TNUMBER)
+			msg = luaL_tolstring(L, 1, NULL);
 		else
 			msg = lua_pushfstring(L, "(error object is a %s value)",
 					      luaL_typename(L, 1));

@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 
+#include "log.h"
 #include "policy.h"
 #include "testutil.h"
 
@@ -263,6 +265,128 @@ static void test_recovers_after_failure(void **state)
 	drop_temp(path);
 }
 
+/* Runs decide() once with the log at debug level and stderr captured;
+ * returns what was logged (malloc'd). */
+static char *decide_logged(const char *src, char *err, size_t errlen, int *rc)
+{
+	struct mc_proposals out = { 0 };
+	char *logpath = write_temp("", ".log"), *text = malloc(1 << 20);
+	int saved = dup(STDERR_FILENO), fd = open(logpath, O_WRONLY | O_TRUNC);
+	enum mc_log_level level = mc_log_get_level();
+	FILE *f;
+	size_t n;
+
+	assert_true(saved >= 0 && fd >= 0 && text);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	mc_log_set_level(MC_LOG_DEBUG);
+	*rc = decide_once(src, &out, err, errlen);
+	mc_log_set_level(level);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	f = fopen(logpath, "r");
+	n = f ? fread(text, 1, (1 << 20) - 1, f) : 0;
+	text[n] = '\0';
+	if (f)
+		fclose(f);
+	drop_temp(logpath);
+	mc_proposals_free(&out);
+	return text;
+}
+
+static size_t count_lines(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (text = strstr(text, needle)); text++)
+		n++;
+	return n;
+}
+
+/* print is Lua's print (tostring, tabs), not string.format; both it and
+ * ctx.log log at debug level, and a policy cannot start a line of its own
+ * or send a terminal escape. */
+static void test_print_semantics(void **state)
+{
+	char err[512] = "";
+	int rc;
+	char *log = decide_logged(
+		"function decide(d, h, c)\n"
+		"  print(nil, 1, true, 2.5, 'x%dy')\n"
+		"  print()\n"
+		"  c.log('%s=%d', 'n', 3)\n"
+		"  print('forged\\nmemcoord: error: fake\\27[31m')\n"
+		"  return {}\n"
+		"end\n", err, sizeof(err), &rc);
+
+	(void)state;
+	if (rc)
+		fail_msg("%s", err);
+	assert_non_null(strstr(log, "debug: policy "));
+	assert_non_null(strstr(log, ": nil\t1\ttrue\t2.5\tx%dy\n"));
+	assert_non_null(strstr(log, ": n=3\n"));
+	assert_non_null(strstr(log, ": forged^Jmemcoord: error: fake^[[31m\n"));
+	assert_null(strstr(log, "\nmemcoord: error: fake"));
+	free(log);
+}
+
+/* 200000 lines from one call: 20 logged, then one line saying how many
+ * were not; each line bounded. */
+static void test_log_rate_limited(void **state)
+{
+	char err[512] = "";
+	int rc;
+	char *log = decide_logged(
+		"function decide(d, h, c)\n"
+		"  print(('y'):rep(100000))\n"
+		"  for i = 1, 200000 do c.log('line %d', i) end\n"
+		"  return {}\n"
+		"end\n", err, sizeof(err), &rc);
+	const char *y = strstr(log, "yyyy");
+
+	(void)state;
+	if (rc)
+		fail_msg("%s", err);
+	assert_int_equal(count_lines(log, ": line "), 19);
+	assert_non_null(strstr(log, ": 199981 more lines suppressed\n"));
+	assert_non_null(y);
+	assert_true(strchr(y, '\n') - y <= 400);
+	free(log);
+}
+
+/* Error objects that are not strings keep file:line; a traceback follows
+ * at debug level. */
+static void test_error_objects_located(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *expect;
+	} cases[] = {
+		{ "error({})", ".lua:1: (error object is a table value)" },
+		{ "error(setmetatable({}, { __tostring = function() return 'custom' end }))",
+		  ".lua:1: custom" },
+		{ "error(42)", ":1: 42" },
+		{ "error()", ".lua:1: (error object is a nil value)" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char src[512], err[512] = "", *log;
+		int rc;
+
+		snprintf(src, sizeof(src), "function decide(d, h, c) %s end\n", cases[i].body);
+		log = decide_logged(src, err, sizeof(err), &rc);
+		if (rc == 0 || !strstr(err, cases[i].expect) || strchr(err, '\n') ||
+		    !strstr(log, "stack traceback:"))
+			fail_msg("case %zu (%s): err \"%s\", want \"%s\"; log:\n%s", i,
+				 cases[i].body, err, cases[i].expect, log);
+		free(log);
+	}
+}
+
 static void test_shipped_policies_load(void **state)
 {
 	static const char *const shipped[] = { "policies/balance_unused.lua" };
@@ -295,6 +419,9 @@ int main(void)
 		cmocka_unit_test(test_refused_at_load),
 		cmocka_unit_test(test_contained_failures),
 		cmocka_unit_test(test_recovers_after_failure),
+		cmocka_unit_test(test_print_semantics),
+		cmocka_unit_test(test_log_rate_limited),
+		cmocka_unit_test(test_error_objects_located),
 		cmocka_unit_test(test_shipped_policies_load),
 	};
 
