@@ -193,7 +193,7 @@ static void test_restart_after_backoff(void **state)
  * open (nobody writes to it). */
 static void test_fifo_refused(void **state)
 {
-	char path[] = "/tmp/mctest-fifo-XXXXXX", err[512] = "";
+	char path[64] = "/tmp/mctest-fifo-XXXXXX", err[512] = "";
 	double start = now();
 
 	(void)state;
