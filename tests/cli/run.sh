@@ -72,6 +72,7 @@ kill -TERM "$pid"; set +e; wait "$pid"; rc=$?; set -e; pid=
 check "SIGTERM exits 0" test "$rc" = 0
 
 # --- the man pages and make install/uninstall have their own scripts ---
+check "hostile policies (tests/cli/hostile.sh)" tests/cli/hostile.sh
 check "man pages (tests/cli/man.sh)" tests/cli/man.sh
 check "install (tests/cli/install.sh)" tests/cli/install.sh
 
