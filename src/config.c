@@ -1,5 +1,5 @@
 /*
- * config.c - the INI file (inih) and the command line -> struct mc_config.
+ * config.c - the INI file (inifile.c) and the command line -> struct mc_config.
  *
  * Defaults first, then the file, then the flags.  Every bad key or value is
  * one line naming file:line and the key (inifile.c); the caller exits with
