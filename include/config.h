@@ -15,6 +15,10 @@
 
 #define MC_EXIT_USAGE 2
 
+/* The longest simulated run, s (--duration, a scenario's duration): a week
+ * takes seconds to simulate at the default sample; 1e9 took forever. */
+#define MC_SIM_DURATION_MAX (7 * 24 * 3600.0)
+
 /* A [domain "PATTERN"] section; PATTERN is an fnmatch(3) glob. */
 struct mc_domain_conf {
 	char *pattern;
