@@ -26,7 +26,9 @@
 
 struct mc_ini;
 
-/* Returns 1 to go on, 0 after mc_ini_fail(). */
+/* Called for every key, and with key and value NULL at every [section]
+ * line, so that a section without keys is seen too.  Returns 1 to go on,
+ * 0 after mc_ini_fail(). */
 typedef int (*mc_ini_handler)(struct mc_ini *ini, const char *section,
 			      const char *key, const char *value);
 
@@ -46,7 +48,8 @@ struct mc_ini {
  * escaped with mc_ini_escape(). */
 int mc_ini_parse(const char *path, mc_ini_handler handler, void *user,
 		 char *err, size_t errlen);
-/* Records the first error (later ones are dropped) and returns 0. */
+/* Records the first error (later ones are dropped) and returns 0.  key
+ * NULL: an error about the section itself. */
 int mc_ini_fail(struct mc_ini *ini, const char *section, const char *key,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -266,6 +266,26 @@ static int handle_path(struct parse *p, const char *section, const char *key,
 	return 1;
 }
 
+/* A [section] line: an unknown section is an error even without keys, so
+ * a misspelt [limitz] header is not silently a no-op. */
+static int section_start(struct mc_ini *ini, const char *section)
+{
+	static const char *const known[] = {
+		"libvirt", "coordinator", "limits", "policy", "output",
+	};
+	char *pattern;
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(section, known[i]))
+			return 1;
+	pattern = domain_pattern(section);
+	if (!pattern)
+		return mc_ini_fail(ini, section, NULL, "unknown section");
+	free(pattern);
+	return 1;
+}
+
 static int handler(struct mc_ini *ini, const char *section, const char *key,
 		   const char *value)
 {
@@ -273,6 +293,8 @@ static int handler(struct mc_ini *ini, const char *section, const char *key,
 	char *pattern;
 	int dup, rc;
 
+	if (!key)
+		return section_start(ini, section);
 	p->ini = ini;
 	dup = seen_before(p, section, key);
 	if (dup < 0)

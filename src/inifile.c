@@ -41,9 +41,12 @@ static void record(struct mc_ini *ini, const char *section, const char *key,
 	if (ini->failed++)
 		return;
 	vsnprintf(why, sizeof(why), fmt, ap);
-	if (key)
+	if (section && key)
 		snprintf(ini->err, ini->errlen, "%s:%d: [%s] %s: %s", ini->path,
 			 ini->line, section, key, why);
+	else if (section)
+		snprintf(ini->err, ini->errlen, "%s:%d: [%s]: %s", ini->path,
+			 ini->line, section, why);
 	else
 		snprintf(ini->err, ini->errlen, "%s:%d: %s", ini->path, ini->line, why);
 }
@@ -157,7 +160,7 @@ static int section_line(struct mc_ini *ini, struct cursor *cur, char *start)
 	start[len - 1] = '\0';
 	cur->section = start + 1;
 	cur->key = "";
-	return 1;
+	return call(ini, cur->section, NULL, NULL);
 }
 
 static int key_line(struct mc_ini *ini, struct cursor *cur, char *start)

@@ -105,7 +105,7 @@ static void test_bad_files(void **state)
 		{ "[limits]\nmax_grow_mib = -5\n", 2, "max_grow_mib" },
 		{ "[limits]\nmax_grow_mib = 99999999999\n", 2, "max_grow_mib" },
 		{ "[limits]\nbogus = 1\n", 2, "[limits] bogus: unknown key" },
-		{ "[nosuch]\nx = 1\n", 2, "[nosuch] x: unknown section" },
+		{ "[nosuch]\nx = 1\n", 1, "[nosuch]: unknown section" },
 		{ "[coordinator]\nperiod = 2\n\nperiod = 3\n", 4, "period: set twice" },
 		{ "[coordinator]\nperiod = 0\n", 2, "period: '0' is not a number of seconds" },
 		{ "[coordinator]\nperiod = 2 # two\n", 2, "period" },

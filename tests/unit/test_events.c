@@ -300,7 +300,7 @@ static void resize_event(void **state)
 
 	(void)state;
 	assert_non_null(e);
-	snprintf(d.name, sizeof(d.name), "%s", weird);
+	d.name = (char *)weird;
 	snprintf(d.uuid, sizeof(d.uuid), "6695eb01-f6a4-8304-79aa-97f2502e193f");
 	d.cur.actual = 1024 * MiB;
 	d.cur.unused = 300 * MiB;

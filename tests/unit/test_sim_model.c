@@ -35,7 +35,7 @@ static struct mc_domain dom_of(const struct mc_sim_model *m, size_t i)
 {
 	struct mc_domain d = { .id = (int)i + 1 };
 
-	snprintf(d.name, sizeof(d.name), "%s", m->vms[i].name);
+	d.name = m->vms[i].name;	/* borrowed */
 	return d;
 }
 
