@@ -237,18 +237,28 @@ int mc_ini_parse(const char *path, mc_ini_handler handler, void *user,
 
 /* ---- error messages that quote hostile text ---- */
 
+/* U+202A..U+202E and U+2066..U+2069: they reorder how the rest of the
+ * line is shown, so a quoted name could make the message read otherwise. */
+static int is_bidi_control(const unsigned char *u)
+{
+	return u[0] == 0xE2 && ((u[1] == 0x80 && u[2] >= 0xAA && u[2] <= 0xAE) ||
+				(u[1] == 0x81 && u[2] >= 0xA6 && u[2] <= 0xA9));
+}
+
 /* Length of the printable character at s, or 0 when its first byte must
  * be escaped: C0 controls, DEL, C1 controls (U+0080..U+009F, which some
- * terminals obey) and bytes that are not valid UTF-8. */
+ * terminals obey), bidi controls and bytes that are not valid UTF-8. */
 static size_t printable_len(const char *s)
 {
-	unsigned char c = (unsigned char)*s;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n;
 
-	if (c < 0x20 || c == 0x7f)
+	if (u[0] < 0x20 || u[0] == 0x7f)
 		return 0;
-	if (c == 0xC2 && (unsigned char)s[1] < 0xA0)
+	if (u[0] == 0xC2 && u[1] < 0xA0)
 		return 0;
-	return mc_utf8_len(s);
+	n = mc_utf8_len(s);
+	return n == 3 && is_bidi_control(u) ? 0 : n;
 }
 
 void mc_ini_escape(char *buf, size_t size)
