@@ -69,6 +69,61 @@ check "daemon alive after all of it" kill -0 "$pid"
 kill -TERM "$pid"; set +e; wait "$pid"; rc=$?; set -e; pid=
 check "SIGTERM exits 0" test "$rc" = 0
 
+# --- hostile inputs (issue 15 items 9-11, 14): long lines, NUL bytes, files
+# that never end, long names, conflicting flags, raw bytes in errors ---
+pol=policies/balance_unused.lua
+refused2() {	# refused2 PATTERN ARGS...: exit 2 within 5 s, PATTERN in stderr
+	local pat=$1 rc; shift
+	set +e; out=$(timeout 5 $MC "$@" 2>&1 >/dev/null); rc=$?; set -e
+	[ "$rc" = 2 ] && grep -q -- "$pat" <<<"$out"
+}
+long_comment() {	# long_comment N FILE: ";", N-1 bytes, "host_reserve_mib = 0"
+	{ printf '[limits]\n;'; head -c $(($1 - 1)) /dev/zero | tr '\0' c
+	  printf 'host_reserve_mib = 0\n'; } > "$2"
+}
+long_comment 199 "$tmp/comment.ini"
+check "a long comment's tail is not a key (reserve stays 1024)" bash -c \
+	"$MC -c '$tmp/comment.ini' -u test:///default --once -n -p $pol 2>/dev/null |
+	 grep -q 'reserve 1024.0'"
+long_comment 5000 "$tmp/toolong.ini"
+check "a line over 4096 bytes refused with file:line" \
+	refused2 "toolong.ini:2: line longer than 4096 bytes" -c "$tmp/toolong.ini" -p $pol
+head -c 4096 /dev/zero > "$tmp/zero.ini"
+check "a zero-filled config refused" refused2 "zero.ini:1: NUL byte" -c "$tmp/zero.ini" -p $pol
+printf '[limits]\ndeadband_mib = 4\0\nhost_reserve_mib = 0\n' > "$tmp/nul.ini"
+check "a NUL inside a config refused" refused2 "nul.ini:2: NUL byte" -c "$tmp/nul.ini" -p $pol
+mkfifo "$tmp/fifo"
+check "-c /dev/zero refused quickly" refused2 "not a regular file" -c /dev/zero -p $pol
+check "-c FIFO refused quickly" refused2 "not a regular file" -c "$tmp/fifo" -p $pol
+check "--simulate /dev/zero refused quickly" refused2 "not a regular file" --simulate /dev/zero -p $pol
+check "--simulate FIFO refused quickly" refused2 "not a regular file" --simulate "$tmp/fifo" -p $pol
+check "--report without --simulate exits 2" refused2 "--report needs --simulate" \
+	--report "$tmp/r.json" -u test:///default -p $pol
+check "--duration 1e9 refused" refused2 "--duration: '1e9'" \
+	--simulate conf/scenarios/burst.ini --duration 1e9 -p $pol
+escaped() {	# escaped TEXT WANT: WANT in TEXT, and no raw control or 8-bit byte
+	grep -qF -- "$2" <<<"$1" && ! LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f-\xff]' <<<"$1"
+}
+printf '[limits]\n\xc2\x9b2J\xff\xfe = 1\n[\xe2\x80\xae\xc0]\n' > "$tmp/garbage.ini"
+set +e; out=$($MC -c "$tmp/garbage.ini" -p $pol 2>&1); set -e
+check "binary garbage in a config: the error quotes it escaped" \
+	escaped "$out" 'garbage.ini:2: [limits] \xc2\x9b2J\xff\xfe: unknown key'
+set +e; out=$($MC -i $'\e]0;x\a' -p $pol 2>&1); set -e
+check "a flag's raw bytes are escaped" escaped "$out" "-i: '\\x1b]0;x\\x07'"
+a=$(head -c 300 /dev/zero | tr '\0' v); b="${a:0:299}w"
+printf '[host]\ntotal_mib = 4096\nduration = 20\n[vm "%s"]\nphase = grow 20 600\n[vm "%s"]\nphase = grow 20 600\n' \
+	"$a" "$b" > "$tmp/long.ini"
+$MC -q --simulate "$tmp/long.ini" -p $pol --trace "$tmp/long.csv" >/dev/null 2>&1 || true
+check "two VMs with 300-byte names sharing 255 bytes: each its own decisions" bash -c \
+	"[ \$(awk -F, 'NR > 1 && \$5 != \"\" { print \$2 }' '$tmp/long.csv' | sort -u | wc -l) = 2 ] &&
+	 grep -q ',$a,' '$tmp/long.csv' && grep -q ',$b,' '$tmp/long.csv'"
+printf '[vm "a"]\nstart_mib = 512\n[vm "a"]\nstart_mib = 600\n' > "$tmp/dup.ini"
+check "a VM name used twice refused" refused2 "dup.ini:3: VM name \"a\" is taken" \
+	--simulate "$tmp/dup.ini" -p $pol
+printf '[vm "a"]\n[vm "b"]\nstart_mib = 600\n' > "$tmp/keyless.ini"
+check "a [vm] section without keys refused" refused2 "keyless.ini:1: \[vm \"a\"\]: no keys" \
+	--simulate "$tmp/keyless.ini" -p $pol
+
 # --- the man pages and make install/uninstall have their own scripts ---
 check "man pages (tests/cli/man.sh)" tests/cli/man.sh
 check "install (tests/cli/install.sh)" tests/cli/install.sh
