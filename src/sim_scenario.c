@@ -192,17 +192,6 @@ static struct vm_tmpl *new_tmpl(struct parse *p, const char *name,
 	return t;
 }
 
-static int set_str(char **dst, const char *value)
-{
-	char *copy = strdup(value);
-
-	if (!copy)
-		return -1;
-	free(*dst);
-	*dst = copy;
-	return 0;
-}
-
 static int handle_vm(struct mc_ini *ini, const char *section,
 		     struct vm_tmpl *t, const char *key, const char *value)
 {
@@ -226,9 +215,12 @@ static int handle_vm(struct mc_ini *ini, const char *section,
 		return t->count = (long)n, 1;
 	}
 	if (!strcmp(key, "replay") || !strcmp(key, "replay_domain")) {
-		if (set_str(strcmp(key, "replay") ? &t->replay_domain : &t->replay_path, value))
-			return mc_ini_fail(ini, section, key, "out of memory");
-		return 1;
+		char **dst = strcmp(key, "replay") ? &t->replay_domain : &t->replay_path;
+
+		if (*dst)
+			return mc_ini_fail(ini, section, key, "set twice");
+		*dst = strdup(value);
+		return *dst ? 1 : mc_ini_fail(ini, section, key, "out of memory");
 	}
 	return mc_ini_fail(ini, section, key, "unknown key");
 }
