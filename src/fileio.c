@@ -95,18 +95,19 @@ int mc_file_read(const char *path, size_t max, char **buf, size_t *len,
 
 static const char *type_name(mode_t mode)
 {
-	if (S_ISLNK(mode))
-		return "a symbolic link";
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
+	static const struct {
+		mode_t type;
+		const char *name;
+	} types[] = {
+		{ S_IFLNK, "a symbolic link" }, { S_IFDIR, "a directory" },
+		{ S_IFIFO, "a FIFO" }, { S_IFCHR, "a character device" },
+		{ S_IFBLK, "a block device" }, { S_IFSOCK, "a socket" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if ((mode & S_IFMT) == types[i].type)
+			return types[i].name;
 	return "not a regular file";
 }
 
@@ -129,9 +130,21 @@ static int refuse_type(const char *path, const struct stat *st, bool links,
 	return 0;
 }
 
+/* The descriptor's own type decides: the path may have changed since it
+ * was looked at. */
+static int refuse_opened(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!fstat(fd, &st))
+		return refuse_type(path, &st, true, err, errlen);
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return -1;
+}
+
 /* lstat first, so a device is never even opened (opening some, such as a
- * watchdog, acts); then the descriptor's own type decides, since the path
- * may have changed in between.  O_NOFOLLOW: a symlink fails with ELOOP. */
+ * watchdog, acts); then the descriptor's.  O_NOFOLLOW: a symlink fails
+ * with ELOOP. */
 static int open_output(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
@@ -147,12 +160,7 @@ static int open_output(const char *path, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (refuse_type(path, &st, true, err, errlen)) {
+	if (refuse_opened(fd, path, err, errlen)) {
 		close(fd);
 		return -1;
 	}
