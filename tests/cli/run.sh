@@ -144,7 +144,9 @@ check "events: none lost to 'out of memory'" bash -c '! grep -q "out of memory" 
 
 printf '[host]\ntotal_mib = 4096\nduration = 5\n[defaults]\nstart_mib = 512\nmax_mib = 1024\n[vm "caf\xe9"]\nphase = idle\n' > "$o/latin1.ini"
 set +e; $MC --simulate "$o/latin1.ini" -p policies/balance_unused.lua -q --report "$o/r.json" >/dev/null 2>&1; rc=$?; set -e
-check "--report: a non-UTF-8 VM name still makes valid JSON" bash -c "[ $rc = 0 ] && jq -e . '$o/r.json' >/dev/null"
+# jq alone would accept it: it repairs bad UTF-8 silently; iconv does not.
+check "--report: a non-UTF-8 VM name still makes valid JSON" bash -c "[ $rc = 0 ] &&
+	jq -e . '$o/r.json' >/dev/null && iconv -f UTF-8 -t UTF-8 '$o/r.json' >/dev/null"
 ln -s "$o/victim" "$o/r.link"
 $MC --simulate "$o/latin1.ini" -p policies/balance_unused.lua -q --report "$o/r.link" >/dev/null 2>&1 || true
 check "--report: a symlink's target is untouched" victim_intact
