@@ -15,6 +15,13 @@
 
 #define MC_EXIT_USAGE 2
 
+/* The longest simulated run, s (--duration, a scenario's duration): a week
+ * takes seconds to simulate at the default sample; 1e9 took forever. */
+#define MC_SIM_DURATION_MAX (7 * 24 * 3600.0)
+/* ... and at most this many samples (duration / sample): a week at one
+ * sample in 0.01 s is 60 million coordinator ticks, minutes of CPU. */
+#define MC_SIM_SAMPLES_MAX 2000000.0
+
 /* A [domain "PATTERN"] section; PATTERN is an fnmatch(3) glob. */
 struct mc_domain_conf {
 	char *pattern;

@@ -10,7 +10,9 @@
 #ifndef MC_FILEIO_H
 #define MC_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Inputs larger than this are refused: configs, scenarios, policies. */
 #define MC_FILE_READ_MAX	(4u << 20)
@@ -20,5 +22,47 @@
  * err saying "path: why" (not a regular file, too large, cannot open/read). */
 int mc_file_read(const char *path, size_t max, char **buf, size_t *len,
 		 char *err, size_t errlen);
+
+/* ---- outputs ----
+ * Writers never follow a symlink at the path, never open anything but a
+ * regular file (a FIFO would block, a device may act on open: /dev/null
+ * must never be replaced by a file), and never block in open.  Errors read
+ * "path: why". */
+
+/* Opens path for appending, creating it 0644 (the event log).  A regular
+ * file with other hard links is refused too: it may be someone else's
+ * file linked into a writable directory.  The fd, or -1 with err set. */
+int mc_file_open_append(const char *path, char *err, size_t errlen);
+/* The same, emptied (the trace: a new run, a new file). */
+int mc_file_open_trunc(const char *path, char *err, size_t errlen);
+/* Appends one record (a line, a sample's rows) to an fd from the above.
+ * When a write fails part-way, the part is cut off again if nobody else
+ * appended meanwhile, so the file keeps whole records only.  0, or -1 with
+ * errno set. */
+int mc_file_append_record(int fd, const char *buf, size_t len);
+
+/* Whole-file outputs (metrics, --report) are written to a fresh temporary
+ * file next to path and renamed over it, so a reader sees the old file or
+ * the new one, never half.  The check says at start-up whether path can be
+ * replaced: absent or a regular file, in a writable directory.  0, or -1
+ * with err set. */
+int mc_file_replace_check(const char *path, char *err, size_t errlen);
+/* A new temporary file next to path (a fresh name, created exclusively, so
+ * no link planted there is followed), open for writing; *tmp is its name,
+ * owned by commit.  NULL with err set. */
+FILE *mc_file_replace_begin(const char *path, char **tmp, char *err,
+			    size_t errlen);
+/* Closes f and renames *tmp over path, but only while path is still absent
+ * or a regular file; on any failure removes the temporary file.  Frees
+ * *tmp in every case.  0, or -1 with err set. */
+int mc_file_replace_commit(FILE *f, char *tmp, const char *path, char *err,
+			   size_t errlen);
+
+/* Logs an output's first failure and, later, its recovery, but not every
+ * failed write in between: a full disk must not flood the log.  what names
+ * the output ("trace"); why is NULL after a write that worked, else the
+ * error ("PATH: why"); *failing is the caller's state. */
+void mc_file_note(bool *failing, const char *what, const char *path,
+		  const char *why);
 
 #endif

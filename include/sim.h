@@ -67,9 +67,9 @@ struct mc_sim_counters {
 
 struct mc_sim_vm {
 	/* --- the scenario --- */
-	char name[MC_NAME_MAX];
+	char *name;		/* owned, whole (see struct mc_domain) */
 	char uuid[MC_UUID_LEN];
-	char group[64];		/* equally loaded VMs share a group */
+	char group[64];		/* equally loaded VMs share a group; longer is refused */
 	uint64_t start_size, max;	/* balloon at start, hypervisor max */
 	uint64_t kernel;	/* not in MemTotal: available = actual - kernel */
 	uint64_t base_used;	/* kernel slab + userspace, always resident */

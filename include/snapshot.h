@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MC_NAME_MAX 256
 #define MC_UUID_LEN 37
 
 /* Guest-reported balloon statistics.  Fields the guest did not report are 0
@@ -34,7 +33,10 @@ struct mc_kv {
 };
 
 struct mc_domain {
-	char name[MC_NAME_MAX];
+	/* Whole, however long: owned by the snapshot (mc_snapshot_add copies
+	 * it, clear and free release it).  A cut name let two domains with a
+	 * common prefix share one entry's decision, metrics and state. */
+	char *name;
 	char uuid[MC_UUID_LEN];
 	int id;
 	uint64_t max;		/* KiB: hypervisor max, lowered by [domain] max_mib */
@@ -83,8 +85,10 @@ void mc_snapshot_init(struct mc_snapshot *s);
 void mc_snapshot_free(struct mc_snapshot *s);
 /* Empties the snapshot but keeps its storage for the next sample. */
 void mc_snapshot_clear(struct mc_snapshot *s);
-/* Appends a zeroed domain; NULL when out of memory. */
+/* Appends a zeroed domain with a copy of name; NULL when out of memory. */
 struct mc_domain *mc_snapshot_add(struct mc_snapshot *s, const char *name);
+/* Takes back the domain the last mc_snapshot_add() appended. */
+void mc_snapshot_drop_last(struct mc_snapshot *s);
 void mc_snapshot_sort(struct mc_snapshot *s);
 /* Binary search by name; the snapshot must be sorted. */
 struct mc_domain *mc_snapshot_find(const struct mc_snapshot *s, const char *name);

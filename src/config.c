@@ -1,5 +1,5 @@
 /*
- * config.c - the INI file (inih) and the command line -> struct mc_config.
+ * config.c - the INI file (inifile.c) and the command line -> struct mc_config.
  *
  * Defaults first, then the file, then the flags.  Every bad key or value is
  * one line naming file:line and the key (inifile.c); the caller exits with
@@ -270,6 +270,26 @@ static int handle_path(struct parse *p, const char *section, const char *key,
 	return 1;
 }
 
+/* A [section] line: an unknown section is an error even without keys, so
+ * a misspelt [limitz] header is not silently a no-op. */
+static int section_start(struct mc_ini *ini, const char *section)
+{
+	static const char *const known[] = {
+		"libvirt", "coordinator", "limits", "policy", "output",
+	};
+	char *pattern;
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(section, known[i]))
+			return 1;
+	pattern = domain_pattern(section);
+	if (!pattern)
+		return mc_ini_fail(ini, section, NULL, "unknown section");
+	free(pattern);
+	return 1;
+}
+
 static int handler(struct mc_ini *ini, const char *section, const char *key,
 		   const char *value)
 {
@@ -277,6 +297,8 @@ static int handler(struct mc_ini *ini, const char *section, const char *key,
 	char *pattern;
 	int dup, rc;
 
+	if (!key)
+		return section_start(ini, section);
 	p->ini = ini;
 	dup = seen_before(p, section, key);
 	if (dup < 0)
@@ -332,9 +354,38 @@ static enum mc_config_status parse_file(struct mc_config *cfg, const char *path,
 
 /* ---- cross-checks once everything is read ---- */
 
+/* A flag that means nothing in the mode chosen is refused rather than
+ * ignored: `--report r.json` on a real host would otherwise run the daemon
+ * and never write the report the caller waits for. */
+static const char *mode_conflict(const struct mc_config *cfg)
+{
+	if (!cfg->simulate) {
+		if (cfg->report)
+			return "--report needs --simulate";
+		if (cfg->plot)
+			return "--plot needs --simulate";
+		if (cfg->realtime)
+			return "--realtime needs --simulate";
+		if (cfg->duration > 0)
+			return "--duration needs --simulate";
+		return NULL;
+	}
+	if (cfg->once)
+		return "--once does not go with --simulate (a simulation runs for its duration: see --duration)";
+	if (cfg->check)
+		return "--check does not go with --simulate (they are separate runs)";
+	return NULL;
+}
+
 static enum mc_config_status validate(struct mc_config *cfg, char *err,
 				      size_t errlen)
 {
+	const char *conflict = mode_conflict(cfg);
+
+	if (conflict) {
+		set_err(err, errlen, "%s", conflict);
+		return MC_CONFIG_ERROR;
+	}
 	if (cfg->sample > cfg->period) {
 		set_err(err, errlen, "%s: sample (%gs) must not be longer than period (%gs)",
 			cfg->file ? cfg->file : "memcoord", cfg->sample, cfg->period);
@@ -425,8 +476,9 @@ static enum mc_config_status apply_flag(struct mc_config *cfg, int opt,
 			cfg->sample = cfg->period;
 		return MC_CONFIG_OK;
 	case OPT_DURATION:
-		if (mc_ini_double(arg, 0.01, 1e9, &cfg->duration)) {
-			set_err(err, errlen, "--duration: '%s' is not a number of seconds", arg);
+		if (mc_ini_double(arg, 0.01, MC_SIM_DURATION_MAX, &cfg->duration)) {
+			set_err(err, errlen, "--duration: '%s' is not a number of seconds (0.01..%.0f)",
+				arg, MC_SIM_DURATION_MAX);
 			return MC_CONFIG_ERROR;
 		}
 		return MC_CONFIG_OK;
@@ -461,8 +513,8 @@ enum mc_config_status mc_config_load_file(struct mc_config *cfg,
 	return parse_file(cfg, path, err, errlen);
 }
 
-enum mc_config_status mc_config_load(struct mc_config *cfg, int argc,
-				     char **argv, char *err, size_t errlen)
+static enum mc_config_status load(struct mc_config *cfg, int argc,
+				  char **argv, char *err, size_t errlen)
 {
 	enum mc_config_status st;
 	const char *file = NULL;
@@ -509,6 +561,18 @@ enum mc_config_status mc_config_load(struct mc_config *cfg, int argc,
 		return MC_CONFIG_ERROR;
 	}
 	return validate(cfg, err, errlen);
+}
+
+/* Errors quote flags and file text: escaped, so no byte of them reaches a
+ * terminal or the journal raw. */
+enum mc_config_status mc_config_load(struct mc_config *cfg, int argc,
+				     char **argv, char *err, size_t errlen)
+{
+	enum mc_config_status st = load(cfg, argc, argv, err, errlen);
+
+	if (st == MC_CONFIG_ERROR)
+		mc_ini_escape(err, errlen);
+	return st;
 }
 
 void mc_config_free(struct mc_config *cfg)

@@ -3,13 +3,13 @@
  *
  * Each event is built in memory and written with one write(2) to a file
  * opened O_APPEND, so a line is never split or interleaved, even when
- * logrotate's copytruncate or a second writer is at work.  Strings are
- * escaped per RFC 8259, and bytes that are not valid UTF-8 (domain names
- * and Lua error messages are not guaranteed to be) become U+FFFD, so every
- * line parses.
+ * logrotate's copytruncate or a second writer is at work.  Strings go
+ * through json.c (RFC 8259; bytes that are not valid UTF-8, as domain
+ * names and Lua error messages may be, become U+FFFD), so every line
+ * parses.  The file is opened by fileio.c: never through a symlink, never
+ * a FIFO or a device.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,8 +20,9 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "fileio.h"
+#include "json.h"
 #include "log.h"
-#include "utf8.h"
 
 struct mc_events {
 	char *path;
@@ -64,52 +65,40 @@ static void putf(struct line *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void putf(struct line *l, const char *fmt, ...)
 {
-	char tmp[128];
+	char tmp[128], *big;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		l->oom = true;	/* only short numbers come through here */
+	if (n >= 0 && (size_t)n < sizeof(tmp)) {
+		put(l, tmp, (size_t)n);
 		return;
 	}
-	put(l, tmp, (size_t)n);
+	/* A number of any size (a policy may propose 1e300 KiB) must not lose
+	 * the event: print again into a buffer that fits. */
+	big = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (!big) {
+		l->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	put(l, big, (size_t)n);
+	free(big);
+}
+
+static void put_sink(void *sink, const char *bytes, size_t n)
+{
+	put(sink, bytes, n);
 }
 
 /* A JSON string, quotes included; NULL becomes null. */
 static void put_str(struct line *l, const char *str)
 {
-	const char *s = str;
-
-	if (!str) {
-		put(l, "null", 4);
-		return;
-	}
-	put(l, "\"", 1);
-	while (*s) {
-		unsigned char c = (unsigned char)*s;
-		size_t n = mc_utf8_len(s);
-
-		if (c == '"' || c == '\\') {
-			put(l, "\\", 1);
-			put(l, s, 1);
-		} else if (c == '\n') {
-			put(l, "\\n", 2);
-		} else if (c == '\t') {
-			put(l, "\\t", 2);
-		} else if (c < 0x20 || c == 0x7F) {
-			putf(l, "\\u%04x", c);
-		} else if (!n) {
-			put(l, "\\ufffd", 6);
-			n = 1;
-		} else {
-			put(l, s, n);
-		}
-		s += n;
-	}
-	put(l, "\"", 1);
+	mc_json_str(put_sink, l, str);
 }
 
 static void put_key(struct line *l, const char *key)
@@ -161,21 +150,6 @@ static void begin(struct line *l, const char *kind)
 
 /* ---- writing ---- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Closes the object, writes the line, frees it.  A full disk must not
  * stop the daemon: warn once, keep going, say when it works again. */
 static void finish(struct mc_events *e, struct line *l)
@@ -183,24 +157,19 @@ static void finish(struct mc_events *e, struct line *l)
 	put(l, "}\n", 2);
 	if (l->oom) {
 		mc_warn("events: out of memory; an event was lost");
-	} else if (write_all(e->fd, l->buf, l->len)) {
-		if (!e->failing)
-			mc_warn("events: cannot write %s: %s", e->path,
-				strerror(errno));
-		e->failing = true;
-	} else if (e->failing) {
-		mc_info("events: writing %s again", e->path);
-		e->failing = false;
+	} else {
+		char why[512];
+		int rc = mc_file_append_record(e->fd, l->buf, l->len);
+
+		if (rc)
+			snprintf(why, sizeof(why), "cannot write %s: %s", e->path,
+				 strerror(errno));
+		mc_file_note(&e->failing, "events", e->path, rc ? why : NULL);
 	}
 	free(l->buf);
 }
 
 /* ---- the file ---- */
-
-static int open_log(const char *path)
-{
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-}
 
 struct mc_events *mc_events_open(const char *path, char *err, size_t errlen)
 {
@@ -211,10 +180,8 @@ struct mc_events *mc_events_open(const char *path, char *err, size_t errlen)
 		free(e);
 		return NULL;
 	}
-	e->fd = open_log(path);
+	e->fd = mc_file_open_append(path, err, errlen);
 	if (e->fd < 0) {
-		snprintf(err, errlen, "%s: cannot open event log: %s", path,
-			 strerror(errno));
 		free(e->path);
 		free(e);
 		return NULL;
@@ -224,14 +191,14 @@ struct mc_events *mc_events_open(const char *path, char *err, size_t errlen)
 
 int mc_events_reopen(struct mc_events *e)
 {
+	char err[512];
 	int fd;
 
 	if (!e)
 		return 0;
-	fd = open_log(e->path);
+	fd = mc_file_open_append(e->path, err, sizeof(err));
 	if (fd < 0) {
-		mc_warn("events: cannot re-open %s: %s (keeping the old file)",
-			e->path, strerror(errno));
+		mc_warn("events: cannot re-open: %s (keeping the old file)", err);
 		return -1;
 	}
 	if (close(e->fd))

@@ -5,9 +5,16 @@
  * blocking open of a FIFO waits for a writer that may never come.  The
  * type is checked on the opened descriptor (fstat), not the path, so the
  * file cannot be swapped between the check and the read.
+ *
+ * Outputs: O_NOFOLLOW and a fresh exclusive name for temporary files keep
+ * a link planted in a writable output directory from making root write
+ * someone else's file; the type checks keep a FIFO from blocking a sample
+ * and a rename from replacing /dev/null.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +22,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "log.h"
 
 static int open_regular(const char *path, struct stat *st, char *err, size_t errlen)
 {
@@ -81,4 +89,228 @@ int mc_file_read(const char *path, size_t max, char **buf, size_t *len,
 	(*buf)[n] = '\0';
 	*len = (size_t)n;
 	return 0;
+}
+
+/* ---- outputs ---- */
+
+static const char *type_name(mode_t mode)
+{
+	static const struct {
+		mode_t type;
+		const char *name;
+	} types[] = {
+		{ S_IFLNK, "a symbolic link" }, { S_IFDIR, "a directory" },
+		{ S_IFIFO, "a FIFO" }, { S_IFCHR, "a character device" },
+		{ S_IFBLK, "a block device" }, { S_IFSOCK, "a socket" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if ((mode & S_IFMT) == types[i].type)
+			return types[i].name;
+	return "not a regular file";
+}
+
+/* 0 when st is a file memcoord may write; -1 with err saying why not.
+ * links: whether other hard links to it disqualify it (files written in
+ * place; a rename only ever replaces the name). */
+static int refuse_type(const char *path, const struct stat *st, bool links,
+		       char *err, size_t errlen)
+{
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s: is %s; memcoord writes regular files only",
+			 path, type_name(st->st_mode));
+		return -1;
+	}
+	if (links && st->st_nlink > 1) {
+		snprintf(err, errlen, "%s: has %ju hard links (may be another "
+			 "file's); refused", path, (uintmax_t)st->st_nlink);
+		return -1;
+	}
+	return 0;
+}
+
+/* The descriptor's own type decides: the path may have changed since it
+ * was looked at. */
+static int refuse_opened(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!fstat(fd, &st))
+		return refuse_type(path, &st, true, err, errlen);
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return -1;
+}
+
+/* lstat first, so a device is never even opened (opening some, such as a
+ * watchdog, acts); then the descriptor's.  O_NOFOLLOW: a symlink fails
+ * with ELOOP. */
+static int open_output(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (!lstat(path, &st) && refuse_type(path, &st, true, err, errlen))
+		return -1;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		  O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, errno == ELOOP ?
+			 "is a symbolic link; memcoord writes regular files only" :
+			 strerror(errno));
+		return -1;
+	}
+	if (refuse_opened(fd, path, err, errlen)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int mc_file_open_append(const char *path, char *err, size_t errlen)
+{
+	return open_output(path, err, errlen);
+}
+
+/* Emptied after the checks, never with O_TRUNC: that would act on
+ * whatever the path turned out to be before the type is known. */
+int mc_file_open_trunc(const char *path, char *err, size_t errlen)
+{
+	int fd = open_output(path, err, errlen);
+
+	if (fd >= 0 && ftruncate(fd, 0)) {
+		snprintf(err, errlen, "%s: cannot empty: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* After a failed append of which done bytes got in: cut them off, unless
+ * the size says someone else appended too (then their data would go). */
+static void cut_back(int fd, const struct stat *before, size_t done)
+{
+	struct stat now;
+
+	if (!done || fstat(fd, &now) ||
+	    now.st_size != before->st_size + (off_t)done)
+		return;
+	if (ftruncate(fd, before->st_size))
+		return;		/* best effort: the half record stays */
+}
+
+int mc_file_append_record(int fd, const char *buf, size_t len)
+{
+	struct stat before;
+	size_t done = 0;
+
+	if (fstat(fd, &before))
+		return -1;
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+		int saved = n < 0 ? errno : EIO;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			cut_back(fd, &before, done);
+			errno = saved;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int dir_writable(const char *path, char *err, size_t errlen)
+{
+	char *copy = strdup(path);
+	int rc;
+
+	if (!copy) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	rc = access(dirname(copy), W_OK);
+	if (rc)
+		snprintf(err, errlen, "%s: cannot write there: %s", path,
+			 strerror(errno));
+	free(copy);
+	return rc;
+}
+
+int mc_file_replace_check(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!lstat(path, &st))
+		return refuse_type(path, &st, false, err, errlen) ? -1 :
+		       dir_writable(path, err, errlen);
+	if (errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return dir_writable(path, err, errlen);
+}
+
+FILE *mc_file_replace_begin(const char *path, char **tmp, char *err,
+			    size_t errlen)
+{
+	size_t len = strlen(path) + sizeof(".tmp.XXXXXX");
+	FILE *f = NULL;
+	int fd = -1;
+
+	*tmp = malloc(len);
+	if (*tmp) {
+		snprintf(*tmp, len, "%s.tmp.XXXXXX", path);
+		fd = mkostemp(*tmp, O_CLOEXEC);
+	}
+	/* mkstemp makes 0600; outputs are for other readers (node_exporter) */
+	if (fd >= 0 && !fchmod(fd, 0644))
+		f = fdopen(fd, "w");
+	if (f)
+		return f;
+	snprintf(err, errlen, "%s: cannot create a temporary file: %s", path,
+		 *tmp ? strerror(errno) : "out of memory");
+	if (fd >= 0) {
+		close(fd);
+		unlink(*tmp);
+	}
+	free(*tmp);
+	*tmp = NULL;
+	return NULL;
+}
+
+int mc_file_replace_commit(FILE *f, char *tmp, const char *path, char *err,
+			   size_t errlen)
+{
+	int bad = fflush(f) ? errno : ferror(f) ? EIO : 0;
+	struct stat st;
+	int rc = -1;
+
+	if (fclose(f) && !bad)
+		bad = errno;
+	if (bad)
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(bad));
+	else if (!lstat(path, &st) && refuse_type(path, &st, false, err, errlen))
+		;	/* it became a device or a directory since the start */
+	else if (rename(tmp, path))
+		snprintf(err, errlen, "%s: cannot replace: %s", path,
+			 strerror(errno));
+	else
+		rc = 0;
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+void mc_file_note(bool *failing, const char *what, const char *path,
+		  const char *why)
+{
+	if (why && !*failing)
+		mc_warn("%s: %s", what, why);
+	else if (!why && *failing)
+		mc_info("%s: writing %s again", what, path);
+	*failing = why != NULL;
 }

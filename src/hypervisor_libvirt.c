@@ -247,7 +247,7 @@ static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 	d->cur.have_stats = read_balloon(rec, &d->cur, &d->max) == 2;
 	if (!d->cur.actual || !d->max) {
 		if (virDomainGetInfo(rec->dom, &info) < 0) {
-			snap->ndoms--;	/* gone: nothing to decide about */
+			mc_snapshot_drop_last(snap);	/* gone: nothing to decide about */
 			return 0;
 		}
 		d->cur.actual = info.memory;

@@ -7,16 +7,14 @@
  * FORGET_SAMPLES samples is dropped when the table next grows, so domain
  * churn cannot grow it without bound.
  */
-#include <errno.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "metrics.h"
 #include "utf8.h"
@@ -35,7 +33,7 @@ struct dom_entry {
 };
 
 struct mc_metrics {
-	char *path, *tmp;
+	char *path;
 	struct dom_entry *tab;
 	size_t cap, n;		/* cap is a power of two, n <= cap / 2 */
 	struct dom_entry **row;	/* per snapshot domain, for one sample */
@@ -325,14 +323,14 @@ static void domain_metrics(FILE *f, const struct mc_metrics *m,
 	}
 }
 
-/* Writes the temporary file and renames it over the real one: readers see
+/* Writes a temporary file and renames it over the real one: readers see
  * the old file or the new one, never a mix.  No fsync: after a crash a
  * stale or missing metrics file is harmless, and the next sample fixes it. */
 static int write_file(struct mc_metrics *m, const struct mc_snapshot *s,
-		      const struct mc_coord_stats *st)
+		      const struct mc_coord_stats *st, char *err, size_t errlen)
 {
-	FILE *f = fopen(m->tmp, "w");
-	int bad;
+	char *tmp;
+	FILE *f = mc_file_replace_begin(m->path, &tmp, err, errlen);
 
 	if (!f)
 		return -1;
@@ -340,21 +338,16 @@ static int write_file(struct mc_metrics *m, const struct mc_snapshot *s,
 	rule_metrics(f, m);
 	host_metrics(f, &s->host);
 	domain_metrics(f, m, s);
-	bad = ferror(f);
-	if (fclose(f) || bad || rename(m->tmp, m->path)) {
-		int saved = errno;
-
-		unlink(m->tmp);
-		errno = saved ? saved : EIO;
-		return -1;
-	}
-	return 0;
+	return mc_file_replace_commit(f, tmp, m->path, err, errlen);
 }
 
 int mc_metrics_sample(struct mc_metrics *m, const struct mc_snapshot *s,
 		      const struct mc_clamp_result *res, bool dry_run,
 		      const struct mc_coord_stats *st)
 {
+	char err[512];
+	int rc;
+
 	if (!m)
 		return 0;
 	m->tick++;
@@ -363,50 +356,25 @@ int mc_metrics_sample(struct mc_metrics *m, const struct mc_snapshot *s,
 		return -1;
 	}
 	count(m, res, dry_run);
-	errno = 0;
-	if (write_file(m, s, st)) {
-		if (!m->failing)
-			mc_warn("metrics: cannot write %s: %s", m->path,
-				strerror(errno));
-		m->failing = true;
-		return -1;
-	}
-	if (m->failing)
-		mc_info("metrics: writing %s again", m->path);
-	m->failing = false;
-	return 0;
+	rc = write_file(m, s, st, err, sizeof(err));
+	mc_file_note(&m->failing, "metrics", m->path, rc ? err : NULL);
+	return rc;
 }
 
 /* ---- open, close ---- */
 
-/* The directory must take the temporary file: say so at start-up rather
- * than with a warning at the first sample. */
-static int dir_writable(const char *path)
-{
-	char *copy = strdup(path);
-	int rc;
-
-	if (!copy)
-		return -1;
-	rc = access(dirname(copy), W_OK);
-	free(copy);
-	return rc;
-}
-
+/* A path that cannot be replaced (a link, a device, a directory, an
+ * unwritable directory) is refused at start-up rather than warned about
+ * at the first sample. */
 struct mc_metrics *mc_metrics_open(const char *path, char *err, size_t errlen)
 {
-	struct mc_metrics *m = calloc(1, sizeof(*m));
-	size_t len = strlen(path) + sizeof(".tmp");
+	struct mc_metrics *m;
 
-	if (!m || !(m->path = strdup(path)) || !(m->tmp = malloc(len))) {
-		snprintf(err, errlen, "out of memory");
-		mc_metrics_close(m);
+	if (mc_file_replace_check(path, err, errlen))
 		return NULL;
-	}
-	snprintf(m->tmp, len, "%s.tmp", path);
-	if (dir_writable(path)) {
-		snprintf(err, errlen, "%s: cannot write metrics there: %s",
-			 path, strerror(errno));
+	m = calloc(1, sizeof(*m));
+	if (!m || !(m->path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
 		mc_metrics_close(m);
 		return NULL;
 	}
@@ -424,6 +392,5 @@ void mc_metrics_close(struct mc_metrics *m)
 	free(m->tab);
 	free(m->row);
 	free(m->path);
-	free(m->tmp);
 	free(m);
 }

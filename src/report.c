@@ -1,44 +1,72 @@
 /*
  * report.c - the console table (each decision) and the CSV trace (each
- * sample, each domain).
+ * sample, each domain).  The trace is opened by fileio.c (never through a
+ * link, never a FIFO or a device) and written with write(2), so every
+ * failure is seen: logged once, and its end once.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "fileio.h"
+#include "log.h"
 #include "report.h"
 
 struct mc_report {
 	FILE *table;
-	FILE *trace;
+	int trace;		/* fd, -1 = none */
+	char *trace_path;
+	bool header_done;	/* the CSV header is in the trace */
+	bool trace_failing;	/* the last trace write failed (warned) */
 	double t0;
 	int have_t0;
 };
 
 static double mib(uint64_t kib) { return (double)kib / 1024.0; }
 
+static const char trace_header[] =
+	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
+
+/* Appends one record to the trace; a failure is logged once, and so is the
+ * first write that works again.  The header goes first, however late. */
+static void trace_append(struct mc_report *r, const char *buf, size_t len)
+{
+	char why[512];
+	int rc = 0;
+
+	if (!r->header_done)
+		rc = mc_file_append_record(r->trace, trace_header,
+					   sizeof(trace_header) - 1);
+	r->header_done = !rc;
+	if (!rc && len)
+		rc = mc_file_append_record(r->trace, buf, len);
+	if (rc)
+		snprintf(why, sizeof(why), "cannot write %s: %s", r->trace_path,
+			 strerror(errno));
+	mc_file_note(&r->trace_failing, "trace", r->trace_path, rc ? why : NULL);
+}
+
 struct mc_report *mc_report_open(FILE *table, const char *trace,
 				 char *err, size_t errlen)
 {
 	struct mc_report *r = calloc(1, sizeof(*r));
 
-	if (!r) {
+	if (!r || (trace && !(r->trace_path = strdup(trace)))) {
 		snprintf(err, errlen, "out of memory");
+		free(r);
 		return NULL;
 	}
 	r->table = table;
-	if (trace) {
-		r->trace = fopen(trace, "w");
-		if (!r->trace) {
-			snprintf(err, errlen, "%s: cannot write trace: %s", trace,
-				 strerror(errno));
-			free(r);
-			return NULL;
-		}
-		fputs("time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n",
-		      r->trace);
+	r->trace = trace ? mc_file_open_trunc(trace, err, errlen) : -1;
+	if (trace && r->trace < 0) {
+		free(r->trace_path);
+		free(r);
+		return NULL;
 	}
+	if (trace)
+		trace_append(r, "", 0);
 	return r;
 }
 
@@ -46,8 +74,9 @@ void mc_report_close(struct mc_report *r)
 {
 	if (!r)
 		return;
-	if (r->trace)
-		fclose(r->trace);
+	if (r->trace >= 0 && close(r->trace))
+		mc_warn("trace: closing %s: %s", r->trace_path, strerror(errno));
+	free(r->trace_path);
 	free(r);
 }
 
@@ -115,8 +144,8 @@ static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 	fflush(out);
 }
 
-static void write_trace(FILE *f, const struct mc_snapshot *s, double t,
-			const struct mc_decision **by_dom, const char *reason)
+static void trace_rows(FILE *f, const struct mc_snapshot *s, double t,
+		       const struct mc_decision **by_dom, const char *reason)
 {
 	size_t i;
 
@@ -136,7 +165,30 @@ static void write_trace(FILE *f, const struct mc_snapshot *s, double t,
 		}
 		fprintf(f, ",%s,%s\n", rules, reason);
 	}
-	fflush(f);
+}
+
+/* A sample's rows are built in memory and appended as one record: a full
+ * disk then loses whole samples, never leaves half a row. */
+static void write_trace(struct mc_report *r, const struct mc_snapshot *s,
+			double t, const struct mc_decision **by_dom,
+			const char *reason)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int bad;
+
+	if (!mem) {
+		mc_warn("trace: out of memory; a sample was not written");
+		return;
+	}
+	trace_rows(mem, s, t, by_dom, reason);
+	bad = ferror(mem);
+	if (fclose(mem) || bad)
+		mc_warn("trace: out of memory; a sample was not written");
+	else
+		trace_append(r, buf, len);
+	free(buf);
 }
 
 void mc_report_sample(struct mc_report *r, const struct mc_snapshot *s,
@@ -154,8 +206,8 @@ void mc_report_sample(struct mc_report *r, const struct mc_snapshot *s,
 	}
 	t = s->time - r->t0;
 	by_dom = index_decisions(s, res);
-	if (r->trace)
-		write_trace(r->trace, s, t, by_dom, res ? reason : "sample");
+	if (r->trace >= 0)
+		write_trace(r, s, t, by_dom, res ? reason : "sample");
 	if (r->table && res)
 		print_table(r->table, s, t, by_dom, reason, dry_run);
 	free(by_dom);

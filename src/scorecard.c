@@ -18,11 +18,12 @@
  *  - fairness: per group of equally loaded guests, the spread (max - min)
  *    of free memory, time-averaged while two or more are running.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
+#include "json.h"
 #include "scorecard.h"
 
 #define KIB_PER_MIB 1024.0
@@ -404,18 +405,7 @@ void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 
 static void json_str(FILE *f, const char *str)
 {
-	fputc('"', f);
-	for (; *str; str++) {
-		unsigned char c = (unsigned char)*str;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	mc_json_str(mc_json_put_file, f, str);
 }
 
 /* JSON has no NaN: null stands for "not measured". */
@@ -496,14 +486,13 @@ int mc_score_write_json(const struct mc_score *s, const struct mc_sim_model *m,
 			const struct mc_score_run *run, const char *path,
 			char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "w");
+	char *tmp;
+	FILE *f = mc_file_replace_begin(path, &tmp, err, errlen);
 	struct totals t;
 	size_t i;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
 	totals(s, m, &t);
 	fputs("{\n  \"scenario\": ", f);
 	json_str(f, run->scenario);
@@ -518,9 +507,5 @@ int mc_score_write_json(const struct mc_score *s, const struct mc_sim_model *m,
 		fputs(i + 1 < m->nvms ? ",\n" : "\n", f);
 	}
 	fputs("  ]\n}\n", f);
-	if (ferror(f) | fclose(f)) {
-		snprintf(err, errlen, "%s: write failed", path);
-		return -1;
-	}
-	return 0;
+	return mc_file_replace_commit(f, tmp, path, err, errlen);
 }

@@ -456,6 +456,12 @@ int mc_sim_main(const struct mc_config *cfg)
 		return rc;
 	}
 	duration = cfg->duration > 0 ? cfg->duration : r.model->host.duration;
+	if (duration / cfg->sample > MC_SIM_SAMPLES_MAX) {
+		fprintf(stderr, "memcoord: %.0f s at a sample every %g s is more than %.0f samples\n",
+			duration, cfg->sample, MC_SIM_SAMPLES_MAX);
+		run_free(&r);
+		return MC_EXIT_USAGE;
+	}
 	mc_info("simulating %s for %.0f s: %zu domains, policy %s%s", cfg->simulate,
 		duration, r.model->nvms, cfg->policy,
 		cfg->realtime ? ", real time" : "");

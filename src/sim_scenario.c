@@ -10,11 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fileio.h"
 #include "inifile.h"
 #include "sim.h"
 
 #define KIB_PER_MIB 1024ULL
 #define MAX_COUNT 100000	/* count = N per [vm] section */
+#define REPLAY_MAX (64u << 20)	/* bytes of a replayed trace */
 
 /* ==== scenario parsing ==== */
 
@@ -22,8 +24,10 @@
 struct vm_tmpl {
 	struct mc_sim_vm vm;
 	long count;
-	char replay_path[1024];
-	char replay_domain[MC_NAME_MAX];
+	int line;		/* of its [vm "NAME"] header */
+	size_t nkeys;		/* a section without keys is an error */
+	char *replay_path;	/* NULL = phases drive the workload */
+	char *replay_domain;	/* NULL = the VM's own name */
 };
 
 struct parse {
@@ -126,7 +130,7 @@ static int handle_host(struct mc_ini *ini, const char *key, const char *value)
 		return 1;
 	if (!strcmp(key, "overhead_mib") && !parse_mib(value, &p->host.overhead))
 		return 1;
-	if (!strcmp(key, "duration") && !mc_ini_double(value, 0.1, 1e9, &v))
+	if (!strcmp(key, "duration") && !mc_ini_double(value, 0.1, MC_SIM_DURATION_MAX, &v))
 		return p->host.duration = v, 1;
 	if (!strcmp(key, "stats_period") && !mc_ini_double(value, 0.1, 3600, &v))
 		return p->host.stats_period = v, 1;
@@ -155,42 +159,47 @@ static int vm_key(struct mc_sim_vm *v, const char *key, const char *value)
 		return parse_when(value, &v->stop_at) ? -1 : 1;
 	if (!strcmp(key, "stats_stop"))
 		return parse_when(value, &v->stats_stop_at) ? -1 : 1;
-	if (!strcmp(key, "group")) {
-		snprintf(v->group, sizeof(v->group), "%s", value);
+	if (!strcmp(key, "group")) {	/* refused, not cut: cut groups merge */
+		if (strlen(value) >= sizeof(v->group))
+			return -1;
+		memcpy(v->group, value, strlen(value) + 1);
 		return 1;
 	}
 	return 0;	/* not a shared key */
 }
 
-static struct vm_tmpl *tmpl_for(struct parse *p, const char *name)
+/* A new template for the [vm "NAME"] header on line; NULL when out of
+ * memory.  Every header makes its own: a name used twice is caught once
+ * the model is built (check_unique), not merged. */
+static struct vm_tmpl *new_tmpl(struct parse *p, const char *name,
+				size_t len, int line)
 {
-	struct vm_tmpl *grown;
+	struct vm_tmpl *grown = realloc(p->t, (p->nt + 1) * sizeof(*grown)), *t;
 
-	if (p->nt && !strcmp(p->t[p->nt - 1].vm.name, name))
-		return &p->t[p->nt - 1];
-	grown = realloc(p->t, (p->nt + 1) * sizeof(*grown));
 	if (!grown)
 		return NULL;
 	p->t = grown;
-	memset(&p->t[p->nt], 0, sizeof(*grown));
-	p->t[p->nt].vm = p->defaults;
-	p->t[p->nt].vm.phases = NULL;	/* defaults hold no phases */
-	p->t[p->nt].vm.nphases = 0;
-	p->t[p->nt].count = 1;
-	snprintf(p->t[p->nt].vm.name, MC_NAME_MAX, "%s", name);
-	return &p->t[p->nt++];
+	t = memset(&p->t[p->nt], 0, sizeof(*t));
+	t->vm = p->defaults;
+	t->vm.phases = NULL;	/* defaults hold no phases */
+	t->vm.nphases = 0;
+	t->count = 1;
+	t->line = line;
+	t->vm.name = strndup(name, len);
+	if (!t->vm.name)
+		return NULL;
+	p->nt++;
+	return t;
 }
 
-static int handle_vm(struct mc_ini *ini, const char *section, const char *name,
-		     const char *key, const char *value)
+static int handle_vm(struct mc_ini *ini, const char *section,
+		     struct vm_tmpl *t, const char *key, const char *value)
 {
-	struct vm_tmpl *t = tmpl_for(ini->user, name);
 	struct mc_sim_phase ph;
 	double n;
 	int rc;
 
-	if (!t)
-		return mc_ini_fail(ini, section, key, "out of memory");
+	t->nkeys++;
 	rc = vm_key(&t->vm, key, value);
 	if (rc)
 		return rc > 0 ? 1 : mc_ini_fail(ini, section, key, "bad value '%s'", value);
@@ -205,37 +214,57 @@ static int handle_vm(struct mc_ini *ini, const char *section, const char *name,
 			return mc_ini_fail(ini, section, key, "'%s' is not 1..%d", value, MAX_COUNT);
 		return t->count = (long)n, 1;
 	}
-	if (!strcmp(key, "replay")) {
-		snprintf(t->replay_path, sizeof(t->replay_path), "%s", value);
-		return 1;
-	}
-	if (!strcmp(key, "replay_domain")) {
-		snprintf(t->replay_domain, sizeof(t->replay_domain), "%s", value);
-		return 1;
+	if (!strcmp(key, "replay") || !strcmp(key, "replay_domain")) {
+		char **dst = strcmp(key, "replay") ? &t->replay_domain : &t->replay_path;
+
+		if (*dst)
+			return mc_ini_fail(ini, section, key, "set twice");
+		*dst = strdup(value);
+		return *dst ? 1 : mc_ini_fail(ini, section, key, "out of memory");
 	}
 	return mc_ini_fail(ini, section, key, "unknown key");
 }
 
-/* [vm "NAME"] -> NAME, or NULL. */
-static char *vm_name(const char *section, char *buf, size_t len)
+/* [vm "NAME"] -> NAME (not NUL-terminated: *len bytes), or NULL. */
+static const char *vm_name(const char *section, size_t *len)
 {
 	size_t n = strlen(section);
 
-	if (strncmp(section, "vm \"", 4) || n < 6 || section[n - 1] != '"' ||
-	    n - 5 >= len || n - 5 >= MC_NAME_MAX - 8)
+	if (strncmp(section, "vm \"", 4) || n < 5 || section[n - 1] != '"')
 		return NULL;
-	memcpy(buf, section + 4, n - 5);
-	buf[n - 5] = '\0';
-	return buf;
+	*len = n - 5;
+	return section + 4;
+}
+
+/* A [section] line.  A [vm] header makes its VM here, so that one without
+ * keys is seen (and refused once the file is read). */
+static int section_start(struct mc_ini *ini, const char *section)
+{
+	const char *name;
+	size_t len;
+
+	if (!strcmp(section, "host") || !strcmp(section, "defaults"))
+		return 1;
+	name = vm_name(section, &len);
+	if (!name)
+		return mc_ini_fail(ini, section, NULL, "unknown section (expected "
+				   "[host], [defaults] or [vm \"NAME\"])");
+	if (!len)
+		return mc_ini_fail(ini, section, NULL, "empty VM name");
+	if (!new_tmpl(ini->user, name, len, ini->line))
+		return mc_ini_fail(ini, section, NULL, "out of memory");
+	return 1;
 }
 
 static int handler(struct mc_ini *ini, const char *section, const char *key,
 		   const char *value)
 {
 	struct parse *p = ini->user;
-	char name[MC_NAME_MAX];
+	size_t len;
 	int rc;
 
+	if (!key)
+		return section_start(ini, section);
 	if (!strcmp(section, "host"))
 		return handle_host(ini, key, value);
 	if (!strcmp(section, "defaults")) {
@@ -243,8 +272,8 @@ static int handler(struct mc_ini *ini, const char *section, const char *key,
 		return rc > 0 ? 1 : mc_ini_fail(ini, section, key, rc ? "bad value '%s'" :
 					 "unknown key (value '%s')", value);
 	}
-	if (vm_name(section, name, sizeof(name)))
-		return handle_vm(ini, section, name, key, value);
+	if (p->nt && vm_name(section, &len))	/* the last header's VM */
+		return handle_vm(ini, section, &p->t[p->nt - 1], key, value);
 	return mc_ini_fail(ini, section, key, "unknown section (expected [host], "
 		    "[defaults] or [vm \"NAME\"])");
 }
@@ -298,59 +327,69 @@ static int replay_row(char *line, const char *dom, double *t, uint64_t *used)
 	return 1;
 }
 
+/* Reads every row of dom in the trace at path.  The file is read whole and
+ * bounded (a FIFO or /dev/zero cannot hang the run), so a row is never cut
+ * however long its domain name. */
 static int load_replay(const char *path, const char *dom,
 		       struct mc_sim_replay *r, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	size_t cap = 0, lineno = 0;
+	char *text, *rest, *line;
+	size_t len, cap = 0, lineno = 0;
 	double t, t0 = 0;
 	uint64_t used;
-	int rc;
+	int rc = 0;
 
-	if (!f) {
-		snprintf(err, errlen, "replay %s: %s", path, strerror(errno));
+	if (mc_file_read(path, REPLAY_MAX, &text, &len, err, errlen))
 		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (lineno++ == 0 && !strncmp(line, "time,", 5))
+	for (rest = text; rc >= 0 && (line = strsep(&rest, "\n")); ) {
+		line[strcspn(line, "\r")] = '\0';
+		if ((lineno++ == 0 && !strncmp(line, "time,", 5)) || (!*line && !rest))
 			continue;
 		rc = replay_row(line, dom, &t, &used);
-		if (rc < 0) {
+		if (rc < 0)
 			snprintf(err, errlen, "replay %s:%zu: not a trace row", path, lineno);
-			fclose(f);
-			return -1;
-		}
-		if (rc && !r->n)
+		if (rc > 0 && !r->n)
 			t0 = t;
-		if (rc && replay_push(r, &cap, t - t0, used)) {
+		if (rc > 0 && replay_push(r, &cap, t - t0, used)) {
 			snprintf(err, errlen, "replay %s: out of memory", path);
-			fclose(f);
-			return -1;
+			rc = -1;
 		}
 	}
-	fclose(f);
-	if (!r->n) {
+	free(text);
+	if (rc >= 0 && !r->n) {
 		snprintf(err, errlen, "replay %s: no rows with stats for domain '%s'",
 			 path, dom);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 /* ==== building the model ==== */
 
-/* Relative replay paths are relative to the scenario file. */
-static void resolve_path(const char *scenario, const char *rel, char *out,
-			 size_t len)
+/* Relative replay paths are relative to the scenario file.  NULL when out
+ * of memory. */
+static char *resolve_path(const char *scenario, const char *rel)
 {
 	const char *slash = strrchr(scenario, '/');
+	char *out;
 
 	if (rel[0] == '/' || !slash)
-		snprintf(out, len, "%s", rel);
-	else
-		snprintf(out, len, "%.*s/%s", (int)(slash - scenario), scenario, rel);
+		return strdup(rel);
+	if (asprintf(&out, "%.*s/%s", (int)(slash - scenario), scenario, rel) < 0)
+		return NULL;
+	return out;
+}
+
+/* The k-th copy's name: NAME, or NAME00001.. with count = N. */
+static char *copy_name(const struct vm_tmpl *t, long k)
+{
+	char *name;
+
+	if (t->count == 1)
+		return strdup(t->vm.name);
+	if (asprintf(&name, "%s%05ld", t->vm.name, k + 1) < 0)
+		return NULL;
+	return name;
 }
 
 static int copy_vm(const struct vm_tmpl *t, long k, struct mc_sim_vm *v,
@@ -360,9 +399,9 @@ static int copy_vm(const struct vm_tmpl *t, long k, struct mc_sim_vm *v,
 	v->phases = NULL;
 	v->replay.t = NULL;
 	v->replay.used = NULL;
-	if (t->count > 1)
-		snprintf(v->name, MC_NAME_MAX, "%.200s%05d", t->vm.name,
-			 (int)(k + 1) % 1000000);
+	v->name = copy_name(t, k);
+	if (!v->name)
+		return -1;
 	snprintf(v->uuid, MC_UUID_LEN, "5a5a5a5a-0000-4000-8000-%012zx", index);
 	if (t->vm.nphases) {
 		v->phases = malloc(t->vm.nphases * sizeof(*v->phases));
@@ -383,6 +422,7 @@ static int copy_vm(const struct vm_tmpl *t, long k, struct mc_sim_vm *v,
 
 static void free_vm(struct mc_sim_vm *v)
 {
+	free(v->name);
 	free(v->phases);
 	free(v->replay.t);
 	free(v->replay.used);
@@ -392,24 +432,45 @@ static void free_parse(struct parse *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->nt; i++)
+	for (i = 0; i < p->nt; i++) {
 		free_vm(&p->t[i].vm);
+		free(p->t[i].replay_path);
+		free(p->t[i].replay_domain);
+	}
 	free(p->t);
 }
 
-static int check_vm(const struct mc_sim_vm *v, char *err, size_t errlen)
+/* What is wrong with the VM a template makes, or NULL. */
+static const char *vm_problem(const struct vm_tmpl *t)
 {
-	if (v->start_size > v->max) {
-		snprintf(err, errlen, "vm %s: start_mib is above max_mib", v->name);
-		return -1;
+	const struct mc_sim_vm *v = &t->vm;
+
+	if (!t->nkeys)
+		return "no keys (a VM of defaults only still needs one, e.g. start_mib)";
+	if (v->start_size > v->max)
+		return "start_mib is above max_mib";
+	if (v->kernel + v->base_used + v->min_free >= v->start_size)
+		return "kernel + base_used + min_free do not fit in start_mib";
+	if (v->stop_at >= 0 && v->stop_at <= v->start_at)
+		return "stop is not after start";
+	return NULL;
+}
+
+static int check_templates(const struct parse *p, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < p->nt; i++) {
+		const char *why = vm_problem(&p->t[i]);
+
+		if (why) {
+			snprintf(err, errlen, "%s:%d: [vm \"%s\"]: %s", p->path,
+				 p->t[i].line, p->t[i].vm.name, why);
+			return -1;
+		}
 	}
-	if (v->kernel + v->base_used + v->min_free >= v->start_size) {
-		snprintf(err, errlen, "vm %s: kernel + base_used + min_free do not "
-			 "fit in start_mib", v->name);
-		return -1;
-	}
-	if (v->stop_at >= 0 && v->stop_at <= v->start_at) {
-		snprintf(err, errlen, "vm %s: stop is not after start", v->name);
+	if (!p->nt) {
+		snprintf(err, errlen, "%s: no [vm \"NAME\"] sections", p->path);
 		return -1;
 	}
 	return 0;
@@ -417,20 +478,71 @@ static int check_vm(const struct mc_sim_vm *v, char *err, size_t errlen)
 
 static int load_replays(struct parse *p, char *err, size_t errlen)
 {
-	char path[2048];
 	size_t i;
 
 	for (i = 0; i < p->nt; i++) {
 		struct vm_tmpl *t = &p->t[i];
+		char *path;
+		int rc;
 
-		if (!t->replay_path[0])
+		if (!t->replay_path || !*t->replay_path)
 			continue;
-		resolve_path(p->path, t->replay_path, path, sizeof(path));
-		if (load_replay(path, t->replay_domain[0] ? t->replay_domain :
-				t->vm.name, &t->vm.replay, err, errlen))
+		path = resolve_path(p->path, t->replay_path);
+		if (!path) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		rc = load_replay(path, t->replay_domain && *t->replay_domain ?
+				 t->replay_domain : t->vm.name, &t->vm.replay, err, errlen);
+		free(path);
+		if (rc)
 			return -1;
 	}
 	return 0;
+}
+
+/* A model VM's name and the line of the header that made it. */
+struct vm_origin {
+	const char *name;
+	int line;
+};
+
+static int cmp_origin(const void *a, const void *b)
+{
+	const struct vm_origin *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Two VMs of one name would be one domain to the coordinator (one decision
+ * for both, one metrics series): refused, whether the name is written
+ * twice or made by count = N. */
+static int check_unique(const struct parse *p, const struct mc_sim_model *m,
+			char *err, size_t errlen)
+{
+	struct vm_origin *o = malloc((m->nvms ? m->nvms : 1) * sizeof(*o));
+	size_t i, j, n = 0;
+	long k;
+	int rc = 0;
+
+	if (!o) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < p->nt; i++)
+		for (k = 0; k < p->t[i].count; k++, n++)
+			o[n] = (struct vm_origin){ m->vms[n].name, p->t[i].line };
+	qsort(o, n, sizeof(*o), cmp_origin);
+	for (j = 1; j < n && !rc; j++) {
+		if (strcmp(o[j - 1].name, o[j].name))
+			continue;
+		snprintf(err, errlen, "%s:%d: VM name \"%s\" is taken (by line %d)",
+			 p->path, o[j].line, o[j].name, o[j - 1].line);
+		rc = -1;
+	}
+	free(o);
+	return rc;
 }
 
 static struct mc_sim_model *build(struct parse *p, char *err, size_t errlen)
@@ -459,6 +571,10 @@ static struct mc_sim_model *build(struct parse *p, char *err, size_t errlen)
 			m->nvms++;
 		}
 	}
+	if (check_unique(p, m, err, errlen)) {
+		mc_sim_model_free(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -467,30 +583,18 @@ struct mc_sim_model *mc_sim_scenario_load(const char *path, char *err,
 {
 	struct parse p = { .path = path };
 	struct mc_sim_model *m = NULL;
-	char why[512];
-	size_t i;
 
 	p.host.total = 16384 * KIB_PER_MIB;
 	p.host.overhead = 512 * KIB_PER_MIB;
 	p.host.duration = 120;
 	p.host.stats_period = 1;
 	default_vm(&p.defaults);
-	if (mc_ini_parse(path, handler, &p, err, errlen))
-		goto out;
-	for (i = 0; i < p.nt; i++)
-		if (check_vm(&p.t[i].vm, why, sizeof(why))) {
-			snprintf(err, errlen, "%s: %s", path, why);
-			goto out;
-		}
-	if (!p.nt) {
-		snprintf(err, errlen, "%s: no [vm \"NAME\"] sections", path);
-		goto out;
-	}
-	if (load_replays(&p, err, errlen))
-		goto out;
-	m = build(&p, err, errlen);
-out:
+	if (!mc_ini_parse(path, handler, &p, err, errlen) &&
+	    !check_templates(&p, err, errlen) && !load_replays(&p, err, errlen))
+		m = build(&p, err, errlen);
 	free_parse(&p);
+	if (!m)		/* names and paths are quoted: no raw bytes out */
+		mc_ini_escape(err, errlen);
 	return m;
 }
 
@@ -505,4 +609,3 @@ void mc_sim_model_free(struct mc_sim_model *m)
 	free(m->vms);
 	free(m);
 }
-

@@ -71,10 +71,143 @@ check "daemon alive after all of it" kill -0 "$pid"
 kill -TERM "$pid"; set +e; wait "$pid"; rc=$?; set -e; pid=
 check "SIGTERM exits 0" test "$rc" = 0
 
+# --- hostile inputs (issue 15 items 9-11, 14): long lines, NUL bytes, files
+# that never end, long names, conflicting flags, raw bytes in errors ---
+pol=policies/balance_unused.lua
+refused2() {	# refused2 PATTERN ARGS...: exit 2 within 5 s, PATTERN in stderr
+	local pat=$1 rc; shift
+	set +e; out=$(timeout 5 $MC "$@" 2>&1 >/dev/null); rc=$?; set -e
+	[ "$rc" = 2 ] && grep -q -- "$pat" <<<"$out"
+}
+long_comment() {	# long_comment N FILE: ";", N-1 bytes, "host_reserve_mib = 0"
+	{ printf '[limits]\n;'; head -c $(($1 - 1)) /dev/zero | tr '\0' c
+	  printf 'host_reserve_mib = 0\n'; } > "$2"
+}
+long_comment 199 "$tmp/comment.ini"
+check "a long comment's tail is not a key (reserve stays 1024)" bash -c \
+	"$MC -c '$tmp/comment.ini' -u test:///default --once -n -p $pol 2>/dev/null |
+	 grep -q 'reserve 1024.0'"
+long_comment 5000 "$tmp/toolong.ini"
+check "a line over 4096 bytes refused with file:line" \
+	refused2 "toolong.ini:2: line longer than 4096 bytes" -c "$tmp/toolong.ini" -p $pol
+head -c 4096 /dev/zero > "$tmp/zero.ini"
+check "a zero-filled config refused" refused2 "zero.ini:1: NUL byte" -c "$tmp/zero.ini" -p $pol
+printf '[limits]\ndeadband_mib = 4\0\nhost_reserve_mib = 0\n' > "$tmp/nul.ini"
+check "a NUL inside a config refused" refused2 "nul.ini:2: NUL byte" -c "$tmp/nul.ini" -p $pol
+mkfifo "$tmp/fifo"
+check "-c /dev/zero refused quickly" refused2 "not a regular file" -c /dev/zero -p $pol
+check "-c FIFO refused quickly" refused2 "not a regular file" -c "$tmp/fifo" -p $pol
+check "--simulate /dev/zero refused quickly" refused2 "not a regular file" --simulate /dev/zero -p $pol
+check "--simulate FIFO refused quickly" refused2 "not a regular file" --simulate "$tmp/fifo" -p $pol
+check "--report without --simulate exits 2" refused2 "--report needs --simulate" \
+	--report "$tmp/r.json" -u test:///default -p $pol
+check "--duration 1e9 refused" refused2 "--duration: '1e9'" \
+	--simulate conf/scenarios/burst.ini --duration 1e9 -p $pol
+escaped() {	# escaped TEXT WANT: WANT in TEXT, and no raw control or 8-bit byte
+	grep -qF -- "$2" <<<"$1" && ! LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f-\xff]' <<<"$1"
+}
+printf '[limits]\n\xc2\x9b2J\xff\xfe = 1\n[\xe2\x80\xae\xc0]\n' > "$tmp/garbage.ini"
+set +e; out=$($MC -c "$tmp/garbage.ini" -p $pol 2>&1); set -e
+check "binary garbage in a config: the error quotes it escaped" \
+	escaped "$out" 'garbage.ini:2: [limits] \xc2\x9b2J\xff\xfe: unknown key'
+set +e; out=$($MC -i $'\e]0;x\a' -p $pol 2>&1); set -e
+check "a flag's raw bytes are escaped" escaped "$out" "-i: '\\x1b]0;x\\x07'"
+a=$(head -c 300 /dev/zero | tr '\0' v); b="${a:0:299}w"
+printf '[host]\ntotal_mib = 4096\nduration = 20\n[vm "%s"]\nphase = grow 20 600\n[vm "%s"]\nphase = grow 20 600\n' \
+	"$a" "$b" > "$tmp/long.ini"
+$MC -q --simulate "$tmp/long.ini" -p $pol --trace "$tmp/long.csv" >/dev/null 2>&1 || true
+check "two VMs with 300-byte names sharing 255 bytes: each its own decisions" bash -c \
+	"[ \$(awk -F, 'NR > 1 && \$5 != \"\" { print \$2 }' '$tmp/long.csv' | sort -u | wc -l) = 2 ] &&
+	 grep -q ',$a,' '$tmp/long.csv' && grep -q ',$b,' '$tmp/long.csv'"
+printf '[vm "a"]\nstart_mib = 512\n[vm "a"]\nstart_mib = 600\n' > "$tmp/dup.ini"
+check "a VM name used twice refused" refused2 "dup.ini:3: VM name \"a\" is taken" \
+	--simulate "$tmp/dup.ini" -p $pol
+printf '[vm "a"]\n[vm "b"]\nstart_mib = 600\n' > "$tmp/keyless.ini"
+check "a [vm] section without keys refused" refused2 "keyless.ini:1: \[vm \"a\"\]: no keys" \
+	--simulate "$tmp/keyless.ini" -p $pol
+
 # --- the man pages and make install/uninstall have their own scripts ---
 check "hostile policies (tests/cli/hostile.sh)" tests/cli/hostile.sh
 check "man pages (tests/cli/man.sh)" tests/cli/man.sh
 check "install (tests/cli/install.sh)" tests/cli/install.sh
+
+# --- outputs (issue 15): no link followed, no FIFO or device written, ---
+# --- an output failure logged once and its recovery once, one-line logs ---
+o="$tmp/out"; mkdir "$o"
+printf 'precious\n' > "$o/victim"
+once() {	# once FLAG...: one dry-run period on the test driver, 5 s at most
+	set +e; out=$(timeout 5 $MC -u test:///default --once -n \
+		-p policies/balance_unused.lua "$@" 2>&1); rc=$?; set -e
+}
+output_ini() { printf '[output]\n%s = %s\n' "$1" "$2" > "$o/out.ini"; }
+refused() {	# refused PATTERN: start-up failed at once, saying PATTERN
+	[ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q -- "$1" <<<"$out"
+}
+victim_intact() { [ "$(cat "$o/victim")" = precious ]; }
+for key in metrics events trace; do
+	ln -s "$o/victim" "$o/$key.link"
+	output_ini "$key" "$o/$key.link"; once -c "$o/out.ini"
+	check "[output] $key: a symlink is refused" refused "$key.link: .*symbolic link"
+	check "[output] $key: the link's target is untouched" victim_intact
+	mkfifo "$o/$key.fifo"
+	output_ini "$key" "$o/$key.fifo"; once -c "$o/out.ini"
+	check "[output] $key: a FIFO is refused at once, never blocks" refused "$key.fifo: is a FIFO"
+done
+# A private copy of /dev/null (same device numbers): were the check ever
+# broken, a run must not replace the host's own /dev/null with a file.
+if mknod -m 666 "$o/null" c 1 3 2>/dev/null; then
+	output_ini metrics "$o/null"; once -c "$o/out.ini"
+	check "metrics = a /dev/null node is refused" refused "$o/null: is a character device"
+	check "... and is still the device" test -c "$o/null"
+else
+	echo "SKIP metrics = /dev/null (mknod not permitted here)"
+fi
+ln -s "$o/victim" "$o/m.prom.tmp"	# the temporary name it used to have
+output_ini metrics "$o/m.prom"; once -c "$o/out.ini"
+check "metrics: a link at the old temporary name is not followed" victim_intact
+check "metrics: the file is written" grep -q '^memcoord_samples_total 1$' "$o/m.prom"
+
+# A file size limit stands in for a full disk; the log goes to a pipe, so
+# it is not limited.  prlimit lifts the limit while the daemon runs.
+printf '[coordinator]\nperiod = 0.2\nsample = 0.1\n' > "$o/fast.ini"
+(trap '' XFSZ; ulimit -S -f 1; exec $MC -c "$o/fast.ini" -u test:///default -n \
+	-p policies/balance_unused.lua --trace "$o/t.csv") 2> >(cat > "$o/log") >/dev/null &
+pid=$!
+wait_for() {	# wait_for PATTERN: up to 10 s for PATTERN in the daemon's log
+	for _ in $(seq 100); do grep -qs -- "$1" "$o/log" && return 0; sleep 0.1; done
+	return 1
+}
+check "trace: a full disk is logged" wait_for "trace: cannot write $o/t.csv: File too large"
+sleep 1
+check "trace: ... once, not every sample" test "$(grep -c 'trace: cannot' "$o/log")" = 1
+prlimit --pid "$pid" --fsize=unlimited
+check "trace: the recovery is logged" wait_for "trace: writing $o/t.csv again"
+check "trace: the daemon kept running" kill -0 "$pid"
+kill -TERM "$pid"; set +e; wait "$pid"; set -e; pid=
+check "trace: only whole rows" bash -c "head -1 '$o/t.csv' | grep -q ^time, &&
+	tail -n +2 '$o/t.csv' | awk -F, 'NF != 7 { exit 1 }'"
+
+printf 'function decide(d, h, ctx)\n  ctx.log("x\\nmemcoord: error: forged\\27[31m")\n  return {}\nend\n' > "$o/log.lua"
+set +e; out=$(timeout 5 $MC -u test:///default --once -n -p "$o/log.lua" 2>&1 >/dev/null); set -e
+check "log: a newline and an ESC stay on one escaped line" bash -c \
+	'[ "$(grep -c forged <<<"$1")" = 1 ] && grep -qF "x\\nmemcoord: error: forged\\x1b[31m" <<<"$1" &&
+	! grep -q "$(printf "\\033")" <<<"$1"' _ "$out"
+
+printf 'function decide(d) local t = {} for _, x in ipairs(d) do t[x.name] = 1e300 end return t end\n' > "$o/huge.lua"
+output_ini events "$o/ev.jsonl"
+set +e; out=$($MC --simulate conf/scenarios/course_test1.ini -p "$o/huge.lua" -q -c "$o/out.ini" 2>&1); set -e
+check "events: a proposal of 1e300 KiB is in the event log" \
+	jq -se 'map(select(.event == "resize" and .proposed_kib >= 1e299)) | length > 0' "$o/ev.jsonl" >/dev/null
+check "events: none lost to 'out of memory'" bash -c '! grep -q "out of memory" <<<"$1"' _ "$out"
+
+printf '[host]\ntotal_mib = 4096\nduration = 5\n[defaults]\nstart_mib = 512\nmax_mib = 1024\n[vm "caf\xe9"]\nphase = idle\n' > "$o/latin1.ini"
+set +e; $MC --simulate "$o/latin1.ini" -p policies/balance_unused.lua -q --report "$o/r.json" >/dev/null 2>&1; rc=$?; set -e
+# jq alone would accept it: it repairs bad UTF-8 silently; iconv does not.
+check "--report: a non-UTF-8 VM name still makes valid JSON" bash -c "[ $rc = 0 ] &&
+	jq -e . '$o/r.json' >/dev/null && iconv -f UTF-8 -t UTF-8 '$o/r.json' >/dev/null"
+ln -s "$o/victim" "$o/r.link"
+$MC --simulate "$o/latin1.ini" -p policies/balance_unused.lua -q --report "$o/r.link" >/dev/null 2>&1 || true
+check "--report: a symlink's target is untouched" victim_intact
 
 echo "cli: $fails failure(s)"
 [ "$fails" = 0 ]

@@ -1,7 +1,9 @@
 /* test_events.c - the JSON-lines event log: every line is strict JSON (a
  * parser here, RFC 8259), awkward names survive the round trip, the fields
  * answer "why did this VM change size", the file can be rotated, and the
- * coordinator reports resizes, failures, policy errors and reconnects. */
+ * coordinator reports resizes, failures, policy errors and reconnects; a
+ * link, FIFO or device at the path is refused, a full disk is logged once
+ * without leaving half a line, and no number is too big for an event. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +16,10 @@
 
 #include "coordinator.h"
 #include "events.h"
+#include "fileio.h"
 #include "metrics.h"
 #include "testutil.h"
+#include "testoutput.h"
 #include "utf8.h"
 
 #define MiB 1024ULL
@@ -300,7 +304,7 @@ static void resize_event(void **state)
 
 	(void)state;
 	assert_non_null(e);
-	snprintf(d.name, sizeof(d.name), "%s", weird);
+	d.name = (char *)weird;
 	snprintf(d.uuid, sizeof(d.uuid), "6695eb01-f6a4-8304-79aa-97f2502e193f");
 	d.cur.actual = 1024 * MiB;
 	d.cur.unused = 300 * MiB;
@@ -405,6 +409,79 @@ static void null_and_bad_path(void **state)
 	mc_events_reconnect(NULL, "libvirt", 1);
 	assert_int_equal(mc_events_reopen(NULL), 0);
 	mc_events_close(NULL);
+}
+
+/* A policy may propose anything: the event is written whatever the
+ * number's size, never dropped as "out of memory". */
+static void huge_proposal_kept(void **state)
+{
+	char *path = write_temp("", ".jsonl"), err[256];
+	struct mc_events *e = mc_events_open(path, err, sizeof(err));
+	struct mc_domain d = { .name = "big", .min = 256 * MiB, .max = 4096 * MiB };
+	struct mc_decision dec = { .from = 1024 * MiB, .proposed = 1e300,
+		.target = 4096 * MiB, .rules = MC_CLAMP_MAX, .act = true };
+	const struct event *ev;
+	int n;
+
+	(void)state;
+	assert_non_null(e);
+	mc_events_resize(e, &d, &dec, "period", "p.lua", MC_EVENTS_RESIZED);
+	dec.proposed = -1.7e308;
+	mc_events_resize(e, &d, &dec, "period", "p.lua", MC_EVENTS_RESIZED);
+	mc_events_close(e);
+	ev = read_events(path, &n);
+	assert_int_equal(n, 2);
+	assert_true(num(&ev[0], "proposed_kib") == 1e300);
+	assert_true(num(&ev[1], "proposed_kib") == -1.7e308);
+	assert_true(num(&ev[0], "after_kib") == 4096.0 * 1024);
+	drop_temp(path);
+}
+
+static bool try_events(const char *path, char *err, size_t errlen)
+{
+	struct mc_events *e = mc_events_open(path, err, errlen);
+
+	mc_events_close(e);
+	return e != NULL;
+}
+
+/* A symlink planted at the event log's path (the directory is writable
+ * by someone else), a FIFO (it would block start-up), a device. */
+static void links_fifos_devices_refused(void **state)
+{
+	(void)state;
+	assert_refuses_planted_link(try_events);
+	assert_refuses_fifo_and_device(try_events);
+}
+
+/* A full disk (here: a file size limit): the failure is logged once, not
+ * per event; the first event that fits again says so; and no half line
+ * stays behind to break every reader after it. */
+static void write_failure_once_and_recovery(void **state)
+{
+	char *path = write_temp("", ".jsonl"), *log = write_temp("", ".log");
+	char err[256];
+	struct mc_events *e = mc_events_open(path, err, sizeof(err));
+	const struct event *ev;
+	int saved, i, n;
+
+	(void)state;
+	assert_non_null(e);
+	saved = capture_begin(log);
+	limit_file_size(1000);
+	for (i = 0; i < 20; i++)	/* ~90 bytes each */
+		mc_events_reconnect(e, "libvirt", (unsigned long)i);
+	limit_file_size(RLIM_INFINITY);
+	mc_events_reconnect(e, "libvirt", 99);
+	capture_end(saved);
+	mc_events_close(e);
+	assert_int_equal(count_lines(log, "events: cannot write"), 1);
+	assert_int_equal(count_lines(log, "events: writing"), 1);
+	ev = read_events(path, &n);	/* every line parses */
+	assert_true(n > 5 && n < 20);
+	assert_true(num(&ev[n - 1], "count") == 99);
+	drop_temp(log);
+	drop_temp(path);
 }
 
 /* ---- the coordinator reports what it did ---- */
@@ -557,6 +634,9 @@ int main(void)
 		cmocka_unit_test(null_and_bad_path),
 		cmocka_unit_test(coordinator_reports),
 		cmocka_unit_test(config_key),
+		cmocka_unit_test(huge_proposal_kept),
+		cmocka_unit_test(links_fifos_devices_refused),
+		cmocka_unit_test(write_failure_once_and_recovery),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* test_metrics.c - the Prometheus metrics file: strictly well-formed (a
  * line parser of the text format here, and promtool when it is installed),
  * values right, per-domain counters kept across samples, label values
- * escaped, the file replaced atomically, and 10000 domains handled. */
+ * escaped, the file replaced atomically, and 10000 domains handled; no
+ * link, FIFO or device at the path is ever written through or replaced. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,8 +17,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fileio.h"
 #include "metrics.h"
 #include "testutil.h"
+#include "testoutput.h"
 
 #define MiB 1024ULL
 
@@ -471,6 +474,97 @@ static void bad_path_refused(void **state)
 	mc_metrics_close(NULL);
 }
 
+/* path holds exactly text. */
+static void assert_file_is(const char *path, const char *text)
+{
+	char *buf, err[256];
+	size_t len;
+
+	assert_int_equal(mc_file_read(path, 4096, &buf, &len, err, sizeof(err)), 0);
+	assert_string_equal(buf, text);
+	free(buf);
+}
+
+/* A symlink planted in the output directory at the temporary name the
+ * file once had (PATH.tmp) points at a victim: root never writes it. */
+static void planted_link_not_followed(void **state)
+{
+	struct fixture *fx = *state;
+	char victim[128], link[128];
+	struct stat st;
+	struct parsed r;
+	FILE *f;
+
+	snprintf(victim, sizeof(victim), "%s/victim", fx->dir);
+	snprintf(link, sizeof(link), "%s.tmp", fx->path);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("precious\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(symlink(victim, link), 0);
+	add(&fx->s, "a", 512, 100);
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st), 0);
+	assert_file_is(victim, "precious\n");
+	assert_int_equal(lstat(fx->path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	r = parse_file(fx->path);
+	assert_true(dom(&r, "memcoord_domain_actual_bytes", "a") == 512.0 * 1024 * 1024);
+	free(r.v);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(victim), 0);
+}
+
+static bool try_metrics(const char *path, char *err, size_t errlen)
+{
+	struct mc_metrics *m = mc_metrics_open(path, err, errlen);
+
+	mc_metrics_close(m);
+	return m != NULL;
+}
+
+/* metrics = /dev/null (a rename would put a file in the device's place),
+ * a FIFO, a symlink, a directory: refused at open, with the reason. */
+static void non_regular_targets_refused(void **state)
+{
+	char dir[] = "/tmp/mcmetrics-XXXXXX", path[128], err[256];
+
+	(void)state;
+	assert_refuses_planted_link(try_metrics);
+	assert_refuses_fifo_and_device(try_metrics);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/m.prom", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_null(mc_metrics_open(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "is a directory"));
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* The target becomes a FIFO after start-up: it is never replaced, the
+ * failure is logged once (not every sample), and so is the recovery. */
+static void failure_logged_once_then_recovery(void **state)
+{
+	struct fixture *fx = *state;
+	char *log = write_temp("", ".log");
+	int saved, rc[3];
+
+	add(&fx->s, "a", 512, 100);
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	saved = capture_begin(log);
+	rc[0] = mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st);
+	rc[1] = mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st);
+	unlink(fx->path);
+	rc[2] = mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st);
+	capture_end(saved);
+	assert_int_equal(rc[0], -1);
+	assert_int_equal(rc[1], -1);
+	assert_int_equal(rc[2], 0);
+	assert_int_equal(count_lines(log, "metrics: "), 2);
+	assert_int_equal(count_lines(log, "is a FIFO"), 1);
+	assert_int_equal(count_lines(log, "writing "), 1);
+	drop_temp(log);
+}
+
 /* 10000 domains, with churn: every sample is O(domains), and each
  * domain's counter is its own. */
 static void ten_thousand_domains(void **state)
@@ -512,6 +606,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(replaced_atomically, setup, teardown),
 		cmocka_unit_test(bad_path_refused),
 		cmocka_unit_test_setup_teardown(ten_thousand_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(planted_link_not_followed, setup, teardown),
+		cmocka_unit_test(non_regular_targets_refused),
+		cmocka_unit_test_setup_teardown(failure_logged_once_then_recovery, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,7 +35,7 @@ static struct mc_domain dom_of(const struct mc_sim_model *m, size_t i)
 {
 	struct mc_domain d = { .id = (int)i + 1 };
 
-	snprintf(d.name, sizeof(d.name), "%s", m->vms[i].name);
+	d.name = m->vms[i].name;	/* borrowed */
 	return d;
 }
 
@@ -295,6 +295,68 @@ static void test_bad_scenarios(void **state)
 	}
 }
 
+/* Two 300-byte names that share their first 255 bytes were cut to one
+ * name: one entry, one decision, for two domains. */
+static void test_long_names(void **state)
+{
+	char a[301], b[301], ini[1024];
+	struct mc_sim_model *m;
+	struct mc_snapshot s;
+
+	(void)state;
+	memset(a, 'x', 300);
+	a[300] = '\0';
+	memcpy(b, a, sizeof(b));
+	b[299] = 'y';
+	snprintf(ini, sizeof(ini), "[vm \"%s\"]\nstart_mib = 512\n"
+		 "[vm \"%s\"]\nstart_mib = 600\n", a, b);
+	m = load(ini);
+	mc_snapshot_init(&s);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	mc_snapshot_sort(&s);
+	assert_int_equal(s.ndoms, 2);
+	assert_string_equal(s.doms[0].name, a);
+	assert_string_equal(s.doms[1].name, b);
+	assert_ptr_equal(mc_snapshot_find(&s, b), &s.doms[1]);
+	assert_int_equal(mc_sim_model_set_target(m, &s.doms[1], 700 * MIB), 0);
+	assert_int_equal(m->vms[1].target, 700 * MIB);	/* b's, not a's */
+	assert_int_equal(m->vms[0].target, 512 * MIB);
+	mc_snapshot_free(&s);
+	mc_sim_model_free(m);
+}
+
+/* Refused with the line of the [vm] header at fault. */
+static void test_bad_vm_sections(void **state)
+{
+	static const struct { const char *ini; int line; const char *want; } bad[] = {
+		{ "[vm \"a\"]\nstart_mib = 512\n[vm \"b\"]\nstart_mib = 512\n"
+		  "[vm \"a\"]\nstart_mib = 600\n", 5, "VM name \"a\" is taken (by line 1)" },
+		{ "[vm \"a\"]\ncount = 2\n[vm \"a00002\"]\nstart_mib = 512\n", 3,
+		  "VM name \"a00002\" is taken (by line 1)" },
+		{ "[vm \"a\"]\n[vm \"b\"]\nstart_mib = 512\n", 1, "[vm \"a\"]: no keys" },
+		{ "[vm \"b\"]\nstart_mib = 512\n[vm \"a\"]\n; nothing\n", 3, "[vm \"a\"]: no keys" },
+		{ "[vm \"\"]\nstart_mib = 512\n", 1, "empty VM name" },
+		{ "[vm]\n", 1, "[vm]: unknown section" },
+		{ "[host]\nduration = 1e9\n[vm \"a\"]\nstart_mib = 512\n", 2, "duration" },
+		{ "[vm \"a\"]\ngroup = 0123456789012345678901234567890123456789"
+		  "012345678901234567890123\n", 2, "group: bad value" },
+	};
+	char err[512], where[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = write_temp(bad[i].ini, ".ini");
+
+		assert_null(mc_sim_model_load(path, err, sizeof(err)));
+		snprintf(where, sizeof(where), "%s:%d: ", path, bad[i].line);
+		if (strncmp(err, where, strlen(where)) || !strstr(err, bad[i].want))
+			fail_msg("case %zu: got \"%s\", want \"%s...%s\"", i, err,
+				 where, bad[i].want);
+		drop_temp(path);
+	}
+}
+
 static void test_backend(void **state)
 {
 	struct mc_sim_model *m = load(one_vm);
@@ -332,6 +394,8 @@ int main(void)
 		cmocka_unit_test(test_free_phases),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_bad_scenarios),
+		cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_bad_vm_sections),
 		cmocka_unit_test(test_backend),
 	};
 

@@ -2,9 +2,12 @@
 #ifndef MC_TESTUTIL_H
 #define MC_TESTUTIL_H
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Writes text to a fresh temp file whose name ends in suffix; returns its
@@ -28,6 +31,57 @@ static inline void drop_temp(char *path)
 {
 	unlink(path);
 	free(path);
+}
+
+/* Sends stderr (memcoord's log) to path until capture_end(saved), where
+ * saved is what capture_begin returned. */
+static inline int capture_begin(const char *path)
+{
+	int saved, fd;
+
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (saved < 0 || fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+		abort();
+	close(fd);
+	return saved;
+}
+
+static inline void capture_end(int saved)
+{
+	fflush(stderr);
+	if (dup2(saved, STDERR_FILENO) < 0)
+		abort();
+	close(saved);
+}
+
+/* Lines of path that contain needle. */
+static inline int count_lines(const char *path, const char *needle)
+{
+	char line[4096];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		abort();
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Makes writes past bytes fail with EFBIG (a full disk, without one):
+ * RLIMIT_FSIZE with SIGXFSZ ignored.  RLIM_INFINITY lifts it again. */
+static inline void limit_file_size(rlim_t bytes)
+{
+	struct rlimit rl;
+
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || getrlimit(RLIMIT_FSIZE, &rl))
+		abort();
+	rl.rlim_cur = bytes == RLIM_INFINITY ? rl.rlim_max : bytes;
+	if (setrlimit(RLIMIT_FSIZE, &rl))
+		abort();
 }
 
 #endif

@@ -1,0 +1,87 @@
+/* test_log.c - a log message is one line whatever it holds: a domain name
+ * with a newline cannot forge a second entry, nor an ESC colour the
+ * terminal; ordinary lines are unchanged. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "testutil.h"
+
+/* What mc_warn(fmt, arg) writes, in a fresh buffer (free it). */
+static char *logged(const char *fmt, const char *arg)
+{
+	char *log = write_temp("", ".log"), *buf, err[256];
+	size_t len;
+	int saved = capture_begin(log);
+
+	mc_warn(fmt, arg);
+	capture_end(saved);
+	assert_int_equal(mc_file_read(log, 1 << 20, &buf, &len, err, sizeof(err)), 0);
+	drop_temp(log);
+	return buf;
+}
+
+static void plain_line_unchanged(void **state)
+{
+	char *out = logged("domain %s: stale stats", "caf\xc3\xa9 vm-1 \\ \"q\"");
+
+	(void)state;
+	assert_string_equal(out, "memcoord: warning: domain caf\xc3\xa9 vm-1 \\ \"q\": stale stats\n");
+	free(out);
+}
+
+static void control_characters_escaped(void **state)
+{
+	char *out = logged("domain %s: resized",
+			   "evil\nmemcoord: error: forged\r\x1b[31mred\t\x7f");
+
+	(void)state;
+	assert_string_equal(out, "memcoord: warning: domain evil\\nmemcoord: error: "
+			    "forged\\r\\x1b[31mred\\t\\x7f: resized\n");
+	free(out);
+}
+
+/* Invalid UTF-8 and the C1 controls (U+009B is a CSI to some terminals)
+ * are escaped byte by byte; valid UTF-8 goes through. */
+static void bad_utf8_and_c1_escaped(void **state)
+{
+	char *out = logged("%s", "a\xff" "b\xc2\x9b" "c\xe2\x82" "d\xe2\x82\xac");
+
+	(void)state;
+	assert_string_equal(out, "memcoord: warning: a\\xffb\\xc2\\x9bc\\xe2\\x82d\xe2\x82\xac\n");
+	free(out);
+}
+
+/* Longer than any fixed buffer: still one whole line. */
+static void long_message_whole(void **state)
+{
+	char *big = malloc(100001), *out;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', 100000);
+	big[100000] = '\0';
+	big[50000] = '\n';
+	out = logged("%s", big);
+	free(big);
+	assert_int_equal(strlen(out), strlen("memcoord: warning: ") + 100001 + 1);
+	assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(plain_line_unchanged),
+		cmocka_unit_test(control_characters_escaped),
+		cmocka_unit_test(bad_utf8_and_c1_escaped),
+		cmocka_unit_test(long_message_whole),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

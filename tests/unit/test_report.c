@@ -1,0 +1,148 @@
+/* test_report.c - the CSV trace: never written through a planted link or
+ * into a FIFO (which would block start-up), and a full disk is logged once,
+ * recovered from (and said so), without leaving half a row. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fileio.h"
+#include "report.h"
+#include "testutil.h"
+#include "testoutput.h"
+
+static const char header[] =
+	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
+
+/* A snapshot of n domains at time t. */
+static void fill(struct mc_snapshot *s, int n, double t)
+{
+	char name[32];
+	int i;
+
+	mc_snapshot_clear(s);
+	for (i = 0; i < n; i++) {
+		struct mc_domain *d;
+
+		snprintf(name, sizeof(name), "vm%02d", i);
+		d = mc_snapshot_add(s, name);
+		assert_non_null(d);
+		d->cur.actual = 1048576;
+		d->cur.unused = 524288;
+		d->cur.have_stats = true;
+	}
+	s->time = t;
+}
+
+/* Every line of the trace is a whole row of 7 fields, after the header. */
+static int whole_rows(const char *path)
+{
+	char *buf, *line, *save = NULL, err[256];
+	size_t len;
+	int rows = 0;
+
+	assert_int_equal(mc_file_read(path, 1 << 20, &buf, &len, err, sizeof(err)), 0);
+	assert_true(len > 0 && buf[len - 1] == '\n');
+	assert_memory_equal(buf, header, sizeof(header) - 1);
+	for (line = strtok_r(buf + sizeof(header) - 1, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save), rows++) {
+		const char *c;
+		int commas = 0;
+
+		for (c = line; *c; c++)
+			commas += *c == ',';
+		if (commas != 6 || strncmp(strchr(line, ',') + 1, "vm", 2))
+			fail_msg("half a row: '%s'", line);
+	}
+	free(buf);
+	return rows;
+}
+
+static bool try_trace(const char *path, char *err, size_t errlen)
+{
+	struct mc_report *r = mc_report_open(NULL, path, err, errlen);
+
+	mc_report_close(r);
+	return r != NULL;
+}
+
+static void links_fifos_devices_refused(void **state)
+{
+	(void)state;
+	assert_refuses_planted_link(try_trace);
+	assert_refuses_fifo_and_device(try_trace);
+}
+
+/* A full disk (a file size limit here): logged once, not per sample; the
+ * first sample that fits again says so; no half row stays. */
+static void full_disk_logged_once_and_recovered(void **state)
+{
+	char *path = write_temp("", ".csv"), *log = write_temp("", ".log");
+	char err[256];
+	struct mc_report *r = mc_report_open(NULL, path, err, sizeof(err));
+	struct mc_snapshot s;
+	int saved, i;
+
+	(void)state;
+	assert_non_null(r);
+	mc_snapshot_init(&s);
+	saved = capture_begin(log);
+	limit_file_size(1500);
+	for (i = 0; i < 20; i++) {	/* 3 rows, ~100 bytes a sample */
+		fill(&s, 3, i);
+		mc_report_sample(r, &s, NULL, "period", false);
+	}
+	limit_file_size(RLIM_INFINITY);
+	fill(&s, 3, 20);
+	mc_report_sample(r, &s, NULL, "period", false);
+	capture_end(saved);
+	mc_report_close(r);
+	mc_snapshot_free(&s);
+	assert_int_equal(count_lines(log, "trace: cannot write"), 1);
+	assert_int_equal(count_lines(log, "trace: writing"), 1);
+	i = whole_rows(path);
+	assert_true(i % 3 == 0 && i > 3 && i < 60);
+	drop_temp(log);
+	drop_temp(path);
+}
+
+/* No room even for the header at start-up: it comes first once there is. */
+static void header_written_late(void **state)
+{
+	char *path = write_temp("", ".csv"), *log = write_temp("", ".log");
+	char err[256];
+	struct mc_report *r;
+	struct mc_snapshot s;
+	int saved;
+
+	(void)state;
+	mc_snapshot_init(&s);
+	saved = capture_begin(log);
+	limit_file_size(10);
+	r = mc_report_open(NULL, path, err, sizeof(err));
+	limit_file_size(RLIM_INFINITY);
+	assert_non_null(r);
+	fill(&s, 2, 0);
+	mc_report_sample(r, &s, NULL, "period", false);
+	capture_end(saved);
+	mc_report_close(r);
+	mc_snapshot_free(&s);
+	assert_int_equal(whole_rows(path), 2);
+	/* (The warning itself hit the same limit: the log is a file here.) */
+	assert_int_equal(count_lines(log, "trace: writing"), 1);
+	drop_temp(log);
+	drop_temp(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(links_fifos_devices_refused),
+		cmocka_unit_test(full_disk_logged_once_and_recovered),
+		cmocka_unit_test(header_written_late),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
