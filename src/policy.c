@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,37 +43,17 @@ struct mc_policy {
 
 /* ---- what the worker says ---- */
 
-/* Control characters but tab as ^X (ESC as ^[), so a policy cannot start
- * a log line or send a terminal escape; no backslash, so a logger that escapes
- * backslashes does not escape them twice.  Bounded to the worker's line
- * length. */
-static void escape_line(const char *s, size_t len, char *dst, size_t dstlen)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 3 < dstlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			dst[o++] = '^';
-			dst[o++] = (char)(c ^ 0x40);
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = '\0';
-}
-
+/* One line from the worker, bounded again here (the worker is not
+ * trusted to).  Control characters in it are escaped by mc_log(), so a
+ * policy cannot start a log line of its own or send terminal escapes. */
 static void log_line(struct mc_policy *p, const char *s, size_t len)
 {
-	char line[2 * MC_POLICY_LUA_LOG_LEN + 8];
-
 	/* The worker's own limit plus its "suppressed" line; a worker that
 	 * ignores the limit only loses its lines. */
 	if (p->log_lines++ > MC_POLICY_LUA_LOG_LINES)
 		return;
-	escape_line(s, len, line, sizeof(line));
-	mc_debug("policy %s: %s", p->path, line);
+	mc_debug("policy %s: %.*s", p->path,
+		 (int)(len < MC_POLICY_LUA_LOG_LEN ? len : MC_POLICY_LUA_LOG_LEN), s);
 }
 
 /* The first line of a failed call's message is the error (Lua's
@@ -81,17 +62,14 @@ static void take_error(struct mc_policy *p, const char *msg, char *err,
 		       size_t errlen)
 {
 	const char *nl = strchr(msg, '\n');
-	size_t first = nl ? (size_t)(nl - msg) : strlen(msg);
-	char line[2 * MC_POLICY_LUA_LOG_LEN + 8];
 	int n = 0;
 
-	escape_line(msg, first, err, errlen);
+	snprintf(err, errlen, "%.*s", (int)(nl ? nl - msg : (ptrdiff_t)strlen(msg)), msg);
 	while (nl && n++ < TRACEBACK_LINES) {
 		const char *next = strchr(nl + 1, '\n');
 		size_t len = next ? (size_t)(next - nl - 1) : strlen(nl + 1);
 
-		escape_line(nl + 1, len, line, sizeof(line));
-		mc_debug("policy %s: %s", p->path, line);
+		log_line(p, nl + 1, len);
 		nl = next;
 	}
 }

@@ -188,7 +188,7 @@ check "trace: only whole rows" bash -c "head -1 '$o/t.csv' | grep -q ^time, &&
 	tail -n +2 '$o/t.csv' | awk -F, 'NF != 7 { exit 1 }'"
 
 printf 'function decide(d, h, ctx)\n  ctx.log("x\\nmemcoord: error: forged\\27[31m")\n  return {}\nend\n' > "$o/log.lua"
-set +e; out=$(timeout 5 $MC -u test:///default --once -n -p "$o/log.lua" 2>&1 >/dev/null); set -e
+set +e; out=$(timeout 5 $MC -u test:///default --once -n -v -p "$o/log.lua" 2>&1 >/dev/null); set -e
 check "log: a newline and an ESC stay on one escaped line" bash -c \
 	'[ "$(grep -c forged <<<"$1")" = 1 ] && grep -qF "x\\nmemcoord: error: forged\\x1b[31m" <<<"$1" &&
 	! grep -q "$(printf "\\033")" <<<"$1"' _ "$out"
