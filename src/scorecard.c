@@ -475,9 +475,11 @@ static void json_totals(FILE *f, const struct mc_score *s,
 		run->coord->resizes, run->coord->resize_failures, t->reversals);
 	fprintf(f, "  \"decides\": %lu, \"ticks\": %lu, \"policy_errors\": %lu,\n",
 		run->coord->decides, run->ticks, run->coord->policy_errors);
-	fprintf(f, "  \"decide_cpu_ms\": %.4f, \"coord_cpu_ms_per_tick\": %.4f, "
+	fprintf(f, "  \"decide_cpu_ms\": %.4f, \"decide_worker_cpu_ms\": %.4f, "
+		"\"coord_cpu_ms_per_tick\": %.4f, "
 		"\"model_cpu_ms_per_tick\": %.4f, \"peak_rss_kib\": %ld,\n",
 		per_tick_ms(run->coord->decide_cpu, run->coord->decides),
+		per_tick_ms(run->coord->decide_worker_cpu, run->coord->decides),
 		per_tick_ms(run->coord_cpu, run->ticks),
 		per_tick_ms(run->model_cpu, run->ticks), run->peak_rss_kib);
 }
