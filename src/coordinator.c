@@ -45,6 +45,7 @@ struct mc_coord {
 	struct mc_coord_stats stats;
 	char last_error[512];		/* policy error already logged */
 	bool in_fallback;		/* fallback episode already logged */
+	bool fell_back;			/* this sample's decisions are the fallback's */
 	unsigned long seen_restarts;	/* the policy's worker restarts counted */
 	unsigned warned_drops;		/* MC_CLAMP_* causes already logged */
 };
@@ -321,6 +322,7 @@ static int fallback(struct mc_coord *c, struct mc_snapshot *s)
 		return -1;
 	}
 	c->stats.policy_fallbacks++;
+	c->fell_back = true;
 	n = fallback_proposals(c, s, props);
 	if (n && !c->in_fallback) {
 		mc_warn("policy %s failed: until it works again, guests under pressure are grown by the built-in fallback",
@@ -360,6 +362,7 @@ static int decide(struct mc_coord *c, struct mc_snapshot *s, const char *reason)
 	c->last_decide = s->time;
 	c->decided_once = true;
 	c->stats.decides++;
+	c->fell_back = false;
 	mc_policy_set_timeout(c->policy, policy_timeout(c->cfg));
 	rc = mc_policy_decide(c->policy, s, &ctx, &c->props, err, sizeof(err));
 	count_policy_cpu(c);
@@ -404,7 +407,8 @@ int mc_coord_sample(struct mc_coord *c)
 	mc_clamp_result_free(&c->res);
 	reason = c->policy ? decide_reason(c, s) : NULL;
 	if (reason && decide(c, s, reason) == 0) {
-		actuate(c, s, reason);
+		/* Resize events say who decided: the policy, or the fallback. */
+		actuate(c, s, c->fell_back ? "fallback" : reason);
 		decided = true;
 	}
 	mc_report_sample(c->report, s, decided ? &c->res : NULL,

@@ -38,6 +38,7 @@ struct mc_policy {
 	unsigned long restarts;
 	unsigned failures;		/* workers lost in a row */
 	double retry_at;		/* snapshot time of the next restart */
+	char lost_why[512];		/* why the last worker was lost */
 	unsigned log_lines;		/* this call */
 };
 
@@ -89,6 +90,7 @@ static void worker_lost(struct mc_policy *p, const char *what, char *err,
 			 p->path, what, WEXITSTATUS(status));
 	else
 		snprintf(err, errlen, "%s: policy worker %s; killed it", p->path, what);
+	snprintf(p->lost_why, sizeof(p->lost_why), "%s", err);
 	p->failures++;
 }
 
@@ -356,9 +358,11 @@ static int ensure_worker(struct mc_policy *p, const struct mc_snapshot *s,
 {
 	if (p->w.pid > 0)
 		return 0;
+	/* Backing off: the same words as the loss, so the caller's "once
+	 * per cause" log does not see a new cause every call. */
 	if (s->time < p->retry_at) {
-		snprintf(err, errlen, "%s: policy worker not running (restarting after a back-off)",
-			 p->path);
+		snprintf(err, errlen, "%s", p->lost_why[0] ? p->lost_why :
+			 "policy worker not running");
 		return -1;
 	}
 	p->restarts++;

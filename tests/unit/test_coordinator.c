@@ -35,6 +35,7 @@ static const char policy_src[] =
 	"end\n";
 
 struct run {
+	unsigned long fallbacks, restarts;
 	int first_pressure;	/* sample that first saw unused < 48 MiB */
 	int first_grow;		/* sample whose decision first grew the guest */
 	unsigned long decides;
@@ -44,13 +45,13 @@ struct run {
 
 /* period 10 s, sample 1 s: without the pressure path the guest waits up
  * to 10 s for its next decision. */
-static struct run run_scenario(long pressure_unused_mib)
+static struct run run_policy(long pressure_unused_mib, const char *policy)
 {
-	struct mc_config cfg = { .period = 10, .sample = 1,
+	struct mc_config cfg = { .period = 10, .sample = 1, .policy_timeout = 0.2,
 		.pressure_unused_mib = pressure_unused_mib,
 		.limits = { .min_domain = 256 * MiB, .guest_reserve = 64 * MiB,
 			    .host_reserve = 1024 * MiB } };
-	char *spath = write_temp(scenario, ".ini"), *ppath = write_temp(policy_src, ".lua");
+	char *spath = write_temp(scenario, ".ini"), *ppath = write_temp(policy, ".lua");
 	char err[512];
 	struct mc_sim_model *m = mc_sim_model_load(spath, err, sizeof(err));
 	struct mc_backend *b;
@@ -80,6 +81,8 @@ static struct run run_scenario(long pressure_unused_mib)
 		mc_sim_model_step(m, cfg.sample);
 	}
 	r.decides = mc_coord_stats(c)->decides;
+	r.fallbacks = mc_coord_stats(c)->policy_fallbacks;
+	r.restarts = mc_coord_stats(c)->policy_worker_restarts;
 	r.oom_kills = m->vms[0].oom_kills;
 	r.final_actual = m->vms[0].actual;
 	mc_coord_free(c);
@@ -88,6 +91,11 @@ static struct run run_scenario(long pressure_unused_mib)
 	drop_temp(spath);
 	drop_temp(ppath);
 	return r;
+}
+
+static struct run run_scenario(long pressure_unused_mib)
+{
+	return run_policy(pressure_unused_mib, policy_src);
 }
 
 static void test_pressure_serves_within_a_sample(void **state)
@@ -112,6 +120,22 @@ static void test_without_pressure_the_guest_starves(void **state)
 	(void)state;
 	assert_int_equal(r.decides, 2);	/* t = 0 and t = 10 */
 	assert_true(r.oom_kills > 0);
+}
+
+/* A policy that never answers (the budget error is caught and the loop
+ * goes on): the guest is served by the fallback, within the deadline of
+ * each call, and the worker is restarted with a back-off. */
+static void test_hanging_policy_falls_back(void **state)
+{
+	struct run r = run_policy(48,
+		"function decide() while true do pcall(function() while true do end end) end end\n");
+
+	(void)state;
+	assert_int_equal(r.oom_kills, 0);
+	assert_true(r.final_actual > 512 * MiB);
+	assert_true(r.first_pressure > 0 && r.first_grow == r.first_pressure);
+	assert_true(r.fallbacks > 2 && r.fallbacks == r.decides);
+	assert_true(r.restarts >= 1);
 }
 
 /* Grows by 300 MiB once, then asks to shrink by 200 MiB every decision. */
@@ -170,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_pressure_serves_within_a_sample),
 		cmocka_unit_test(test_without_pressure_the_guest_starves),
 		cmocka_unit_test(test_no_shrink_until_settled),
+		cmocka_unit_test(test_hanging_policy_falls_back),
 	};
 
 	mc_log_set_level(MC_LOG_WARN);
