@@ -74,14 +74,15 @@ static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d);
 
 void mc_coord_set_config(struct mc_coord *c, const struct mc_config *cfg)
 {
-	struct mc_snapshot *s = &c->snap[c->cur];
-	size_t i;
+	size_t k, i;
 
 	c->cfg = cfg;
-	/* The newest snapshot borrows [domain] params from the config being
-	 * replaced; the trial call of a reload reads them. */
-	for (i = 0; c->have_snapshot && i < s->ndoms; i++)
-		apply_domain_conf(cfg, &s->doms[i]);
+	/* Both snapshots borrow [domain] params from the config being
+	 * replaced, which is freed next: the trial call of a reload reads the
+	 * newest, and nothing may keep a pointer into the old one. */
+	for (k = 0; c->have_snapshot && k < 2; k++)
+		for (i = 0; i < c->snap[k].ndoms; i++)
+			apply_domain_conf(cfg, &c->snap[k].doms[i]);
 }
 
 void mc_coord_set_outputs(struct mc_coord *c, struct mc_metrics *m,
@@ -103,11 +104,18 @@ const struct mc_snapshot *mc_coord_snapshot(const struct mc_coord *c)
 
 /* ---- annotate: config limits, previous sample, staleness ---- */
 
+/* Every per-domain setting, derived from cfg alone: on a reload a domain
+ * whose section is gone gets the defaults and the hypervisor's own max
+ * back, and keeps no pointer into the old config. */
 static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d)
 {
 	const struct mc_domain_conf *dc = mc_config_domain(cfg, d->name);
 
+	d->max = d->hv_max;
 	d->min = cfg->limits.min_domain;
+	d->excluded = false;
+	d->params = NULL;
+	d->nparams = 0;
 	if (!dc)
 		return;
 	if (dc->max_mib > 0 && (uint64_t)dc->max_mib * KIB_PER_MIB < d->max)
@@ -172,6 +180,7 @@ static void annotate(struct mc_coord *c, struct mc_snapshot *s,
 		stale_after = STALE_MIN_SECONDS;
 	mc_snapshot_sort(s);
 	for (i = 0; i < s->ndoms; i++) {
+		s->doms[i].hv_max = s->doms[i].max;	/* as the backend saw it */
 		apply_domain_conf(c->cfg, &s->doms[i]);
 		link_previous(prev, &s->doms[i], s->time, stale_after);
 	}
