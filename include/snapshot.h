@@ -40,6 +40,7 @@ struct mc_domain {
 	char uuid[MC_UUID_LEN];
 	int id;
 	uint64_t max;		/* KiB: hypervisor max, lowered by [domain] max_mib */
+	uint64_t hv_max;	/* KiB: the hypervisor's own max, as collected */
 	uint64_t min;		/* KiB: the smallest size the core allows */
 	struct mc_memstats cur;
 	struct mc_memstats prev;

@@ -20,21 +20,41 @@
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* A grow we issued that the balloon has not finished: the host has not
+ * given that memory yet, but it will, whatever this period decides. */
+static uint64_t in_flight(const struct mc_domain *d)
+{
+	return d->last_target > d->cur.actual ? d->last_target - d->cur.actual : 0;
+}
+
+/* The size a domain is headed for: a grow in flight counts as made. */
+static uint64_t committed(const struct mc_domain *d)
+{
+	return d->cur.actual + in_flight(d);
+}
+
+static uint64_t sat_u64(unsigned __int128 v)
+{
+	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+}
+
 uint64_t mc_clamp_growable(const struct mc_snapshot *s,
 			   const struct mc_limits *lim)
 {
-	uint64_t budget = 0, sum = 0;
+	unsigned __int128 sum = 0, flying = 0;
+	uint64_t budget = 0;
 	size_t i;
 
+	for (i = 0; i < s->ndoms; i++) {
+		sum += s->doms[i].cur.actual;
+		flying += in_flight(&s->doms[i]);
+	}
 	if (s->host.free > lim->host_reserve)
 		budget = s->host.free - lim->host_reserve;
-	if (lim->guest_pool) {
-		for (i = 0; i < s->ndoms; i++)
-			sum += s->doms[i].cur.actual;
+	if (lim->guest_pool)
 		budget = min_u64(budget, lim->guest_pool > sum ?
-					 lim->guest_pool - sum : 0);
-	}
-	return budget;
+					 sat_u64(lim->guest_pool - sum) : 0);
+	return budget > flying ? budget - (uint64_t)flying : 0;
 }
 
 /* A policy's number as KiB, saturated into [0, max]: no overflow, no UB. */
@@ -62,6 +82,11 @@ static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 		t = lo;
 		dec->rules |= MC_CLAMP_MIN;
 	}
+	/* The floor wins over max and min: a guest above its max (started
+	 * bigger, or max_mib lowered on reload) is shrunk towards it only as
+	 * far as what it uses allows.  Below the floor a balloon takes memory
+	 * the guest is using: it swaps or its OOM killer ends a workload, and
+	 * no operator setting is worth that; max still stops every grow. */
 	if (t < from) {
 		uint64_t floor = mc_snapshot_used(d) + lim->guest_reserve;
 
@@ -81,25 +106,32 @@ static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 	dec->target = t;
 }
 
-/* Rule 5: grows together fit in the budget, scaled down in proportion. */
-static void clamp_budget(struct mc_decision *dec, size_t n, uint64_t budget)
+/* Rule 5: grows together fit in the budget, scaled down in proportion.
+ * The budget is already net of every grow in flight (mc_clamp_growable),
+ * so a grow claims only what it asks beyond the size its domain is headed
+ * for: a new target replaces its own grow in flight, never counts it
+ * twice, and one the later rules cancel leaves that grow counted. */
+static void clamp_budget(const struct mc_snapshot *s, struct mc_decision *dec,
+			 size_t n, uint64_t budget)
 {
 	unsigned __int128 want = 0;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (dec[i].target > dec[i].from)
-			want += dec[i].target - dec[i].from;
+	for (i = 0; i < n; i++) {
+		uint64_t base = committed(&s->doms[dec[i].dom]);
+
+		if (dec[i].target > base)
+			want += dec[i].target - base;
+	}
 	if (want <= budget)
 		return;
 	for (i = 0; i < n; i++) {
-		uint64_t grow;
+		uint64_t base = committed(&s->doms[dec[i].dom]);
 
-		if (dec[i].target <= dec[i].from)
+		if (dec[i].target <= base)
 			continue;
-		grow = dec[i].target - dec[i].from;
-		dec[i].target = dec[i].from +
-			(uint64_t)((unsigned __int128)grow * budget / want);
+		dec[i].target = base + (uint64_t)((unsigned __int128)
+			(dec[i].target - base) * budget / want);
 		dec[i].rules |= MC_CLAMP_BUDGET;
 	}
 }
@@ -148,28 +180,34 @@ static int cmp_decision(const void *a, const void *b)
 	return (x->dom > y->dom) - (x->dom < y->dom);
 }
 
-int mc_clamp_apply(const struct mc_snapshot *s, const struct mc_limits *lim,
-		   const struct mc_proposal *props, size_t nprops,
-		   struct mc_clamp_result *res)
+/* A policy's proposal becomes a decision; rules 1-4 and 6. */
+static void decide_one(const struct mc_domain *d, size_t dom, double proposed,
+		       const struct mc_limits *lim, struct mc_decision *dec)
 {
-	unsigned char *seen;
+	dec->dom = dom;
+	dec->from = d->cur.actual;
+	dec->proposed = proposed;
+	dec->target = to_kib(proposed, d->max);
+	if (!d->cur.have_stats || d->excluded) {
+		dec->target = dec->from;
+		dec->rules = MC_CLAMP_NOSTATS;
+		return;
+	}
+	clamp_domain(d, lim, dec);
+}
+
+/* The proposals, in order; unknown names and non-numbers are dropped and
+ * a domain's first proposal wins.  seen marks the domains decided. */
+static void decide_proposals(const struct mc_snapshot *s,
+			     const struct mc_limits *lim,
+			     const struct mc_proposal *props, size_t nprops,
+			     unsigned char *seen, struct mc_clamp_result *res)
+{
 	size_t i;
 
-	memset(res, 0, sizeof(*res));
-	res->growable = mc_clamp_growable(s, lim);
-	if (!nprops)
-		return 0;
-	res->dec = calloc(nprops, sizeof(*res->dec));
-	seen = calloc(s->ndoms ? s->ndoms : 1, 1);
-	if (!res->dec || !seen) {
-		free(seen);
-		mc_clamp_result_free(res);
-		return -1;
-	}
 	for (i = 0; i < nprops; i++) {
 		const struct mc_domain *d = props[i].name ?
 			mc_snapshot_find(s, props[i].name) : NULL;
-		struct mc_decision *dec;
 
 		if (!d) {
 			res->dropped |= MC_CLAMP_UNKNOWN;
@@ -181,20 +219,52 @@ int mc_clamp_apply(const struct mc_snapshot *s, const struct mc_limits *lim,
 		}
 		if (seen[d - s->doms]++)
 			continue;
-		dec = &res->dec[res->ndec++];
-		dec->dom = (size_t)(d - s->doms);
-		dec->from = d->cur.actual;
-		dec->proposed = props[i].value;
-		dec->target = to_kib(props[i].value, d->max);
-		if (!d->cur.have_stats || d->excluded) {
-			dec->target = dec->from;
-			dec->rules = MC_CLAMP_NOSTATS;
-			continue;
-		}
-		clamp_domain(d, lim, dec);
+		decide_one(d, (size_t)(d - s->doms), props[i].value, lim,
+			   &res->dec[res->ndec++]);
 	}
+}
+
+/* max and min hold whether or not the policy mentions a domain: one above
+ * its max or below its min that the policy left out is decided as if the
+ * policy had asked it to keep its size, so rules 2-7 move it there.  The
+ * shrink floor still wins over max (see clamp_domain). */
+static void decide_limits(const struct mc_snapshot *s,
+			  const struct mc_limits *lim,
+			  const unsigned char *seen, struct mc_clamp_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < s->ndoms; i++) {
+		const struct mc_domain *d = &s->doms[i];
+		uint64_t lo = min_u64(max_u64(d->min, lim->min_domain), d->max);
+
+		if (seen[i] || !d->cur.have_stats || d->excluded ||
+		    (d->cur.actual <= d->max && d->cur.actual >= lo))
+			continue;
+		decide_one(d, i, (double)d->cur.actual, lim, &res->dec[res->ndec++]);
+	}
+}
+
+int mc_clamp_apply(const struct mc_snapshot *s, const struct mc_limits *lim,
+		   const struct mc_proposal *props, size_t nprops,
+		   struct mc_clamp_result *res)
+{
+	size_t n = s->ndoms ? s->ndoms : 1, i;
+	unsigned char *seen;
+
+	memset(res, 0, sizeof(*res));
+	res->growable = mc_clamp_growable(s, lim);
+	res->dec = calloc(n, sizeof(*res->dec));	/* one per domain at most */
+	seen = calloc(n, 1);
+	if (!res->dec || !seen) {
+		free(seen);
+		mc_clamp_result_free(res);
+		return -1;
+	}
+	decide_proposals(s, lim, props, nprops, seen, res);
+	decide_limits(s, lim, seen, res);
 	free(seen);
-	clamp_budget(res->dec, res->ndec, res->growable);
+	clamp_budget(s, res->dec, res->ndec, res->growable);
 	for (i = 0; i < res->ndec; i++) {
 		clamp_settling(&s->doms[res->dec[i].dom], &res->dec[i]);
 		clamp_deadband(&res->dec[i], lim->deadband);

@@ -598,6 +598,11 @@ void mc_config_free(struct mc_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+double mc_config_policy_timeout(const struct mc_config *cfg)
+{
+	return cfg->policy_timeout < cfg->period ? cfg->policy_timeout : cfg->period;
+}
+
 const struct mc_domain_conf *mc_config_domain(const struct mc_config *cfg,
 					      const char *name)
 {

@@ -83,14 +83,15 @@ static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d);
 
 void mc_coord_set_config(struct mc_coord *c, const struct mc_config *cfg)
 {
-	struct mc_snapshot *s = &c->snap[c->cur];
-	size_t i;
+	size_t k, i;
 
 	c->cfg = cfg;
-	/* The newest snapshot borrows [domain] params from the config being
-	 * replaced; the trial call of a reload reads them. */
-	for (i = 0; c->have_snapshot && i < s->ndoms; i++)
-		apply_domain_conf(cfg, &s->doms[i]);
+	/* Both snapshots borrow [domain] params from the config being
+	 * replaced, which is freed next: the trial call of a reload reads the
+	 * newest, and nothing may keep a pointer into the old one. */
+	for (k = 0; c->have_snapshot && k < 2; k++)
+		for (i = 0; i < c->snap[k].ndoms; i++)
+			apply_domain_conf(cfg, &c->snap[k].doms[i]);
 }
 
 void mc_coord_set_outputs(struct mc_coord *c, struct mc_metrics *m,
@@ -112,11 +113,18 @@ const struct mc_snapshot *mc_coord_snapshot(const struct mc_coord *c)
 
 /* ---- annotate: config limits, previous sample, staleness ---- */
 
+/* Every per-domain setting, derived from cfg alone: on a reload a domain
+ * whose section is gone gets the defaults and the hypervisor's own max
+ * back, and keeps no pointer into the old config. */
 static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d)
 {
 	const struct mc_domain_conf *dc = mc_config_domain(cfg, d->name);
 
+	d->max = d->hv_max;
 	d->min = cfg->limits.min_domain;
+	d->excluded = false;
+	d->params = NULL;
+	d->nparams = 0;
 	if (!dc)
 		return;
 	if (dc->max_mib > 0 && (uint64_t)dc->max_mib * KIB_PER_MIB < d->max)
@@ -181,6 +189,7 @@ static void annotate(struct mc_coord *c, struct mc_snapshot *s,
 		stale_after = STALE_MIN_SECONDS;
 	mc_snapshot_sort(s);
 	for (i = 0; i < s->ndoms; i++) {
+		s->doms[i].hv_max = s->doms[i].max;	/* as the backend saw it */
 		apply_domain_conf(c->cfg, &s->doms[i]);
 		link_previous(prev, &s->doms[i], s->time, stale_after);
 	}
@@ -278,15 +287,6 @@ static void actuate(struct mc_coord *c, struct mc_snapshot *s,
 	}
 }
 
-/* The policy's deadline: [coordinator] policy_timeout, never longer than
- * a period (a late policy must not cost more than the period it serves). */
-static double policy_timeout(const struct mc_config *cfg)
-{
-	double t = cfg->policy_timeout > 0 ? cfg->policy_timeout : MC_POLICY_TIMEOUT;
-
-	return t < cfg->period ? t : cfg->period;
-}
-
 /* Proposals for the built-in fallback: grow every guest under pressure.
  * Names are borrowed from the snapshot. */
 static size_t fallback_proposals(const struct mc_coord *c,
@@ -363,7 +363,7 @@ static int decide(struct mc_coord *c, struct mc_snapshot *s, const char *reason)
 	c->decided_once = true;
 	c->stats.decides++;
 	c->fell_back = false;
-	mc_policy_set_timeout(c->policy, policy_timeout(c->cfg));
+	mc_policy_set_timeout(c->policy, mc_config_policy_timeout(c->cfg));
 	rc = mc_policy_decide(c->policy, s, &ctx, &c->props, err, sizeof(err));
 	count_policy_cpu(c);
 	if (rc) {
@@ -428,7 +428,7 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 	int rc = 0;
 
 	p = mc_policy_load_timed(path, c->cfg->policy_params, c->cfg->npolicy_params,
-				 policy_timeout(c->cfg), err, errlen);
+				 mc_config_policy_timeout(c->cfg), err, errlen);
 	if (!p) {
 		c->stats.policy_refusals++;
 		return -1;

@@ -3,11 +3,17 @@
  *
  * One event loop, libvirt's own: a timer for samples, a signalfd for
  * SIGHUP/SIGINT/SIGTERM, an inotify watch on the policy's directory (editors
- * replace files by rename, so the file itself is not watched).
+ * replace files by rename, so the file itself is not watched) and, when the
+ * policy is a symlink, on its target's directory too.
+ *
+ * SIGHUP/SIGINT/SIGTERM are blocked before anything else: one that arrives
+ * during start-up stays pending and is read from the signalfd once the loop
+ * runs, instead of killing the daemon with a status systemd does not retry.
  */
 #include <errno.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +47,9 @@ struct daemon {
 	struct mc_events *events;	/* [output] events, NULL = off */
 	int sample_timer, reload_timer;
 	int sigfd, sig_watch;
-	int inofd, ino_watch, ino_wd;
+	int inofd, ino_watch, ino_wd, ino_target_wd;
 	char policy_name[256];	/* basename watched in the policy's dir */
+	char target_name[256];	/* basename of its resolved target, if a link */
 	int quit;
 };
 
@@ -54,10 +61,63 @@ static void set_log_level(const struct mc_config *cfg)
 
 /* ---- policy hot swap ---- */
 
+/* Adds a watch on path's directory and keeps path's basename in name. */
+static int watch_dir_of(struct daemon *dm, const char *path, char *name,
+			size_t len)
+{
+	char dir[4096], base[4096];
+	int wd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s", path);
+	snprintf(name, len, "%s", basename(base));
+	wd = inotify_add_watch(dm->inofd, dirname(dir),
+			       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+	if (wd < 0)
+		mc_warn("cannot watch %s for changes: %s (SIGHUP still reloads)",
+			path, strerror(errno));
+	return wd;
+}
+
+/* Watches the policy's directory, and its resolved target's when it is a
+ * symlink: editing the target changes nothing in the link's directory.
+ * Called on every reload, since the link may have been repointed. */
+static void watch_policy(struct daemon *dm)
+{
+	char *target;
+
+	if (dm->inofd < 0)
+		return;
+	if (dm->ino_wd >= 0)
+		inotify_rm_watch(dm->inofd, dm->ino_wd);
+	if (dm->ino_target_wd >= 0 && dm->ino_target_wd != dm->ino_wd)
+		inotify_rm_watch(dm->inofd, dm->ino_target_wd);
+	dm->ino_target_wd = -1;
+	dm->target_name[0] = '\0';
+	dm->ino_wd = watch_dir_of(dm, dm->cfg.policy, dm->policy_name,
+				  sizeof(dm->policy_name));
+	target = realpath(dm->cfg.policy, NULL);
+	if (target) {
+		dm->ino_target_wd = watch_dir_of(dm, target, dm->target_name,
+						 sizeof(dm->target_name));
+		free(target);
+	}
+}
+
+static bool is_policy_event(const struct daemon *dm,
+			    const struct inotify_event *ev)
+{
+	if (!ev->len)
+		return false;
+	return (ev->wd == dm->ino_wd && !strcmp(ev->name, dm->policy_name)) ||
+	       (ev->wd == dm->ino_target_wd && !strcmp(ev->name, dm->target_name));
+}
+
 static void reload_policy(struct daemon *dm, const char *why)
 {
 	char err[512];
 
+	watch_policy(dm);	/* a symlink may point elsewhere now */
 	if (mc_coord_reload_policy(dm->coord, dm->cfg.policy, err, sizeof(err))) {
 		mc_error("new policy refused (%s), the old one keeps running: %s",
 			 why, err);
@@ -66,24 +126,6 @@ static void reload_policy(struct daemon *dm, const char *why)
 		mc_info("policy %s loaded (%s)", dm->cfg.policy, why);
 		mc_events_policy(dm->events, "policy_load", dm->cfg.policy, why);
 	}
-}
-
-static void watch_policy(struct daemon *dm)
-{
-	char dir[4096], base[256];
-
-	if (dm->inofd < 0)
-		return;
-	if (dm->ino_wd >= 0)
-		inotify_rm_watch(dm->inofd, dm->ino_wd);
-	snprintf(dir, sizeof(dir), "%s", dm->cfg.policy);
-	snprintf(base, sizeof(base), "%s", dm->cfg.policy);
-	snprintf(dm->policy_name, sizeof(dm->policy_name), "%s", basename(base));
-	dm->ino_wd = inotify_add_watch(dm->inofd, dirname(dir),
-				       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
-	if (dm->ino_wd < 0)
-		mc_warn("cannot watch %s for changes: %s (SIGHUP still reloads)",
-			dm->cfg.policy, strerror(errno));
 }
 
 static void on_reload_timer(int timer, void *opaque)
@@ -107,7 +149,7 @@ static void on_inotify(int watch, int fd, int events, void *opaque)
 		for (p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
 
-			if (ev->len && !strcmp(ev->name, dm->policy_name))
+			if (is_policy_event(dm, ev))
 				virEventUpdateTimeout(dm->reload_timer, RELOAD_DEBOUNCE_MS);
 			p += sizeof(*ev) + ev->len;
 		}
@@ -134,7 +176,6 @@ static void reload_config(struct daemon *dm)
 	mc_events_reopen(dm->events);	/* after logrotate; [output] paths are kept */
 	mc_info("SIGHUP: config %s re-read", dm->cfg.file ? dm->cfg.file : "(none)");
 	virEventUpdateTimeout(dm->sample_timer, (int)(dm->cfg.sample * 1000));
-	watch_policy(dm);
 	reload_policy(dm, "SIGHUP");
 }
 
@@ -163,16 +204,20 @@ static void on_sample(int timer, void *opaque)
 	mc_coord_sample(dm->coord);
 }
 
+static void daemon_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+}
+
 static int setup_loop(struct daemon *dm)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
-	    (dm->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+	daemon_signals(&mask);	/* blocked since main() began */
+	if ((dm->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		mc_error("cannot set up signals: %s", strerror(errno));
 		return -1;
 	}
@@ -242,8 +287,9 @@ static int start(struct daemon *dm)
 	struct mc_policy *policy;
 	char err[512];
 
-	policy = mc_policy_load(dm->cfg.policy, dm->cfg.policy_params,
-				dm->cfg.npolicy_params, err, sizeof(err));
+	policy = mc_policy_load_timed(dm->cfg.policy, dm->cfg.policy_params,
+				      dm->cfg.npolicy_params,
+				      mc_config_policy_timeout(&dm->cfg), err, sizeof(err));
 	if (!policy) {
 		fprintf(stderr, "memcoord: policy refused: %s\n", err);
 		return MC_EXIT_USAGE;
@@ -273,16 +319,36 @@ static int start(struct daemon *dm)
 	return 0;
 }
 
+/* One period, then exit: 1 when the backend could not be read or the
+ * policy failed, so a script or a unit sees that nothing was decided. */
+static int run_once(struct daemon *dm)
+{
+	unsigned long errors = mc_coord_stats(dm->coord)->policy_errors;
+
+	if (mc_coord_sample(dm->coord))
+		return 1;
+	return mc_coord_stats(dm->coord)->policy_errors != errors;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon dm = {
 		.argc = argc, .argv = argv,
 		.sample_timer = -1, .reload_timer = -1, .sig_watch = -1,
 		.sigfd = -1, .inofd = -1, .ino_watch = -1, .ino_wd = -1,
+		.ino_target_wd = -1,
 	};
+	sigset_t mask, before;
 	char err[512];
 	int rc;
 
+	/* First thing: a SIGHUP during start-up must not kill the daemon.
+	 * --check runs with the signals it had; --simulate polls them. */
+	daemon_signals(&mask);
+	if (sigprocmask(SIG_BLOCK, &mask, &before) < 0) {
+		fprintf(stderr, "memcoord: cannot block signals: %s\n", strerror(errno));
+		return 1;
+	}
 	switch (mc_config_load(&dm.cfg, argc, argv, err, sizeof(err))) {
 	case MC_CONFIG_OK: break;
 	case MC_CONFIG_EXIT: mc_config_free(&dm.cfg); return 0;
@@ -293,6 +359,7 @@ int main(int argc, char **argv)
 	}
 	set_log_level(&dm.cfg);
 	if (dm.cfg.check) {
+		sigprocmask(SIG_SETMASK, &before, NULL);	/* cannot fail: valid mask */
 		rc = mc_check_main(&dm.cfg);
 		mc_config_free(&dm.cfg);
 		return rc;
@@ -309,7 +376,7 @@ int main(int argc, char **argv)
 	}
 	rc = start(&dm);
 	if (rc == 0 && dm.cfg.once)
-		rc = mc_coord_sample(dm.coord) ? 1 : 0;
+		rc = run_once(&dm);
 	else if (rc == 0 && setup_loop(&dm) == 0)
 		while (!dm.quit && virEventRunDefaultImpl() == 0)
 			;

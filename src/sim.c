@@ -4,12 +4,25 @@
  *
  * Simulated time runs as fast as the CPU allows; --realtime sleeps so one
  * simulated second takes one wall-clock second (for watching a demo).
+ * SIGINT, SIGTERM and SIGHUP stop a run cleanly after the current sample:
+ * the scorecard, --report, --trace and --plot cover the time simulated.
+ *
+ * The plot: every name (VMs, scenario, policy) reaches gnuplot as data in
+ * files of a private temporary directory, never as script text; the script
+ * is fixed text plus that directory's mkdtemp name; gnuplot is spawned
+ * with an argv (no shell) and draws into the directory, and the PNG is
+ * then copied to --plot.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,13 +47,16 @@ struct run {
 	struct mc_metrics *metrics;	/* [output] metrics, NULL = off */
 	struct mc_events *events;	/* [output] events, NULL = off */
 	struct mc_score *score;
-	char tmpdir[64];	/* for --plot: trace, host, events; "" = none */
-	const char *trace;	/* cfg->trace or trace_buf */
-	char trace_buf[128];	/* a trace in tmpdir when --plot has none */
+	char tmpdir[64];	/* for --plot: the data and the script; "" = none */
 	FILE *host_dat, *events_dat;
+	FILE *vm_dat[PLOT_MAX_VMS];	/* one per plotted VM */
+	size_t nplot;
 	unsigned long ticks;
 	double coord_cpu, model_cpu;
+	int stop_signal;	/* SIGINT/SIGTERM/SIGHUP seen: stop, 0 = run on */
 };
+
+extern char **environ;
 
 static double thread_cpu(void)
 {
@@ -58,12 +74,63 @@ static double wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- the plot's side files: host free and guest events per sample ---- */
+/* ---- the plot's data: host free, guest events, one file per VM ---- */
 
-static int open_plot_files(struct run *r, char *err, size_t errlen)
+/* A name as a gnuplot data field: tabs split fields, a double quote opens
+ * a quoted one, control characters end lines.  Data is never executed;
+ * this only keeps one name one field. */
+static void put_label(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' ? '?' : *s, f);
+}
+
+static FILE *open_in_tmpdir(const struct run *r, const char *name)
 {
 	char path[128];
 
+	snprintf(path, sizeof(path), "%s/%s", r->tmpdir, name);
+	return fopen(path, "w");
+}
+
+/* The title, read by the script with strcol(): never part of its text. */
+static int write_plot_title(const struct run *r)
+{
+	FILE *f = open_in_tmpdir(r, "title.dat");
+
+	if (!f)
+		return -1;
+	fputs("memcoord --simulate ", f);
+	put_label(f, r->cfg->simulate);
+	fputs("  (policy ", f);
+	put_label(f, r->cfg->policy);
+	fputs(")\n", f);
+	return fclose(f) ? -1 : 0;
+}
+
+/* vmN.dat: a header naming the lines, then "time size used" in MiB. */
+static int open_vm_files(struct run *r)
+{
+	char name[32];
+	size_t i;
+
+	r->nplot = r->model->nvms < PLOT_MAX_VMS ? r->model->nvms : PLOT_MAX_VMS;
+	for (i = 0; i < r->nplot; i++) {
+		snprintf(name, sizeof(name), "vm%zu.dat", i);
+		r->vm_dat[i] = open_in_tmpdir(r, name);
+		if (!r->vm_dat[i])
+			return -1;
+		fputs("time\t", r->vm_dat[i]);
+		put_label(r->vm_dat[i], r->model->vms[i].name);
+		fputs(" size\t", r->vm_dat[i]);
+		put_label(r->vm_dat[i], r->model->vms[i].name);
+		fputs(" used\n", r->vm_dat[i]);
+	}
+	return 0;
+}
+
+static int open_plot_files(struct run *r, char *err, size_t errlen)
+{
 	snprintf(r->tmpdir, sizeof(r->tmpdir), "/tmp/memcoord-sim.XXXXXX");
 	if (!mkdtemp(r->tmpdir)) {
 		snprintf(err, errlen, "cannot make a temporary directory: %s",
@@ -71,28 +138,38 @@ static int open_plot_files(struct run *r, char *err, size_t errlen)
 		r->tmpdir[0] = '\0';
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/host.dat", r->tmpdir);
-	r->host_dat = fopen(path, "w");
-	snprintf(path, sizeof(path), "%s/events.dat", r->tmpdir);
-	r->events_dat = fopen(path, "w");
-	if (!r->host_dat || !r->events_dat) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	r->host_dat = open_in_tmpdir(r, "host.dat");
+	r->events_dat = open_in_tmpdir(r, "events.dat");
+	if (!r->host_dat || !r->events_dat || open_vm_files(r) ||
+	    write_plot_title(r)) {
+		snprintf(err, errlen, "%s: %s", r->tmpdir, strerror(errno));
 		return -1;
 	}
 	/* One point of each kind left of the x range, so gnuplot does not
 	 * warn about an empty series when nothing swapped or was killed. */
-	fputs("-1 swap 0\n-1 oom 0\n", r->events_dat);
-	if (!r->cfg->trace) {
-		snprintf(r->trace_buf, sizeof(r->trace_buf), "%s/trace.csv", r->tmpdir);
-		r->trace = r->trace_buf;
-	}
+	fputs("-1\tswap\t0\n-1\toom\t0\n", r->events_dat);
 	return 0;
+}
+
+static void close_plot_files(struct run *r)
+{
+	size_t i;
+
+	if (r->host_dat)
+		fclose(r->host_dat);
+	if (r->events_dat)
+		fclose(r->events_dat);
+	for (i = 0; i < r->nplot; i++)
+		if (r->vm_dat[i])
+			fclose(r->vm_dat[i]);
+	r->host_dat = r->events_dat = NULL;
+	memset(r->vm_dat, 0, sizeof(r->vm_dat));
 }
 
 static void remove_plot_files(struct run *r)
 {
-	const char *names[] = { "host.dat", "events.dat", "trace.csv", "plot.gp",
-				"vms.dat" };
+	const char *names[] = { "host.dat", "events.dat", "title.dat", "plot.gp",
+				"plot.png" };
 	char path[128];
 	size_t i;
 
@@ -102,7 +179,31 @@ static void remove_plot_files(struct run *r)
 		snprintf(path, sizeof(path), "%s/%s", r->tmpdir, names[i]);
 		unlink(path);
 	}
+	for (i = 0; i < r->nplot; i++) {
+		snprintf(path, sizeof(path), "%s/vm%zu.dat", r->tmpdir, i);
+		unlink(path);
+	}
 	rmdir(r->tmpdir);
+}
+
+/* Each plotted VM's size and used memory as the coordinator saw them
+ * (used is "?" before the guest reports; nothing while it is not running). */
+static void record_vms(struct run *r, double t)
+{
+	const struct mc_snapshot *snap = mc_coord_snapshot(r->coord);
+	size_t i;
+
+	for (i = 0; snap && i < r->nplot; i++) {
+		const struct mc_domain *d = mc_snapshot_find(snap, r->model->vms[i].name);
+
+		if (!d)
+			continue;
+		if (d->cur.have_stats)
+			fprintf(r->vm_dat[i], "%.3f\t%.3f\t%.3f\n", t,
+				d->cur.actual / 1024.0, mc_snapshot_used(d) / 1024.0);
+		else
+			fprintf(r->vm_dat[i], "%.3f\t%.3f\t?\n", t, d->cur.actual / 1024.0);
+	}
 }
 
 /* One row per sample for the host, one per guest event (OOM kill, pages
@@ -114,105 +215,39 @@ static void record_plot(struct run *r, unsigned *prev_oom, uint64_t *prev_swap)
 	double t = mc_sim_model_now(m);
 	size_t i;
 
-	fprintf(r->host_dat, "%.3f %llu %llu\n", t,
+	fprintf(r->host_dat, "%.3f\t%llu\t%llu\n", t,
 		(unsigned long long)mc_sim_host_free(m),
 		(unsigned long long)r->cfg->limits.host_reserve);
 	for (i = 0; i < m->nvms && i < PLOT_MAX_VMS; i++) {
 		const struct mc_sim_vm *v = &m->vms[i];
 
 		if (v->oom_kills != prev_oom[i])
-			fprintf(r->events_dat, "%.3f oom %llu\n", t,
+			fprintf(r->events_dat, "%.3f\toom\t%llu\n", t,
 				(unsigned long long)v->actual);
 		else if (v->cnt.swap_out != prev_swap[i])
-			fprintf(r->events_dat, "%.3f swap %llu\n", t,
+			fprintf(r->events_dat, "%.3f\tswap\t%llu\n", t,
 				(unsigned long long)v->actual);
 		prev_oom[i] = v->oom_kills;
 		prev_swap[i] = v->cnt.swap_out;
 	}
+	record_vms(r, t);
 }
 
 /* ---- gnuplot ---- */
 
-static int have_gnuplot(void)
-{
-	const char *path = getenv("PATH");
-	char dir[4096], exe[4200];
-	const char *p = path ? path : "/usr/bin:/bin";
-
-	while (*p) {
-		size_t n = strcspn(p, ":");
-
-		snprintf(dir, sizeof(dir), "%.*s", (int)n, p);
-		snprintf(exe, sizeof(exe), "%s/gnuplot", dir[0] ? dir : ".");
-		if (access(exe, X_OK) == 0)
-			return 1;
-		p += n + (p[n] == ':');
-	}
-	return 0;
-}
-
-/* The trace, regrouped: one gnuplot data block per VM ("time size used",
- * MiB; used is "?" before the guest reports).  One pass per VM: at most
- * PLOT_MAX_VMS passes over a file we just wrote. */
-static int write_vm_block(FILE *in, FILE *out, const char *name)
-{
-	char line[1024];
-	size_t len = strlen(name);
-
-	rewind(in);
-	while (fgets(line, sizeof(line), in)) {
-		unsigned long long actual, unused;
-		char *p = strchr(line, ',');
-		double t;
-
-		if (!p || strncmp(p + 1, name, len) || p[1 + len] != ',' ||
-		    sscanf(line, "%lf", &t) != 1 ||
-		    sscanf(p + 2 + len, "%llu", &actual) != 1)
-			continue;
-		p = strchr(p + 2 + len, ',');
-		if (p && sscanf(p + 1, "%llu", &unused) == 1)
-			fprintf(out, "%.3f %.3f %.3f\n", t, actual / 1024.0,
-				(actual - unused) / 1024.0);
-		else
-			fprintf(out, "%.3f %.3f ?\n", t, actual / 1024.0);
-	}
-	return fputs("\n\n", out) < 0 ? -1 : 0;
-}
-
-static int write_plot_data(const struct run *r, size_t n)
-{
-	char path[128];
-	FILE *in = fopen(r->trace, "r"), *out;
-	size_t i;
-	int rc = 0;
-
-	if (!in)
-		return -1;
-	snprintf(path, sizeof(path), "%s/vms.dat", r->tmpdir);
-	out = fopen(path, "w");
-	if (!out) {
-		fclose(in);
-		return -1;
-	}
-	for (i = 0; i < n && !rc; i++)
-		rc = write_vm_block(in, out, r->model->vms[i].name);
-	fclose(in);
-	return fclose(out) || rc ? -1 : 0;
-}
-
-static void plot_vm_lines(FILE *gp, const struct run *r, size_t n)
+/* Fixed text: the only thing printed into it is tmpdir, which mkdtemp made
+ * from a fixed template and [A-Za-z0-9]. */
+static void plot_vm_lines(FILE *gp, const struct run *r)
 {
 	size_t i;
 
 	fputs("plot ", gp);
-	for (i = 0; i < n; i++) {
-		const char *name = r->model->vms[i].name;
-
-		fprintf(gp, "%s'%s/vms.dat' index %zu using 1:2 with lines lc %zu lw 2 "
-			"title '%s size', \\\n", i ? "     " : "", r->tmpdir, i,
-			i + 1, name);
-		fprintf(gp, "     '%s/vms.dat' index %zu using 1:3 with lines lc %zu "
-			"dt 2 title '%s used', \\\n", r->tmpdir, i, i + 1, name);
+	for (i = 0; i < r->nplot; i++) {
+		fprintf(gp, "%s'%s/vm%zu.dat' using 1:2 with lines lc %zu lw 2 "
+			"title columnheader(2), \\\n", i ? "     " : "", r->tmpdir, i,
+			i + 1);
+		fprintf(gp, "     '' using 1:3 with lines lc %zu dt 2 "
+			"title columnheader(3), \\\n", i + 1);
 	}
 	fprintf(gp, "     '%s/events.dat' using 1:(strcol(2) eq \"swap\" ? $3/1024 : NaN) "
 		"with points pt 9 ps 1.2 lc rgb '#d08000' title 'swapping', \\\n",
@@ -221,28 +256,24 @@ static void plot_vm_lines(FILE *gp, const struct run *r, size_t n)
 		"with points pt 2 ps 3 lw 3 lc rgb 'red' title 'OOM kill'\n", r->tmpdir);
 }
 
-static int write_plot_script(const struct run *r, const char *out_png,
-			     char *script, size_t len)
+static int write_plot_script(const struct run *r, char *script, size_t len)
 {
-	size_t n = r->model->nvms < PLOT_MAX_VMS ? r->model->nvms : PLOT_MAX_VMS;
 	FILE *gp;
 
-	if (write_plot_data(r, n))
-		return -1;
 	snprintf(script, len, "%s/plot.gp", r->tmpdir);
 	gp = fopen(script, "w");
 	if (!gp)
 		return -1;
-	fprintf(gp, "set terminal pngcairo size 1400,1000 font ',10'\n"
-		"set termoption noenhanced\nset output '%s'\n"
+	fprintf(gp, "set datafile separator \"\\t\"\nset datafile missing '?'\n"
+		"stats '%s/title.dat' using (plot_title = strcol(1), 0) nooutput\n"
+		"set terminal pngcairo size 1400,1000 font ',10'\n"
+		"set termoption noenhanced\nset output '%s/plot.png'\n"
 		"set key outside right top\nset grid\nset xrange [0:*]\n"
-		"set multiplot layout 2,1 title 'memcoord --simulate %s  (policy %s)'\n"
+		"set multiplot layout 2,1 title plot_title\n"
 		"set size 1,0.64\nset origin 0,0.32\n"
 		"set ylabel 'MiB'\nset title 'guests: balloon size (solid) and "
-		"used = actual - unused (dashed)'\n", out_png, r->cfg->simulate,
-		r->cfg->policy);
-	fputs("set datafile missing '?'\n", gp);
-	plot_vm_lines(gp, r, n);
+		"used = actual - unused (dashed)'\n", r->tmpdir, r->tmpdir);
+	plot_vm_lines(gp, r);
 	fprintf(gp, "set size 1,0.32\nset origin 0,0\nset title 'host'\n"
 		"set xlabel 'simulated seconds'\n"
 		"plot '%s/host.dat' using 1:($2/1024) with lines lw 2 lc rgb 'dark-green' "
@@ -251,26 +282,95 @@ static int write_plot_script(const struct run *r, const char *out_png,
 	return fclose(gp) ? -1 : 0;
 }
 
+/* gnuplot SCRIPT, no shell, with the signals main() blocked back to their
+ * defaults (a child must not inherit a mask it knows nothing of).  Its
+ * exit status, or -1 with errno set when it could not be started. */
+static int run_gnuplot(const char *script)
+{
+	char *argv[] = { "gnuplot", (char *)script, NULL };
+	posix_spawnattr_t attr;
+	sigset_t none, dflt;
+	pid_t pid;
+	int rc, status;
+
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGINT);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGHUP);
+	if ((rc = posix_spawnattr_init(&attr)))
+		return errno = rc, -1;
+	rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (!rc)
+		rc = posix_spawnattr_setsigmask(&attr, &none);
+	if (!rc)
+		rc = posix_spawnattr_setsigdefault(&attr, &dflt);
+	if (!rc)
+		rc = posix_spawnp(&pid, "gnuplot", NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (rc)
+		return errno = rc, -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Copies the PNG to the user's path: a regular file or a new one, never
+ * through a symlink, never into a FIFO or a device. */
+static int copy_plot(const char *from, const char *to, char *err, size_t errlen)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	struct stat st;
+	ssize_t n = 0;
+
+	if (in >= 0)
+		out = open(to, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (out >= 0 && fstat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+	    ftruncate(out, 0) == 0) {
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				break;
+		rc = n == 0 ? 0 : -1;
+	}
+	if (rc)
+		snprintf(err, errlen, "%s: %s", in < 0 ? from : to,
+			 errno ? strerror(errno) : "not a regular file");
+	if (out >= 0 && close(out) && !rc) {
+		snprintf(err, errlen, "%s: %s", to, strerror(errno));
+		rc = -1;
+	}
+	if (in >= 0)
+		close(in);
+	return rc;
+}
+
 static int draw_plot(struct run *r, const char *out_png)
 {
-	char script[128], cmd[512];
+	char script[128], png[128], err[512];
 	int rc;
 
-	if (!have_gnuplot()) {
+	close_plot_files(r);
+	if (write_plot_script(r, script, sizeof(script))) {
+		fprintf(stderr, "memcoord: cannot write the plot script\n");
+		return -1;
+	}
+	rc = run_gnuplot(script);
+	if (rc < 0 && errno == ENOENT) {
 		fprintf(stderr, "memcoord: --plot needs gnuplot (apt-get install "
 			"gnuplot-nox); no plot written\n");
 		return -1;
 	}
-	fflush(r->host_dat);
-	fflush(r->events_dat);
-	if (write_plot_script(r, out_png, script, sizeof(script))) {
-		fprintf(stderr, "memcoord: cannot write the plot script\n");
+	if (rc != 0) {
+		fprintf(stderr, "memcoord: gnuplot failed (%s %d); no plot\n",
+			rc < 0 ? "error" : "status", rc < 0 ? errno : rc);
 		return -1;
 	}
-	snprintf(cmd, sizeof(cmd), "gnuplot '%s'", script);
-	rc = system(cmd);
-	if (rc != 0) {
-		fprintf(stderr, "memcoord: gnuplot failed (status %d); no plot\n", rc);
+	snprintf(png, sizeof(png), "%s/plot.png", r->tmpdir);
+	errno = 0;
+	if (copy_plot(png, out_png, err, sizeof(err))) {
+		fprintf(stderr, "memcoord: --plot %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -288,10 +388,7 @@ static void run_free(struct run *r)
 	if (r->backend)
 		r->backend->ops->close(r->backend);
 	mc_sim_model_free(r->model);
-	if (r->host_dat)
-		fclose(r->host_dat);
-	if (r->events_dat)
-		fclose(r->events_dat);
+	close_plot_files(r);
 	remove_plot_files(r);
 }
 
@@ -303,17 +400,17 @@ static int run_open(struct run *r, char *err, size_t errlen)
 	r->model = mc_sim_model_load(cfg->simulate, err, errlen);
 	if (!r->model)
 		return 2;
-	r->trace = cfg->trace;
 	if (cfg->plot && open_plot_files(r, err, errlen))
 		return 1;
 	r->backend = mc_hv_sim_open(r->model, err, errlen);
 	if (!r->backend)
 		return 1;
-	policy = mc_policy_load(cfg->policy, cfg->policy_params,
-				cfg->npolicy_params, err, errlen);
+	policy = mc_policy_load_timed(cfg->policy, cfg->policy_params,
+				      cfg->npolicy_params,
+				      mc_config_policy_timeout(cfg), err, errlen);
 	if (!policy)
 		return 2;
-	r->report = mc_report_open(cfg->verbosity < 0 ? NULL : stdout, r->trace,
+	r->report = mc_report_open(cfg->verbosity < 0 ? NULL : stdout, cfg->trace,
 				   err, errlen);
 	r->coord = r->report ? mc_coord_new(cfg, r->backend, policy, r->report) : NULL;
 	if (!r->coord) {
@@ -366,17 +463,42 @@ static void advance(struct run *r, double secs)
 	r->model_cpu += thread_cpu() - t0;
 }
 
-static void pace(double start_wall, double sim_now)
+static void stop_signals(sigset_t *set)
 {
-	double ahead = sim_now - (wall() - start_wall);
-	struct timespec ts;
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
 
-	if (ahead <= 0)
-		return;
-	ts.tv_sec = (time_t)ahead;
-	ts.tv_nsec = (long)((ahead - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
+/* Waits up to *wait for a stop signal (blocked since mc_sim_main began, so
+ * it waits here); one seen ends the run after the current sample. */
+static void poll_stop(struct run *r, const struct timespec *wait)
+{
+	sigset_t set;
+	int sig;
+
+	stop_signals(&set);
+	do
+		sig = sigtimedwait(&set, NULL, wait);
+	while (sig < 0 && errno == EINTR);
+	if (sig > 0)
+		r->stop_signal = sig;
+}
+
+/* --realtime: wait until the wall clock catches up with the model (or a
+ * stop signal comes); otherwise only look for a stop signal. */
+static void pace(struct run *r, double start_wall)
+{
+	double ahead = r->cfg->realtime ?
+		mc_sim_model_now(r->model) - (wall() - start_wall) : 0;
+	struct timespec ts = { 0, 0 };
+
+	if (ahead > 0) {
+		ts.tv_sec = (time_t)ahead;
+		ts.tv_nsec = (long)((ahead - (double)ts.tv_sec) * 1e9);
+	}
+	poll_stop(r, &ts);
 }
 
 static int loop(struct run *r, double duration)
@@ -392,10 +514,11 @@ static int loop(struct run *r, double duration)
 		return -1;
 	}
 	sample(r);
-	while (mc_sim_model_now(r->model) < duration - 1e-9) {
+	if (r->host_dat)
+		record_plot(r, prev_oom, prev_swap);
+	while (!r->stop_signal && mc_sim_model_now(r->model) < duration - 1e-9) {
 		advance(r, r->cfg->sample);
-		if (r->cfg->realtime)
-			pace(start, mc_sim_model_now(r->model));
+		pace(r, start);
 		sample(r);
 		if (r->host_dat)
 			record_plot(r, prev_oom, prev_swap);
@@ -442,7 +565,18 @@ static int finish(struct run *r, double duration)
 	return rc;
 }
 
-int mc_sim_main(const struct mc_config *cfg)
+/* Stopped by a signal: everything covers the time simulated so far, and
+ * the run still counts as done (status 0), as the daemon's SIGTERM does. */
+static double stopped_at(const struct run *r, double duration)
+{
+	if (!r->stop_signal)
+		return duration;
+	mc_warn("sim: signal %d: stopped at %.1f s of %.0f; the results cover "
+		"that much", r->stop_signal, mc_sim_model_now(r->model), duration);
+	return mc_sim_model_now(r->model);
+}
+
+static int sim_run(const struct mc_config *cfg)
 {
 	struct run r = { .cfg = cfg };
 	char err[512] = "";
@@ -470,7 +604,22 @@ int mc_sim_main(const struct mc_config *cfg)
 		run_free(&r);
 		return 1;
 	}
-	rc = finish(&r, duration);
+	rc = finish(&r, stopped_at(&r, duration));
 	run_free(&r);
+	return rc;
+}
+
+int mc_sim_main(const struct mc_config *cfg)
+{
+	sigset_t set, before;
+	int rc;
+
+	stop_signals(&set);
+	if (sigprocmask(SIG_BLOCK, &set, &before) < 0) {
+		fprintf(stderr, "memcoord: cannot block signals: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = sim_run(cfg);
+	sigprocmask(SIG_SETMASK, &before, NULL);	/* cannot fail: valid mask */
 	return rc;
 }

@@ -252,6 +252,86 @@ if [ "$POLICY" = policies/balance_unused.lua ]; then
 	done
 fi
 
+# ---- issue 15 (core): the clamps hold whatever the policy does ----
+echo "== grows in flight count against the host reserve"
+for p in policies/*.lua tests/sim/policies/grow_all.lua; do
+	j="$OUT/inflight.$(basename "$p" .lua).json"
+	sim tests/sim/inflight.ini "$p" "$j" &&
+		check "inflight with $(basename "$p"): host reserve never violated" "$j" \
+			'.reserve_violations == 0 and .min_host_free_mib >= 1024 - 0.001' \
+			'{reserve_violations, reserve_violation_s, min_host_free_mib}'
+done
+
+echo "== max_mib holds with a policy that proposes nothing"
+j=$OUT/over_max.json
+if sim tests/sim/over_max.ini "$NOTHING" "$j" -c tests/sim/over_max.conf; then
+	check "over_max: an idle guest above its max_mib is brought down to it" "$j" \
+		"$(vm idle) | .final_mib == 1024" "$(vm idle) | .final_mib"
+	check "over_max: a busy one only down to what it uses + guest reserve" "$j" \
+		"$(vm busy) | .final_mib < 2048 and .final_mib >= 1182 + 64 and .oom_kills == 0" \
+		"$(vm busy) | {final_mib, oom_kills}"
+fi
+
+echo "== --plot with hostile names runs nothing"
+# evil TAG: a name that runs "touch pwned-TAG" if pasted into a gnuplot
+# script or a shell (the commands run in this directory, the test's cwd).
+evil() { printf '%s' "x'; system(\"touch pwned-$1\"); '\$(touch pwned-$1-sh)\`touch pwned-$1-bt\`"; }
+edir="$OUT/$(evil dir)"
+mkdir -p "$edir"
+escn="$edir/$(evil scn).ini" epol="$edir/$(evil pol).lua" png="$edir/$(evil png).png"
+# (inih keeps section names to 50 characters: the VM names are short)
+printf '[host]\ntotal_mib = 4096\nduration = 5\n[vm "%s"]\nphase = idle\n[vm "%s"]\nphase = idle\n' \
+	"x'; system(\"touch pwned-vm\"); '" 'y"z#w$(touch pwned-vm-sh)' >"$escn"
+cp "$NOTHING" "$epol"
+rm -f pwned-*
+sim "$escn" "$epol" "$OUT/evil.json" --plot "$png"
+if ls pwned-* >/dev/null 2>&1; then
+	echo "FAIL: --plot ran a command from a name: $(ls pwned-* | tr '\n' ' ')"
+	fails=$((fails + 1))
+	rm -f pwned-*
+else
+	echo "PASS: --plot: no command from a VM name, scenario, policy or plot path"
+fi
+if [ "$(head -c 8 "$png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
+	echo "PASS: --plot: the plot is drawn all the same"
+else
+	echo "FAIL: --plot: no PNG at the hostile path"
+	fails=$((fails + 1))
+fi
+ln -s "$OUT/victim" "$OUT/link.png"
+"$BIN" -q --simulate "$SCN/burst.ini" -p "$NOTHING" --duration 5 --plot "$OUT/link.png" \
+	>"$OUT/link.out" 2>&1
+if [ ! -e "$OUT/victim" ] && grep -q 'link.png' "$OUT/link.out"; then
+	echo "PASS: --plot never writes through a symlink"
+else
+	echo "FAIL: --plot wrote through a symlink (or said nothing)"
+	fails=$((fails + 1))
+fi
+
+echo "== a stop signal ends a simulation cleanly"
+"$BIN" -q --simulate "$SCN/course_test1.ini" -p "$POLICY" --realtime --duration 60 \
+	--report "$OUT/sig.json" --trace "$OUT/sig.csv" --plot "$OUT/sig.png" \
+	>"$OUT/sig.out" 2>&1 &
+spid=$!
+tmpd=
+for _ in $(seq 50); do	# its private plot directory, once it is there
+	tmpd=$(ls -l /proc/$spid/fd 2>/dev/null | sed -n 's|.* -> \(/tmp/memcoord-sim\.[^/]*\)/.*|\1|p' | head -1)
+	[ -n "$tmpd" ] && break
+	sleep 0.1
+done
+sleep 1
+kill -TERM "$spid"
+wait "$spid"
+rc=$?
+if [ "$rc" -eq 0 ] && [ -n "$tmpd" ] && [ ! -e "$tmpd" ] && [ -s "$OUT/sig.csv" ] &&
+   [ -s "$OUT/sig.png" ] && grep -q 'signal 15: stopped at' "$OUT/sig.out" &&
+   jq -e '.duration_s > 0 and .duration_s < 60' "$OUT/sig.json" >/dev/null 2>&1; then
+	echo "PASS: SIGTERM: exit 0, report, trace and plot so far, temp dir removed"
+else
+	echo "FAIL: SIGTERM: exit $rc, tmpdir '$tmpd' $([ -e "$tmpd" ] && echo left), said: $(cat "$OUT/sig.out")"
+	fails=$((fails + 1))
+fi
+
 if command -v valgrind >/dev/null; then
 	echo "== valgrind"
 	# 10000 ticks of domain churn: leaks would pile up per tick.

@@ -327,6 +327,80 @@ static void test_rules_str(void **state)
 	assert_string_equal(mc_clamp_rules_str(MC_CLAMP_BUDGET, buf, 4), "");
 }
 
+/* Issue 15 item 5: a grow still in flight is promised memory.  Budget 300
+ * MiB; a is on its way from 1024 to 1224 (200 in flight), left out by the
+ * policy: b's +300 gets only the 100 left. */
+static void test_budget_counts_grows_in_flight(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = { .host_reserve = 8192 * MiB - 300 * MiB };
+	struct mc_proposal p[] = { { "b", 1324.0 * MiB }, { "a", 1324.0 * MiB } };
+
+	(void)state;
+	make_snapshot(&s);
+	s.doms[0].last_target = 1224 * MiB;
+	run(&s, &lim, p, 1, &r);
+	assert_int_equal(r.growable, 100 * MiB);
+	assert_int_equal(find(&r, 1)->target, 1124 * MiB);
+	assert_true(find(&r, 1)->rules & MC_CLAMP_BUDGET);
+	mc_clamp_result_free(&r);
+	/* a's new target replaces its own grow in flight: 1324 claims the
+	 * 100 beyond 1224, not 300. */
+	run(&s, &lim, p + 1, 1, &r);
+	assert_int_equal(r.dec[0].target, 1324 * MiB);
+	assert_false(r.dec[0].rules & MC_CLAMP_BUDGET);
+	mc_clamp_result_free(&r);
+	/* Settling holds a's new target back: its old grow stays counted. */
+	s.doms[0].settling = true;
+	p[1].value = 1100.0 * MiB;
+	run(&s, &lim, p, 2, &r);
+	assert_false(find(&r, 0)->act);
+	assert_int_equal(find(&r, 1)->target, 1124 * MiB);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+/* Issue 15 item 6: max and min hold with no proposal at all.  a is above
+ * its max and may shrink to it; b is above its max but uses more, so the
+ * floor stops it at used + reserve (the floor wins over max). */
+static void test_limits_without_proposals(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = { .guest_reserve = 64 * MiB };
+
+	(void)state;
+	make_snapshot(&s);
+	s.doms[0].max = 900 * MiB;	/* uses 424: may go to 900 */
+	s.doms[1].max = 800 * MiB;	/* uses 924: floor 988 */
+	s.doms[2].max = 512 * MiB;	/* no stats: never resized */
+	run(&s, &lim, NULL, 0, &r);
+	assert_int_equal(r.ndec, 2);
+	assert_int_equal(find(&r, 0)->target, 900 * MiB);
+	assert_true(find(&r, 0)->rules & MC_CLAMP_MAX);
+	assert_int_equal(find(&r, 1)->target, 988 * MiB);
+	assert_true(find(&r, 1)->rules & MC_CLAMP_FLOOR);
+	assert_null(find(&r, 2));
+	mc_clamp_result_free(&r);
+	/* Below its min: grown to it, out of the host budget as usual. */
+	s.doms[0].max = s.doms[1].max = 2048 * MiB;
+	s.doms[1].min = 1500 * MiB;
+	lim.host_reserve = 8192 * MiB - 300 * MiB;
+	run(&s, &lim, NULL, 0, &r);
+	assert_int_equal(r.ndec, 1);
+	assert_int_equal(find(&r, 1)->target, 1324 * MiB);
+	assert_true(find(&r, 1)->rules & MC_CLAMP_MIN);
+	assert_true(find(&r, 1)->rules & MC_CLAMP_BUDGET);
+	mc_clamp_result_free(&r);
+	/* Excluded: left alone. */
+	s.doms[1].excluded = true;
+	run(&s, &lim, NULL, 0, &r);
+	assert_int_equal(r.ndec, 0);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +417,8 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_shrinks_before_grows),
 		cmocka_unit_test(test_rules_str),
+		cmocka_unit_test(test_budget_counts_grows_in_flight),
+		cmocka_unit_test(test_limits_without_proposals),
 	};
 
 	return cmocka_run_group_tests_name("clamp", tests, NULL, NULL);

@@ -188,6 +188,76 @@ static void test_no_shrink_until_settled(void **state)
 	drop_temp(ppath);
 }
 
+/* Reads every [domain] setting the trial call of a reload can see. */
+static const char params_policy[] =
+	"function decide(domains, host, ctx)\n"
+	"  local n = 0\n"
+	"  for _, d in ipairs(domains) do\n"
+	"    for k, v in pairs(d.params) do n = n + #k + #v end\n"
+	"  end\n"
+	"  return {}\n"
+	"end\n";
+
+static void load_config_text(struct mc_config *cfg, const char *text)
+{
+	char *path = write_temp(text, ".ini");
+	char err[512];
+
+	if (mc_config_load_file(cfg, path, err, sizeof(err)) != MC_CONFIG_OK)
+		fail_msg("%s", err);
+	drop_temp(path);
+}
+
+/* Issue 15 item 1: a SIGHUP whose config drops the [domain] section a
+ * running domain matched.  The old config is freed right after the swap,
+ * as main.c does; every per-domain setting must come from the new one,
+ * the hypervisor's max included (ASan: heap-use-after-free before). */
+static void test_reload_drops_domain_section(void **state)
+{
+	struct mc_config old = { 0 }, fresh = { 0 };
+	char *spath = write_temp(
+		"[host]\ntotal_mib = 8192\noverhead_mib = 512\n"
+		"[vm \"a\"]\nstart_mib = 512\nmax_mib = 2048\nphase = idle\n", ".ini");
+	char *ppath = write_temp(params_policy, ".lua");
+	char err[512];
+	struct mc_sim_model *m = mc_sim_model_load(spath, err, sizeof(err));
+	struct mc_backend *b = m ? mc_hv_sim_open(m, err, sizeof(err)) : NULL;
+	struct mc_policy *p = mc_policy_load(ppath, NULL, 0, err, sizeof(err));
+	const struct mc_domain *d;
+	struct mc_coord *c;
+	int i;
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(p);
+	load_config_text(&old, "[domain \"a\"]\nmax_mib = 1024\nmin_mib = 300\n"
+			 "exclude = yes\nweight = 3\nnote = a long value, on the heap\n");
+	load_config_text(&fresh, "[limits]\nmin_domain_mib = 200\n");
+	c = mc_coord_new(&old, b, p, NULL);
+	for (i = 0; i < 2; i++) {	/* both snapshots hold the old params */
+		assert_int_equal(mc_coord_sample(c), 0);
+		mc_sim_model_step(m, 1);
+	}
+	d = &mc_coord_snapshot(c)->doms[0];
+	assert_int_equal(d->max, 1024 * MiB);
+	assert_true(d->excluded);
+	mc_coord_set_config(c, &fresh);
+	mc_config_free(&old);
+	assert_int_equal(d->max, 2048 * MiB);
+	assert_int_equal(d->min, 200 * MiB);
+	assert_false(d->excluded);
+	assert_int_equal(d->nparams, 0);
+	assert_int_equal(mc_coord_reload_policy(c, ppath, err, sizeof(err)), 0);
+	assert_int_equal(mc_coord_sample(c), 0);
+	assert_int_equal(mc_coord_snapshot(c)->doms[0].max, 2048 * MiB);
+	mc_coord_free(c);
+	mc_config_free(&fresh);
+	b->ops->close(b);
+	mc_sim_model_free(m);
+	drop_temp(spath);
+	drop_temp(ppath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_without_pressure_the_guest_starves),
 		cmocka_unit_test(test_no_shrink_until_settled),
 		cmocka_unit_test(test_hanging_policy_falls_back),
+		cmocka_unit_test(test_reload_drops_domain_section),
 	};
 
 	mc_log_set_level(MC_LOG_WARN);
