@@ -76,7 +76,7 @@ enum mc_config_status mc_config_load_file(struct mc_config *cfg,
 void mc_config_free(struct mc_config *cfg);
 
 /* The first [domain] section whose pattern matches name, or NULL. */
-/* The policy's deadline: policy_timeout, never longer than a period (a
+/* The policy's deadline: policy_timeout (0 = the default), never longer than a period (a
  * late policy must not cost more than the period it serves). */
 double mc_config_policy_timeout(const struct mc_config *cfg);
 const struct mc_domain_conf *mc_config_domain(const struct mc_config *cfg,

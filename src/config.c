@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "inifile.h"
+#include "policy.h"
 
 #define KIB_PER_MIB 1024ULL
 
@@ -58,7 +59,7 @@ static void defaults(struct mc_config *cfg)
 	cfg->period = 2.0;
 	cfg->sample = 1.0;
 	cfg->pressure_unused_mib = 48;
-	cfg->policy_timeout = 1.0;
+	cfg->policy_timeout = MC_POLICY_TIMEOUT;
 	cfg->limits.min_domain = 256 * KIB_PER_MIB;
 	cfg->limits.guest_reserve = 64 * KIB_PER_MIB;
 	cfg->limits.host_reserve = 1024 * KIB_PER_MIB;
@@ -600,7 +601,9 @@ void mc_config_free(struct mc_config *cfg)
 
 double mc_config_policy_timeout(const struct mc_config *cfg)
 {
-	return cfg->policy_timeout < cfg->period ? cfg->policy_timeout : cfg->period;
+	double t = cfg->policy_timeout > 0 ? cfg->policy_timeout : MC_POLICY_TIMEOUT;
+
+	return t < cfg->period ? t : cfg->period;
 }
 
 const struct mc_domain_conf *mc_config_domain(const struct mc_config *cfg,
