@@ -33,20 +33,42 @@ struct mc_proposal {
 	double value;
 };
 
+/*
+ * The rules, one line each: X(ID, "name", what changed the target).  This
+ * list is the only place a rule is declared: it makes the MC_CLAMP_<ID>
+ * bits, MC_CLAMP_NRULES and the names that logs, the trace, the table, the
+ * event log and the metrics print (mc_clamp_rules_str).  The line order is
+ * the bit order, and so the order names are joined in ("max+floor"), which
+ * the traces keep: add a rule at the end.  It is not the order the rules
+ * run in; mc_clamp_apply() says that.  The rule's code names it by name
+ * ("the floor rule"), never by position.
+ */
+#define MC_CLAMP_RULES(X) \
+	X(UNKNOWN,  "unknown",      "no such domain: dropped") \
+	X(NOTNUM,   "not-a-number", "not a finite number: dropped") \
+	X(NOSTATS,  "no-stats",     "no guest stats yet, or excluded: keeps its size") \
+	X(MAX,      "max",          "above the domain's max") \
+	X(MIN,      "min",          "below the domain's min or min_domain") \
+	X(FLOOR,    "floor",        "a shrink below used + guest reserve") \
+	X(STEP,     "step",         "a move beyond max_grow / max_shrink") \
+	X(BUDGET,   "budget",       "grows beyond host free - reserve / guest pool") \
+	X(DEADBAND, "deadband",     "a change smaller than the deadband") \
+	X(SETTLING, "settling",     "below a resize still settling")
+
+/* Each rule's position in the list: its bit number. */
+enum mc_clamp_rule_index {
+#define MC_CLAMP_INDEX(id, name, what) MC_CLAMP_INDEX_##id,
+	MC_CLAMP_RULES(MC_CLAMP_INDEX)
+#undef MC_CLAMP_INDEX
+	MC_CLAMP_NRULES
+};
+
 /* Rules, as bits: which ones changed a target. */
 enum mc_clamp_rule {
-	MC_CLAMP_UNKNOWN   = 1 << 0,	/* no such domain */
-	MC_CLAMP_NOTNUM    = 1 << 1,	/* not a finite number */
-	MC_CLAMP_NOSTATS   = 1 << 2,	/* no guest stats yet, or excluded */
-	MC_CLAMP_MAX       = 1 << 3,
-	MC_CLAMP_MIN       = 1 << 4,
-	MC_CLAMP_FLOOR     = 1 << 5,	/* shrink below used + guest reserve */
-	MC_CLAMP_STEP      = 1 << 6,
-	MC_CLAMP_BUDGET    = 1 << 7,	/* host free / guest pool */
-	MC_CLAMP_DEADBAND  = 1 << 8,
-	MC_CLAMP_SETTLING  = 1 << 9,	/* nothing below a resize still settling */
+#define MC_CLAMP_BIT(id, name, what) MC_CLAMP_##id = 1u << MC_CLAMP_INDEX_##id,
+	MC_CLAMP_RULES(MC_CLAMP_BIT)
+#undef MC_CLAMP_BIT
 };
-#define MC_CLAMP_NRULES 10
 
 /* The fate of one proposal for a known domain. */
 struct mc_decision {

@@ -327,6 +327,39 @@ static void test_rules_str(void **state)
 	assert_string_equal(mc_clamp_rules_str(MC_CLAMP_BUDGET, buf, 4), "");
 }
 
+/* Every rule's bit and name, pinned: traces, the event log and the metrics
+ * print these names, and a name joined out of order ("floor+max") or
+ * renamed changes every output that shows it.  The list below is written
+ * by hand on purpose: it is what MC_CLAMP_RULES must keep producing. */
+static void test_rule_names_and_bits(void **state)
+{
+	static const struct { unsigned bit; const char *name; } want[] = {
+		{ MC_CLAMP_UNKNOWN, "unknown" }, { MC_CLAMP_NOTNUM, "not-a-number" },
+		{ MC_CLAMP_NOSTATS, "no-stats" }, { MC_CLAMP_MAX, "max" },
+		{ MC_CLAMP_MIN, "min" }, { MC_CLAMP_FLOOR, "floor" },
+		{ MC_CLAMP_STEP, "step" }, { MC_CLAMP_BUDGET, "budget" },
+		{ MC_CLAMP_DEADBAND, "deadband" }, { MC_CLAMP_SETTLING, "settling" },
+	};
+	const size_t n = sizeof(want) / sizeof(want[0]);
+	char buf[256];
+	unsigned all = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(MC_CLAMP_NRULES, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(want[i].bit, 1u << i);	/* one bit each, in order */
+		assert_string_equal(mc_clamp_rules_str(want[i].bit, buf, sizeof(buf)),
+				    want[i].name);
+		all |= want[i].bit;
+	}
+	assert_string_equal(mc_clamp_rules_str(all, buf, sizeof(buf)),
+			    "unknown+not-a-number+no-stats+max+min+floor+step+"
+			    "budget+deadband+settling");
+	/* A bit past the list names nothing. */
+	assert_string_equal(mc_clamp_rules_str(1u << n, buf, sizeof(buf)), "");
+}
+
 /* Issue 15 item 5: a grow still in flight is promised memory.  Budget 300
  * MiB; a is on its way from 1024 to 1224 (200 in flight), left out by the
  * policy: b's +300 gets only the 100 left. */
@@ -417,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_shrinks_before_grows),
 		cmocka_unit_test(test_rules_str),
+		cmocka_unit_test(test_rule_names_and_bits),
 		cmocka_unit_test(test_budget_counts_grows_in_flight),
 		cmocka_unit_test(test_limits_without_proposals),
 	};
