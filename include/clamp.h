@@ -15,15 +15,27 @@
 
 #include "snapshot.h"
 
+/*
+ * The limits, one line each: X(field, "[limits] key", default MiB, what).
+ * This list is the only place a limit is declared: it makes struct
+ * mc_limits and the keys and defaults config.c reads.  The documentation
+ * (README, memcoord.ini(5), conf/memcoord.ini) is checked against it by
+ * test_clamp.c.
+ */
+#define MC_LIMITS(X) \
+	X(min_domain,    "min_domain_mib",    256,  "no guest smaller") \
+	X(guest_reserve, "guest_reserve_mib", 64,   "a shrink leaves this above used") \
+	X(host_reserve,  "host_reserve_mib",  1024, "grows stop at this host free") \
+	X(guest_pool,    "guest_pool_mib",    0,    "all guests at most this, 0 = off") \
+	X(max_grow,      "max_grow_mib",      0,    "most one grow per period, 0 = off") \
+	X(max_shrink,    "max_shrink_mib",    256,  "most one shrink per period, 0 = off") \
+	X(deadband,      "deadband_mib",      8,    "smaller changes are not made")
+
 /* All in KiB; 0 disables the limit where that makes sense (pool, steps). */
 struct mc_limits {
-	uint64_t min_domain;
-	uint64_t guest_reserve;
-	uint64_t host_reserve;
-	uint64_t guest_pool;
-	uint64_t max_grow;
-	uint64_t max_shrink;
-	uint64_t deadband;
+#define MC_LIMITS_FIELD(field, key, mib, what) uint64_t field;
+	MC_LIMITS(MC_LIMITS_FIELD)
+#undef MC_LIMITS_FIELD
 };
 
 /* One entry of what decide() returned.  value is NaN when it was not a
