@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "clamp.h"
+#include "testutil.h"
 
 #define MiB 1024ULL
 
@@ -360,6 +361,58 @@ static void test_rule_names_and_bits(void **state)
 	assert_string_equal(mc_clamp_rules_str(1u << n, buf, sizeof(buf)), "");
 }
 
+/* The "Default: N." after ".B key" in the man page, or "" if missing. */
+static void man_default(const char *key, char *out, size_t len)
+{
+	char line[512], want[128];
+	FILE *f = fopen("dist/memcoord.ini.5", "r");
+	int in_key = 0;
+
+	assert_non_null(f);
+	snprintf(want, sizeof(want), ".B %s\n", key);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f) && !out[0]) {
+		if (!strcmp(line, want))
+			in_key = 1;
+		else if (in_key && !strncmp(line, "Default:", 8))
+			snprintf(out, len, "%s", line);
+		else if (in_key && line[0] == '.')
+			in_key = 0;	/* the next key: this one had no default */
+	}
+	fclose(f);
+}
+
+static void assert_one_line(const char *path, const char *want)
+{
+	if (count_lines(path, want) != 1)
+		fail_msg("%s: not exactly one line with \"%s\"", path, want);
+}
+
+/* Every [limits] key, with the default MC_LIMITS gives it, is written the
+ * same in the sample config, the README's table and memcoord.ini(5): the
+ * list is the source, the documents follow it. */
+static void test_limits_documented(void **state)
+{
+	static const struct { const char *key; unsigned mib; } lims[] = {
+#define LIMIT_DOC(field, key, mib, what) { key, mib },
+		MC_LIMITS(LIMIT_DOC)
+#undef LIMIT_DOC
+	};
+	char want[128], got[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lims) / sizeof(lims[0]); i++) {
+		snprintf(want, sizeof(want), "%s = %u\n", lims[i].key, lims[i].mib);
+		assert_one_line("conf/memcoord.ini", want);
+		snprintf(want, sizeof(want), "| `%s` | %u |", lims[i].key, lims[i].mib);
+		assert_one_line("README.md", want);
+		snprintf(want, sizeof(want), "Default: %u.\n", lims[i].mib);
+		man_default(lims[i].key, got, sizeof(got));
+		assert_string_equal(got, want);
+	}
+}
+
 /* Issue 15 item 5: a grow still in flight is promised memory.  Budget 300
  * MiB; a is on its way from 1024 to 1224 (200 in flight), left out by the
  * policy: b's +300 gets only the 100 left. */
@@ -451,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_shrinks_before_grows),
 		cmocka_unit_test(test_rules_str),
 		cmocka_unit_test(test_rule_names_and_bits),
+		cmocka_unit_test(test_limits_documented),
 		cmocka_unit_test(test_budget_counts_grows_in_flight),
 		cmocka_unit_test(test_limits_without_proposals),
 	};
