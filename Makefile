@@ -27,15 +27,21 @@ OBJS     := $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libmemcoord.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-run bench clean deps \
+.PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-all bench clean deps \
 	fuzz fuzz-build fuzz-replay install uninstall
 all: memcoord
+
+# Every compile writes the headers it read to a .d file beside its output,
+# so touching a header rebuilds only what includes it; -MP keeps a deleted
+# header from breaking the build.  One source per compile: with two, gcc
+# writes both lists to the same .d and the last one wins.
+DEPFLAGS := -MMD -MP
 
 memcoord: $(BUILD)/main.o $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIB): $(OBJS)
 	ar rcs $@ $^
@@ -43,8 +49,8 @@ $(LIB): $(OBJS)
 $(BUILD) $(BUILD)/tests:
 	mkdir -p $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(wildcard tests/unit/*.h) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+$(TESTS): $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Unit tests run from the top so they can find policies/.
 unit: memcoord $(TESTS)
@@ -78,19 +84,24 @@ fuzz:
 			build-fuzz/corpus-$$f tests/fuzz/corpus/$$f; \
 	done
 
-fuzz-build: $(LIB)
-	@set -e; for f in $(FUZZERS); do \
-		$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz_$$f \
-			tests/fuzz/fuzz_$$f.c $(LIB) $(LDLIBS); \
-	done
+fuzz-build: $(FUZZERS:%=$(BUILD)/fuzz_%)
 
-# The seed corpus and kept crashes, replayed without libFuzzer (gcc).
-fuzz-replay: $(LIB) | $(BUILD)/tests
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB) $(LDLIBS)
+
+# The seed corpus and kept crashes, replayed without libFuzzer (gcc): each
+# target's fuzz_*.c linked with replay.c's main() instead.
+REPLAYS := $(FUZZERS:%=$(BUILD)/tests/replay_%)
+fuzz-replay: $(REPLAYS)
 	@set -e; for f in $(FUZZERS); do \
-		$(CC) $(ALL_CFLAGS) -o $(BUILD)/tests/replay_$$f tests/fuzz/fuzz_$$f.c \
-			tests/fuzz/replay.c $(LIB) $(LDFLAGS) $(LDLIBS); \
 		echo "== replay fuzz_$$f"; $(BUILD)/tests/replay_$$f tests/fuzz/corpus/$$f/*; \
 	done
+
+$(BUILD)/tests/%.o: tests/fuzz/%.c | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(REPLAYS): $(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz_%.o $(BUILD)/tests/replay.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 sim: memcoord
 	@if [ -x tests/sim/run.sh ]; then tests/sim/run.sh; else echo "sim: no scenario tests yet"; fi
@@ -98,10 +109,11 @@ sim: memcoord
 e2e: memcoord
 	tests/e2e/run.sh
 
-# The README's two commands install what they need first, then re-run make
-# so pkg-config sees the freshly installed libraries.
-check: deps
-	$(MAKE) check-all
+# The README's two commands work on a fresh machine: each installs what it
+# needs first, then runs its -all target in a new make, so pkg-config sees
+# the freshly installed libraries.
+check demo: deps
+	$(MAKE) $@-all
 
 check-all: unit cli asan sim
 	@if [ -x tests/e2e/run.sh ]; then tests/e2e/run.sh --if-possible; else echo "e2e: SKIPPED (no tests/e2e/run.sh)"; fi
@@ -109,10 +121,7 @@ check-all: unit cli asan sim
 deps:
 	@./scripts/deps.sh
 
-demo: deps
-	$(MAKE) demo-run
-
-demo-run: memcoord
+demo-all: memcoord
 	./memcoord --simulate conf/scenarios/course_test3.ini -p policies/balance_unused.lua
 
 bench: memcoord
@@ -128,3 +137,6 @@ uninstall:
 
 clean:
 	rm -rf build build-asan build-fuzz memcoord
+
+# The header lists the compiler wrote; none on the first build.
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

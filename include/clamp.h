@@ -15,15 +15,27 @@
 
 #include "snapshot.h"
 
+/*
+ * The limits, one line each: X(field, "[limits] key", default MiB, what).
+ * This list is the only place a limit is declared: it makes struct
+ * mc_limits and the keys and defaults config.c reads.  The documentation
+ * (README, memcoord.ini(5), conf/memcoord.ini) is checked against it by
+ * test_clamp.c.
+ */
+#define MC_LIMITS(X) \
+	X(min_domain,    "min_domain_mib",    256,  "no guest smaller") \
+	X(guest_reserve, "guest_reserve_mib", 64,   "a shrink leaves this above used") \
+	X(host_reserve,  "host_reserve_mib",  1024, "grows stop at this host free") \
+	X(guest_pool,    "guest_pool_mib",    0,    "all guests at most this, 0 = off") \
+	X(max_grow,      "max_grow_mib",      0,    "most one grow per period, 0 = off") \
+	X(max_shrink,    "max_shrink_mib",    256,  "most one shrink per period, 0 = off") \
+	X(deadband,      "deadband_mib",      8,    "smaller changes are not made")
+
 /* All in KiB; 0 disables the limit where that makes sense (pool, steps). */
 struct mc_limits {
-	uint64_t min_domain;
-	uint64_t guest_reserve;
-	uint64_t host_reserve;
-	uint64_t guest_pool;
-	uint64_t max_grow;
-	uint64_t max_shrink;
-	uint64_t deadband;
+#define MC_LIMITS_FIELD(field, key, mib, what) uint64_t field;
+	MC_LIMITS(MC_LIMITS_FIELD)
+#undef MC_LIMITS_FIELD
 };
 
 /* One entry of what decide() returned.  value is NaN when it was not a
@@ -33,20 +45,42 @@ struct mc_proposal {
 	double value;
 };
 
+/*
+ * The rules, one line each: X(ID, "name", what changed the target).  This
+ * list is the only place a rule is declared: it makes the MC_CLAMP_<ID>
+ * bits, MC_CLAMP_NRULES and the names that logs, the trace, the table, the
+ * event log and the metrics print (mc_clamp_rules_str).  The line order is
+ * the bit order, and so the order names are joined in ("max+floor"), which
+ * the traces keep: add a rule at the end.  It is not the order the rules
+ * run in; mc_clamp_apply() says that.  The rule's code names it by name
+ * ("the floor rule"), never by position.
+ */
+#define MC_CLAMP_RULES(X) \
+	X(UNKNOWN,  "unknown",      "no such domain: dropped") \
+	X(NOTNUM,   "not-a-number", "not a finite number: dropped") \
+	X(NOSTATS,  "no-stats",     "no guest stats yet, or excluded: keeps its size") \
+	X(MAX,      "max",          "above the domain's max") \
+	X(MIN,      "min",          "below the domain's min or min_domain") \
+	X(FLOOR,    "floor",        "a shrink below used + guest reserve") \
+	X(STEP,     "step",         "a move beyond max_grow / max_shrink") \
+	X(BUDGET,   "budget",       "grows beyond host free - reserve / guest pool") \
+	X(DEADBAND, "deadband",     "a change smaller than the deadband") \
+	X(SETTLING, "settling",     "below a resize still settling")
+
+/* Each rule's position in the list: its bit number. */
+enum mc_clamp_rule_index {
+#define MC_CLAMP_INDEX(id, name, what) MC_CLAMP_INDEX_##id,
+	MC_CLAMP_RULES(MC_CLAMP_INDEX)
+#undef MC_CLAMP_INDEX
+	MC_CLAMP_NRULES
+};
+
 /* Rules, as bits: which ones changed a target. */
 enum mc_clamp_rule {
-	MC_CLAMP_UNKNOWN   = 1 << 0,	/* no such domain */
-	MC_CLAMP_NOTNUM    = 1 << 1,	/* not a finite number */
-	MC_CLAMP_NOSTATS   = 1 << 2,	/* no guest stats yet, or excluded */
-	MC_CLAMP_MAX       = 1 << 3,
-	MC_CLAMP_MIN       = 1 << 4,
-	MC_CLAMP_FLOOR     = 1 << 5,	/* shrink below used + guest reserve */
-	MC_CLAMP_STEP      = 1 << 6,
-	MC_CLAMP_BUDGET    = 1 << 7,	/* host free / guest pool */
-	MC_CLAMP_DEADBAND  = 1 << 8,
-	MC_CLAMP_SETTLING  = 1 << 9,	/* nothing below a resize still settling */
+#define MC_CLAMP_BIT(id, name, what) MC_CLAMP_##id = 1u << MC_CLAMP_INDEX_##id,
+	MC_CLAMP_RULES(MC_CLAMP_BIT)
+#undef MC_CLAMP_BIT
 };
-#define MC_CLAMP_NRULES 10
 
 /* The fate of one proposal for a known domain. */
 struct mc_decision {

@@ -224,7 +224,8 @@ static void mc_check_issue(struct mc_check_tally *t, int bad, const char *fmt, .
 	fputc('\n', t->out);
 }
 
-/* What the core's rule 1 and rule 2 would do, said in the policy's terms. */
+/* What the core's unknown, not-a-number and max rules would do, said in
+ * the policy's terms. */
 static void mc_check_value(const struct mc_snapshot *s, const struct mc_proposal *pr,
 			   struct mc_check_tally *t)
 {

@@ -10,6 +10,7 @@
  * leaves it idle (A asks +1000, B +100, step 200, budget 300: the design
  * order gives A 200 and B 27; this order gives A 200 and B 100).
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,8 @@ static uint64_t to_kib(double v, uint64_t max)
 	return (uint64_t)v;
 }
 
-/* Rules 2-4 and 6: the limits that concern one domain alone. */
+/* The max, min, floor and step rules: the limits that concern one domain
+ * alone, in that order. */
 static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 			 struct mc_decision *dec)
 {
@@ -106,7 +108,8 @@ static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 	dec->target = t;
 }
 
-/* Rule 5: grows together fit in the budget, scaled down in proportion.
+/* The budget rule: grows together fit in the budget, scaled down in
+ * proportion.
  * The budget is already net of every grow in flight (mc_clamp_growable),
  * so a grow claims only what it asks beyond the size its domain is headed
  * for: a new target replaces its own grow in flight, never counts it
@@ -149,7 +152,7 @@ static void clamp_settling(const struct mc_domain *d, struct mc_decision *dec)
 	}
 }
 
-/* Rule 7 and the verdict. */
+/* The deadband rule, and the verdict. */
 static void clamp_deadband(struct mc_decision *dec, uint64_t deadband)
 {
 	uint64_t delta = dec->target > dec->from ? dec->target - dec->from
@@ -180,7 +183,8 @@ static int cmp_decision(const void *a, const void *b)
 	return (x->dom > y->dom) - (x->dom < y->dom);
 }
 
-/* A policy's proposal becomes a decision; rules 1-4 and 6. */
+/* A policy's proposal becomes a decision: the no-stats rule, then the
+ * per-domain ones (clamp_domain). */
 static void decide_one(const struct mc_domain *d, size_t dom, double proposed,
 		       const struct mc_limits *lim, struct mc_decision *dec)
 {
@@ -226,7 +230,7 @@ static void decide_proposals(const struct mc_snapshot *s,
 
 /* max and min hold whether or not the policy mentions a domain: one above
  * its max or below its min that the policy left out is decided as if the
- * policy had asked it to keep its size, so rules 2-7 move it there.  The
+ * policy had asked it to keep its size, so the rules move it there.  The
  * shrink floor still wins over max (see clamp_domain). */
 static void decide_limits(const struct mc_snapshot *s,
 			  const struct mc_limits *lim,
@@ -245,6 +249,10 @@ static void decide_limits(const struct mc_snapshot *s,
 	}
 }
 
+/* The order the rules run in (MC_CLAMP_RULES lists them in bit order):
+ * unknown and not-a-number drop a proposal; no-stats, max, min, floor and
+ * step decide each domain alone; budget shares the grows out; settling,
+ * then deadband, settle each decision. */
 int mc_clamp_apply(const struct mc_snapshot *s, const struct mc_limits *lim,
 		   const struct mc_proposal *props, size_t nprops,
 		   struct mc_clamp_result *res)
@@ -280,23 +288,30 @@ void mc_clamp_result_free(struct mc_clamp_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+/* Indexed by bit number; mc_clamp_rules_str() prints them. */
+static const char *const rule_names[MC_CLAMP_NRULES] = {
+#define MC_CLAMP_NAME(id, name, what) [MC_CLAMP_INDEX_##id] = name,
+	MC_CLAMP_RULES(MC_CLAMP_NAME)
+#undef MC_CLAMP_NAME
+};
+
+/* Rule masks are unsigned: every bit must fit. */
+_Static_assert(MC_CLAMP_NRULES <= sizeof(unsigned) * CHAR_BIT,
+	       "more clamp rules than bits in a rule mask");
+
 const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
 {
-	static const char *const names[] = {
-		"unknown", "not-a-number", "no-stats", "max", "min", "floor",
-		"step", "budget", "deadband", "settling",
-	};
 	size_t i, off = 0;
 
 	if (!len)
 		return buf;
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < MC_CLAMP_NRULES; i++) {
 		int n;
 
 		if (!(rules & (1u << i)))
 			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", names[i]);
+		n = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", rule_names[i]);
 		if (n < 0 || (size_t)n >= len - off) {
 			buf[off] = '\0';	/* whole names only */
 			break;

@@ -60,11 +60,10 @@ static void defaults(struct mc_config *cfg)
 	cfg->sample = 1.0;
 	cfg->pressure_unused_mib = 48;
 	cfg->policy_timeout = MC_POLICY_TIMEOUT;
-	cfg->limits.min_domain = 256 * KIB_PER_MIB;
-	cfg->limits.guest_reserve = 64 * KIB_PER_MIB;
-	cfg->limits.host_reserve = 1024 * KIB_PER_MIB;
-	cfg->limits.max_shrink = 256 * KIB_PER_MIB;
-	cfg->limits.deadband = 8 * KIB_PER_MIB;
+#define LIMIT_DEFAULT(field, key, mib, what) \
+	cfg->limits.field = (mib) * KIB_PER_MIB;
+	MC_LIMITS(LIMIT_DEFAULT)
+#undef LIMIT_DEFAULT
 }
 
 /* ---- value parsers: 0 on success ---- */
@@ -205,13 +204,9 @@ struct limit_key {
 };
 
 static const struct limit_key limit_keys[] = {
-	{ "min_domain_mib", offsetof(struct mc_limits, min_domain) },
-	{ "guest_reserve_mib", offsetof(struct mc_limits, guest_reserve) },
-	{ "host_reserve_mib", offsetof(struct mc_limits, host_reserve) },
-	{ "guest_pool_mib", offsetof(struct mc_limits, guest_pool) },
-	{ "max_grow_mib", offsetof(struct mc_limits, max_grow) },
-	{ "max_shrink_mib", offsetof(struct mc_limits, max_shrink) },
-	{ "deadband_mib", offsetof(struct mc_limits, deadband) },
+#define LIMIT_KEY(field, key, mib, what) { key, offsetof(struct mc_limits, field) },
+	MC_LIMITS(LIMIT_KEY)
+#undef LIMIT_KEY
 };
 
 static int handle_limits(struct parse *p, const char *key, const char *value)

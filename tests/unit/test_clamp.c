@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "clamp.h"
+#include "testutil.h"
 
 #define MiB 1024ULL
 
@@ -327,6 +328,91 @@ static void test_rules_str(void **state)
 	assert_string_equal(mc_clamp_rules_str(MC_CLAMP_BUDGET, buf, 4), "");
 }
 
+/* Every rule's bit and name, pinned: traces, the event log and the metrics
+ * print these names, and a name joined out of order ("floor+max") or
+ * renamed changes every output that shows it.  The list below is written
+ * by hand on purpose: it is what MC_CLAMP_RULES must keep producing. */
+static void test_rule_names_and_bits(void **state)
+{
+	static const struct { unsigned bit; const char *name; } want[] = {
+		{ MC_CLAMP_UNKNOWN, "unknown" }, { MC_CLAMP_NOTNUM, "not-a-number" },
+		{ MC_CLAMP_NOSTATS, "no-stats" }, { MC_CLAMP_MAX, "max" },
+		{ MC_CLAMP_MIN, "min" }, { MC_CLAMP_FLOOR, "floor" },
+		{ MC_CLAMP_STEP, "step" }, { MC_CLAMP_BUDGET, "budget" },
+		{ MC_CLAMP_DEADBAND, "deadband" }, { MC_CLAMP_SETTLING, "settling" },
+	};
+	const size_t n = sizeof(want) / sizeof(want[0]);
+	char buf[256];
+	unsigned all = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(MC_CLAMP_NRULES, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(want[i].bit, 1u << i);	/* one bit each, in order */
+		assert_string_equal(mc_clamp_rules_str(want[i].bit, buf, sizeof(buf)),
+				    want[i].name);
+		all |= want[i].bit;
+	}
+	assert_string_equal(mc_clamp_rules_str(all, buf, sizeof(buf)),
+			    "unknown+not-a-number+no-stats+max+min+floor+step+"
+			    "budget+deadband+settling");
+	/* A bit past the list names nothing. */
+	assert_string_equal(mc_clamp_rules_str(1u << n, buf, sizeof(buf)), "");
+}
+
+/* The "Default: N." after ".B key" in the man page, or "" if missing. */
+static void man_default(const char *key, char *out, size_t len)
+{
+	char line[512], want[128];
+	FILE *f = fopen("dist/memcoord.ini.5", "r");
+	int in_key = 0;
+
+	assert_non_null(f);
+	snprintf(want, sizeof(want), ".B %s\n", key);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f) && !out[0]) {
+		if (!strcmp(line, want))
+			in_key = 1;
+		else if (in_key && !strncmp(line, "Default:", 8))
+			snprintf(out, len, "%s", line);
+		else if (in_key && line[0] == '.')
+			in_key = 0;	/* the next key: this one had no default */
+	}
+	fclose(f);
+}
+
+static void assert_one_line(const char *path, const char *want)
+{
+	if (count_lines(path, want) != 1)
+		fail_msg("%s: not exactly one line with \"%s\"", path, want);
+}
+
+/* Every [limits] key, with the default MC_LIMITS gives it, is written the
+ * same in the sample config, the README's table and memcoord.ini(5): the
+ * list is the source, the documents follow it. */
+static void test_limits_documented(void **state)
+{
+	static const struct { const char *key; unsigned mib; } lims[] = {
+#define LIMIT_DOC(field, key, mib, what) { key, mib },
+		MC_LIMITS(LIMIT_DOC)
+#undef LIMIT_DOC
+	};
+	char want[128], got[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lims) / sizeof(lims[0]); i++) {
+		snprintf(want, sizeof(want), "%s = %u\n", lims[i].key, lims[i].mib);
+		assert_one_line("conf/memcoord.ini", want);
+		snprintf(want, sizeof(want), "| `%s` | %u |", lims[i].key, lims[i].mib);
+		assert_one_line("README.md", want);
+		snprintf(want, sizeof(want), "Default: %u.\n", lims[i].mib);
+		man_default(lims[i].key, got, sizeof(got));
+		assert_string_equal(got, want);
+	}
+}
+
 /* Issue 15 item 5: a grow still in flight is promised memory.  Budget 300
  * MiB; a is on its way from 1024 to 1224 (200 in flight), left out by the
  * policy: b's +300 gets only the 100 left. */
@@ -417,6 +503,8 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_shrinks_before_grows),
 		cmocka_unit_test(test_rules_str),
+		cmocka_unit_test(test_rule_names_and_bits),
+		cmocka_unit_test(test_limits_documented),
 		cmocka_unit_test(test_budget_counts_grows_in_flight),
 		cmocka_unit_test(test_limits_without_proposals),
 	};
