@@ -9,10 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clamp.h"
+#include "config.h"
 #include "coordinator.h"
 #include "events.h"
+#include "hypervisor.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
+#include "report.h"
+#include "snapshot.h"
 
 #define KIB_PER_MIB 1024ULL
 /* Guests report every second; stats unchanged for this long are stale. */

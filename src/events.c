@@ -19,10 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clamp.h"
 #include "events.h"
 #include "fileio.h"
 #include "json.h"
 #include "log.h"
+#include "snapshot.h"
 
 struct mc_events {
 	char *path;

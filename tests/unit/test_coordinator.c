@@ -10,6 +10,7 @@
 
 #include "coordinator.h"
 #include "log.h"
+#include "policy.h"
 #include "sim.h"
 #include "testutil.h"
 
@@ -152,7 +153,7 @@ static const char grow_then_shrink[] =
  * moments (on libvirt the balloon size lags the guest's stats). */
 static void test_no_shrink_until_settled(void **state)
 {
-	struct mc_config cfg = { .period = 0.5, .sample = 0.5,
+	struct mc_config cfg = { .period = 0.5, .sample = 0.5, .policy_timeout = 1,
 		.limits = { .min_domain = 256 * MiB, .guest_reserve = 64 * MiB } };
 	char *spath = write_temp(
 		"[host]\ntotal_mib = 8192\noverhead_mib = 512\n"

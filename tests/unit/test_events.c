@@ -14,10 +14,16 @@
 #include <ctype.h>
 #include <regex.h>
 
+#include "clamp.h"
+#include "config.h"
 #include "coordinator.h"
 #include "events.h"
 #include "fileio.h"
+#include "hypervisor.h"
 #include "metrics.h"
+#include "policy.h"
+#include "report.h"
+#include "snapshot.h"
 #include "testutil.h"
 #include "testoutput.h"
 #include "utf8.h"
@@ -545,7 +551,7 @@ static const char policy_src[] =
 
 static void coordinator_reports(void **state)
 {
-	struct mc_config cfg = { .period = 1, .sample = 1,
+	struct mc_config cfg = { .period = 1, .sample = 1, .policy_timeout = 1,
 		.limits = { .min_domain = 256 * MiB, .guest_reserve = 64 * MiB,
 			    .host_reserve = 1024 * MiB, .deadband = 8 * MiB } };
 	struct fake f = { .base = { .ops = &fake_ops, .kind = "fake" },

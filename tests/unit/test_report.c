@@ -8,8 +8,10 @@
 
 #include <cmocka.h>
 
+#include "clamp.h"
 #include "fileio.h"
 #include "report.h"
+#include "snapshot.h"
 #include "testutil.h"
 #include "testoutput.h"
 
