@@ -301,7 +301,7 @@ static void resize_event(void **state)
 {
 	char *path = write_temp("", ".jsonl"), err[256];
 	struct mc_events *e = mc_events_open(path, err, sizeof(err));
-	struct mc_domain d = { .min = 256 * MiB, .max = 4096 * MiB };
+	struct mc_domain d = { .track = { .min = 256 * MiB, .max = 4096 * MiB } };
 	struct mc_decision dec = { .from = 1024 * MiB, .proposed = 700.0 * MiB,
 		.target = 800 * MiB, .rules = MC_CLAMP_FLOOR | MC_CLAMP_STEP,
 		.act = true };
@@ -423,7 +423,8 @@ static void huge_proposal_kept(void **state)
 {
 	char *path = write_temp("", ".jsonl"), err[256];
 	struct mc_events *e = mc_events_open(path, err, sizeof(err));
-	struct mc_domain d = { .name = "big", .min = 256 * MiB, .max = 4096 * MiB };
+	struct mc_domain d = { .name = "big",
+		.track = { .min = 256 * MiB, .max = 4096 * MiB } };
 	struct mc_decision dec = { .from = 1024 * MiB, .proposed = 1e300,
 		.target = 4096 * MiB, .rules = MC_CLAMP_MAX, .act = true };
 	const struct event *ev;
