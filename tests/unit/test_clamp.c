@@ -10,30 +10,44 @@
 #include <cmocka.h>
 
 #include "clamp.h"
+#include "hypervisor.h"
+#include "snapshot.h"
 
 #define MiB 1024ULL
 
 /* Two domains with stats: a (1024 MiB, 600 unused) and b (1024, 100 unused);
- * c has no stats yet.  Host: 8 GiB free. */
+ * c has no stats yet.  Host: 8 GiB free.  Collected from the in-memory
+ * backend, then given the limits the coordinator would derive from a
+ * config with min_domain 256 MiB and no [domain] sections. */
 static void make_snapshot(struct mc_snapshot *s)
 {
 	static const char *const names[] = { "a", "b", "c" };
 	static const uint64_t unused[] = { 600, 100, 0 };
+	char err[64];
+	struct mc_backend *b = mc_hv_mem_open(err, sizeof(err));
 	size_t i;
 
-	mc_snapshot_init(s);
+	assert_non_null(b);
 	for (i = 0; i < 3; i++) {
-		struct mc_domain *d = mc_snapshot_add(s, names[i]);
+		struct mc_domain *d = mc_hv_mem_domain(b, names[i]);
 
-		d->track.max = 2048 * MiB;
-		d->track.min = 256 * MiB;
+		assert_non_null(d);
+		d->max = 2048 * MiB;
 		d->cur.actual = 1024 * MiB;
 		d->cur.unused = unused[i] * MiB;
+		d->cur.available = 1024 * MiB;
 		d->cur.have_stats = i < 2;
 	}
+	mc_hv_mem_host(b)->total = 16384 * MiB;
+	mc_hv_mem_host(b)->free = 8192 * MiB;
+	mc_snapshot_init(s);
+	assert_int_equal(b->ops->collect(b, s), 0);
+	b->ops->close(b);
 	mc_snapshot_sort(s);
-	s->host.total = 16384 * MiB;
-	s->host.free = 8192 * MiB;
+	for (i = 0; i < s->ndoms; i++) {
+		s->doms[i].track.max = s->doms[i].max;
+		s->doms[i].track.min = 256 * MiB;
+	}
 }
 
 static const struct mc_limits no_limits = { 0 };
