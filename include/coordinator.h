@@ -8,30 +8,16 @@
 #ifndef MC_COORDINATOR_H
 #define MC_COORDINATOR_H
 
-#include <stdbool.h>
+#include <stddef.h>
 
-#include "clamp.h"
-#include "config.h"
-#include "hypervisor.h"
-#include "policy.h"
-#include "report.h"
+#include "coord_stats.h"
 
+struct mc_backend;
+struct mc_config;
 struct mc_coord;
-
-struct mc_coord_stats {
-	unsigned long samples;
-	unsigned long decides;
-	unsigned long resizes;
-	unsigned long resize_failures;
-	unsigned long policy_errors;
-	unsigned long policy_reloads;
-	unsigned long policy_refusals;
-	unsigned long policy_fallbacks;	/* decides served by the built-in fallback */
-	unsigned long policy_worker_restarts;
-	double decide_cpu;	/* s, summed: daemon + policy worker */
-	double decide_worker_cpu;	/* s, summed: the policy worker's part */
-	unsigned long reconnects;	/* the backend's, as last seen */
-};
+struct mc_policy;
+struct mc_report;
+struct mc_snapshot;
 
 /* Takes ownership of policy (may be NULL: collect and report only). */
 struct mc_coord *mc_coord_new(const struct mc_config *cfg,

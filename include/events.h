@@ -12,9 +12,8 @@
 
 #include <stddef.h>
 
-#include "clamp.h"
-#include "snapshot.h"
-
+struct mc_decision;
+struct mc_domain;
 struct mc_events;
 
 /* How a resize went. */

@@ -14,11 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "clamp.h"
-#include "coordinator.h"
-#include "snapshot.h"
-
+struct mc_clamp_result;
+struct mc_coord_stats;
 struct mc_metrics;
+struct mc_snapshot;
 
 /* path: the file to keep up to date.  Nothing is written until the first
  * sample.  NULL with err set when out of memory. */

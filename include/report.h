@@ -7,10 +7,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "clamp.h"
-#include "snapshot.h"
-
+struct mc_clamp_result;
 struct mc_report;
+struct mc_snapshot;
 
 /* table: stream for the per-period table (NULL = none).  trace: CSV path
  * (NULL = none).  NULL on failure with err set. */

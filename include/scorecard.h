@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "coordinator.h"
+#include "coord_stats.h"
 #include "sim.h"
 
 struct mc_score;

@@ -32,17 +32,20 @@ struct mc_kv {
 	char *value;
 };
 
-struct mc_domain {
-	/* Whole, however long: owned by the snapshot (mc_snapshot_add copies
-	 * it, clear and free release it).  A cut name let two domains with a
-	 * common prefix share one entry's decision, metrics and state. */
-	char *name;
-	char uuid[MC_UUID_LEN];
-	int id;
-	uint64_t max;		/* KiB: hypervisor max, lowered by [domain] max_mib */
-	uint64_t hv_max;	/* KiB: the hypervisor's own max, as collected */
+/* What the coordinator adds to a domain every sample; a backend never
+ * writes it (mc_snapshot_add zeroes it).  Kept beside the backend's fields
+ * rather than in a parallel array so that sorting the snapshot, and every
+ * reader handed one const struct mc_domain * (clamps, policy bridge,
+ * events), carries it along with no index to keep in step. */
+struct mc_track {
+	/* From the config, derived afresh each sample and on reload. */
+	uint64_t max;		/* KiB: the backend's max, lowered by [domain] max_mib */
 	uint64_t min;		/* KiB: the smallest size the core allows */
-	struct mc_memstats cur;
+	bool excluded;		/* [domain] exclude = yes: never resized */
+	/* [domain "NAME"] keys, borrowed from the config (not owned). */
+	const struct mc_kv *params;
+	size_t nparams;
+	/* The previous sample of the same domain (same uuid), if any. */
 	struct mc_memstats prev;
 	bool have_prev;
 	/* When last_update last moved (backend clock); stats that stop moving
@@ -59,10 +62,20 @@ struct mc_domain {
 	bool settled;		/* actual reached last_target (or gave up) */
 	double settled_at;
 	bool settling;
-	bool excluded;		/* [domain] exclude = yes: never resized */
-	/* [domain "NAME"] keys, borrowed from the config (not owned). */
-	const struct mc_kv *params;
-	size_t nparams;
+};
+
+/* One running domain.  The fields above track are the backend's (see
+ * hypervisor.h for which it must fill); track is the coordinator's. */
+struct mc_domain {
+	/* Whole, however long: owned by the snapshot (mc_snapshot_add copies
+	 * it, clear and free release it).  A cut name let two domains with a
+	 * common prefix share one entry's decision, metrics and state. */
+	char *name;
+	char uuid[MC_UUID_LEN];
+	int id;
+	uint64_t max;		/* KiB: the hypervisor's max, as collected */
+	struct mc_memstats cur;
+	struct mc_track track;
 };
 
 struct mc_host {

@@ -48,7 +48,8 @@ static struct mc_domain *mc_check_add(struct mc_snapshot *s,
 	snprintf(d->uuid, sizeof(d->uuid), "00000000-0000-0000-0000-%012zu", s->ndoms);
 	d->id = (int)s->ndoms;
 	d->max = (uint64_t)c->max * MiB;
-	d->min = lim->min_domain;
+	d->track.max = d->max;
+	d->track.min = lim->min_domain;
 	d->cur.actual = (uint64_t)c->actual * MiB;
 	if (c->stats) {
 		d->cur.have_stats = true;
@@ -60,12 +61,12 @@ static struct mc_domain *mc_check_add(struct mc_snapshot *s,
 		d->cur.last_update = 1000000 + 2 * (int64_t)s->ndoms;
 	}
 	if (c->stats && c->prev_unused >= 0) {
-		d->have_prev = true;
-		d->prev = d->cur;
-		d->prev.unused = (uint64_t)c->prev_unused * MiB;
-		d->prev.swap_out = c->prev_swap_out;
-		d->prev.major_fault = c->prev_swap_out / 4;
-		d->prev.last_update = d->cur.last_update - 2;
+		d->track.have_prev = true;
+		d->track.prev = d->cur;
+		d->track.prev.unused = (uint64_t)c->prev_unused * MiB;
+		d->track.prev.swap_out = c->prev_swap_out;
+		d->track.prev.major_fault = c->prev_swap_out / 4;
+		d->track.prev.last_update = d->cur.last_update - 2;
 	}
 	return d;
 }
@@ -130,8 +131,8 @@ static int mc_check_many(struct mc_snapshot *s, const struct mc_limits *lim)
 		if (!(d = mc_check_add(s, lim, &c)))
 			return -1;
 		if (i % 3 == 0) {
-			d->params = mc_check_weight2;
-			d->nparams = 1;
+			d->track.params = mc_check_weight2;
+			d->track.nparams = 1;
 		}
 	}
 	return mc_check_finish(s, lim, 1536 * 1024, 256 * 1024);
@@ -244,9 +245,9 @@ static void mc_check_value(const struct mc_snapshot *s, const struct mc_proposal
 			       pr->name, pr->value);
 	else if (pr->value < 0)
 		mc_check_issue(t, 1, "%s = %.0f: negative", pr->name, pr->value);
-	else if (pr->value > (double)d->max)
+	else if (pr->value > (double)d->track.max)
 		mc_check_issue(t, 1, "%s = %.0f KiB: above its max %llu KiB",
-			       pr->name, pr->value, (unsigned long long)d->max);
+			       pr->name, pr->value, (unsigned long long)d->track.max);
 	else if (!d->cur.have_stats)
 		mc_check_issue(t, 0, "%s: targeted without stats (the core ignores it)",
 			       pr->name);

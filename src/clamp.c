@@ -25,7 +25,8 @@ static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
  * given that memory yet, but it will, whatever this period decides. */
 static uint64_t in_flight(const struct mc_domain *d)
 {
-	return d->last_target > d->cur.actual ? d->last_target - d->cur.actual : 0;
+	return d->track.last_target > d->cur.actual ?
+	       d->track.last_target - d->cur.actual : 0;
 }
 
 /* The size a domain is headed for: a grow in flight counts as made. */
@@ -73,11 +74,11 @@ static uint64_t to_kib(double v, uint64_t max)
 static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 			 struct mc_decision *dec)
 {
-	uint64_t lo = min_u64(max_u64(d->min, lim->min_domain), d->max);
+	uint64_t lo = min_u64(max_u64(d->track.min, lim->min_domain), d->track.max);
 	uint64_t from = dec->from, t = dec->target;
 
-	if (dec->proposed > (double)d->max) {
-		t = d->max;
+	if (dec->proposed > (double)d->track.max) {
+		t = d->track.max;
 		dec->rules |= MC_CLAMP_MAX;
 	}
 	if (t < lo) {
@@ -145,7 +146,8 @@ static void clamp_budget(const struct mc_snapshot *s, struct mc_decision *dec,
  * the step limit and the budget, which can cut a grow back below it. */
 static void clamp_settling(const struct mc_domain *d, struct mc_decision *dec)
 {
-	if (d->settling && dec->target < max_u64(dec->from, d->last_target) &&
+	if (d->track.settling &&
+	    dec->target < max_u64(dec->from, d->track.last_target) &&
 	    dec->target != dec->from) {
 		dec->target = dec->from;
 		dec->rules |= MC_CLAMP_SETTLING;
@@ -191,8 +193,8 @@ static void decide_one(const struct mc_domain *d, size_t dom, double proposed,
 	dec->dom = dom;
 	dec->from = d->cur.actual;
 	dec->proposed = proposed;
-	dec->target = to_kib(proposed, d->max);
-	if (!d->cur.have_stats || d->excluded) {
+	dec->target = to_kib(proposed, d->track.max);
+	if (!d->cur.have_stats || d->track.excluded) {
 		dec->target = dec->from;
 		dec->rules = MC_CLAMP_NOSTATS;
 		return;
@@ -240,10 +242,10 @@ static void decide_limits(const struct mc_snapshot *s,
 
 	for (i = 0; i < s->ndoms; i++) {
 		const struct mc_domain *d = &s->doms[i];
-		uint64_t lo = min_u64(max_u64(d->min, lim->min_domain), d->max);
+		uint64_t lo = min_u64(max_u64(d->track.min, lim->min_domain), d->track.max);
 
-		if (seen[i] || !d->cur.have_stats || d->excluded ||
-		    (d->cur.actual <= d->max && d->cur.actual >= lo))
+		if (seen[i] || !d->cur.have_stats || d->track.excluded ||
+		    (d->cur.actual <= d->track.max && d->cur.actual >= lo))
 			continue;
 		decide_one(d, i, (double)d->cur.actual, lim, &res->dec[res->ndec++]);
 	}

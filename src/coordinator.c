@@ -3,16 +3,22 @@
  *
  * Stats are sampled every `sample` seconds; decide() runs every `period`,
  * or at once when a sample shows a domain under pressure.  Two snapshots
- * are kept so each domain carries its previous sample (d.prev).
+ * are kept so each domain carries its previous sample (d->track.prev).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clamp.h"
+#include "config.h"
 #include "coordinator.h"
 #include "events.h"
+#include "hypervisor.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy.h"
+#include "report.h"
+#include "snapshot.h"
 
 #define KIB_PER_MIB 1024ULL
 /* Guests report every second; stats unchanged for this long are stale. */
@@ -119,21 +125,22 @@ const struct mc_snapshot *mc_coord_snapshot(const struct mc_coord *c)
 static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d)
 {
 	const struct mc_domain_conf *dc = mc_config_domain(cfg, d->name);
+	struct mc_track *t = &d->track;
 
-	d->max = d->hv_max;
-	d->min = cfg->limits.min_domain;
-	d->excluded = false;
-	d->params = NULL;
-	d->nparams = 0;
+	t->max = d->max;
+	t->min = cfg->limits.min_domain;
+	t->excluded = false;
+	t->params = NULL;
+	t->nparams = 0;
 	if (!dc)
 		return;
-	if (dc->max_mib > 0 && (uint64_t)dc->max_mib * KIB_PER_MIB < d->max)
-		d->max = (uint64_t)dc->max_mib * KIB_PER_MIB;
-	if (dc->min_mib >= 0 && (uint64_t)dc->min_mib * KIB_PER_MIB > d->min)
-		d->min = (uint64_t)dc->min_mib * KIB_PER_MIB;
-	d->excluded = dc->exclude;
-	d->params = dc->params;
-	d->nparams = dc->nparams;
+	if (dc->max_mib > 0 && (uint64_t)dc->max_mib * KIB_PER_MIB < t->max)
+		t->max = (uint64_t)dc->max_mib * KIB_PER_MIB;
+	if (dc->min_mib >= 0 && (uint64_t)dc->min_mib * KIB_PER_MIB > t->min)
+		t->min = (uint64_t)dc->min_mib * KIB_PER_MIB;
+	t->excluded = dc->exclude;
+	t->params = dc->params;
+	t->nparams = dc->nparams;
 }
 
 /* Our last resize: has the balloon got there, and has the guest reported
@@ -141,39 +148,41 @@ static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d)
 static void track_settling(struct mc_domain *d, const struct mc_domain *p,
 			   double now)
 {
-	uint64_t a = d->cur.actual, t = p->last_target;
+	struct mc_track *k = &d->track;
+	uint64_t a = d->cur.actual, t = p->track.last_target;
 
-	d->last_target = t;
-	d->resized_at = p->resized_at;
-	d->settled = p->settled;
-	d->settled_at = p->settled_at;
+	k->last_target = t;
+	k->resized_at = p->track.resized_at;
+	k->settled = p->track.settled;
+	k->settled_at = p->track.settled_at;
 	if (!t)
 		return;		/* never resized by us */
-	if (!d->settled && ((a > t ? a - t : t - a) <= SETTLE_TOLERANCE_KIB ||
-			    now - d->resized_at > SETTLE_GIVE_UP)) {
-		d->settled = true;
-		d->settled_at = now;
+	if (!k->settled && ((a > t ? a - t : t - a) <= SETTLE_TOLERANCE_KIB ||
+			    now - k->resized_at > SETTLE_GIVE_UP)) {
+		k->settled = true;
+		k->settled_at = now;
 	}
-	d->settling = !d->settled || d->stats_moved_at <= d->settled_at;
+	k->settling = !k->settled || k->stats_moved_at <= k->settled_at;
 }
 
 static void link_previous(const struct mc_snapshot *prev, struct mc_domain *d,
 			  double now, double stale_after)
 {
 	const struct mc_domain *p = mc_snapshot_find(prev, d->name);
+	struct mc_track *k = &d->track;
 
-	d->stats_moved_at = now;
+	k->stats_moved_at = now;
 	if (!p || strcmp(p->uuid, d->uuid))
 		return;		/* new, or a new domain under an old name */
-	d->prev = p->cur;
-	d->have_prev = true;
+	k->prev = p->cur;
+	k->have_prev = true;
 	if (d->cur.last_update && d->cur.last_update == p->cur.last_update)
-		d->stats_moved_at = p->stats_moved_at;
-	if (d->cur.have_stats && now - d->stats_moved_at > stale_after) {
-		if (!p->stale)
+		k->stats_moved_at = p->track.stats_moved_at;
+	if (d->cur.have_stats && now - k->stats_moved_at > stale_after) {
+		if (!p->track.stale)
 			mc_warn("%s: balloon stats stopped updating; not resizing it",
 				d->name);
-		d->stale = true;
+		k->stale = true;
 		d->cur.have_stats = false;
 	}
 	track_settling(d, p, now);
@@ -189,7 +198,6 @@ static void annotate(struct mc_coord *c, struct mc_snapshot *s,
 		stale_after = STALE_MIN_SECONDS;
 	mc_snapshot_sort(s);
 	for (i = 0; i < s->ndoms; i++) {
-		s->doms[i].hv_max = s->doms[i].max;	/* as the backend saw it */
 		apply_domain_conf(c->cfg, &s->doms[i]);
 		link_previous(prev, &s->doms[i], s->time, stale_after);
 	}
@@ -201,14 +209,14 @@ static void annotate(struct mc_coord *c, struct mc_snapshot *s,
  * its free memory falls below pressure_unused_mib. */
 static bool under_pressure(const struct mc_config *cfg, const struct mc_domain *d)
 {
-	if (!d->cur.have_stats || d->excluded)
+	if (!d->cur.have_stats || d->track.excluded)
 		return false;
 	if (cfg->pressure_unused_mib &&
 	    d->cur.unused < (uint64_t)cfg->pressure_unused_mib * KIB_PER_MIB)
 		return true;
-	return d->have_prev && d->prev.have_stats &&
-	       (d->cur.swap_out > d->prev.swap_out ||
-		d->cur.major_fault > d->prev.major_fault);
+	return d->track.have_prev && d->track.prev.have_stats &&
+	       (d->cur.swap_out > d->track.prev.swap_out ||
+		d->cur.major_fault > d->track.prev.major_fault);
 }
 
 static const char *decide_reason(struct mc_coord *c, const struct mc_snapshot *s)
@@ -278,9 +286,9 @@ static void actuate(struct mc_coord *c, struct mc_snapshot *s,
 		c->stats.resizes += outcome == MC_EVENTS_RESIZED;
 		c->stats.resize_failures += outcome == MC_EVENTS_FAILED;
 		if (outcome == MC_EVENTS_RESIZED) {
-			d->last_target = dec->target;
-			d->resized_at = s->time;
-			d->settled = false;
+			d->track.last_target = dec->target;
+			d->track.resized_at = s->time;
+			d->track.settled = false;
 		}
 		mc_events_resize(c->events, d, dec, reason, mc_policy_path(c->policy),
 				 outcome);

@@ -19,10 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clamp.h"
 #include "events.h"
 #include "fileio.h"
 #include "json.h"
 #include "log.h"
+#include "snapshot.h"
 
 struct mc_events {
 	char *path;
@@ -259,8 +261,8 @@ static void put_guest(struct line *l, const struct mc_domain *d)
 		put_key_str(l, "unused_kib", NULL);
 		put_key_str(l, "used_kib", NULL);
 	}
-	put_key_kib(l, "min_kib", d->min);
-	put_key_kib(l, "max_kib", d->max);
+	put_key_kib(l, "min_kib", d->track.min);
+	put_key_kib(l, "max_kib", d->track.max);
 }
 
 void mc_events_resize(struct mc_events *e, const struct mc_domain *d,

@@ -17,6 +17,7 @@
 
 #include "hypervisor.h"
 #include "log.h"
+#include "snapshot.h"
 
 #define BACKOFF_MAX 30.0	/* s between reconnect attempts, at most */
 #define STATS_PERIOD 1		/* s: the guest's balloon stats period */
@@ -69,7 +70,8 @@ static void lv_disconnect(struct lv_backend *b)
 	b->conn = NULL;
 }
 
-int mc_hv_libvirt_reconnect(struct mc_backend *base)
+/* Re-opens a lost connection, at most once per back-off; 0 when connected. */
+static int lv_reconnect(struct mc_backend *base)
 {
 	struct lv_backend *b = (struct lv_backend *)base;
 	double now = monotonic();
@@ -266,7 +268,7 @@ static int lv_collect(struct mc_backend *base, struct mc_snapshot *snap)
 	virDomainStatsRecordPtr *recs = NULL;
 	int n, i, rc = 0;
 
-	if (mc_hv_libvirt_reconnect(base))
+	if (lv_reconnect(base))
 		return -1;
 	n = virConnectGetAllDomainStats(b->conn, VIR_DOMAIN_STATS_BALLOON, &recs,
 					VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
@@ -314,12 +316,6 @@ static int lv_set_target(struct mc_backend *base, const struct mc_domain *d,
 	return rc < 0 ? -1 : 0;
 }
 
-static double lv_now(struct mc_backend *base)
-{
-	(void)base;
-	return monotonic();
-}
-
 static void lv_close(struct mc_backend *base)
 {
 	struct lv_backend *b = (struct lv_backend *)base;
@@ -338,7 +334,6 @@ static void lv_close(struct mc_backend *base)
 static const struct mc_backend_ops lv_ops = {
 	.collect = lv_collect,
 	.set_target = lv_set_target,
-	.now = lv_now,
 	.close = lv_close,
 };
 

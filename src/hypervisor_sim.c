@@ -440,11 +440,6 @@ static int sim_set_target(struct mc_backend *b, const struct mc_domain *d,
 	return mc_sim_model_set_target(((struct sim_backend *)b)->m, d, kib);
 }
 
-static double sim_now(struct mc_backend *b)
-{
-	return mc_sim_model_now(((struct sim_backend *)b)->m);
-}
-
 static void sim_close(struct mc_backend *b)
 {
 	free(b);
@@ -453,7 +448,6 @@ static void sim_close(struct mc_backend *b)
 static const struct mc_backend_ops sim_ops = {
 	.collect = sim_collect,
 	.set_target = sim_set_target,
-	.now = sim_now,
 	.close = sim_close,
 };
 

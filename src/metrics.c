@@ -14,9 +14,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clamp.h"
+#include "coord_stats.h"
 #include "fileio.h"
 #include "log.h"
 #include "metrics.h"
+#include "snapshot.h"
 #include "utf8.h"
 
 #define FORGET_SAMPLES 86400UL	/* a day at the default 1 s sample */

@@ -262,13 +262,13 @@ static void put_domain(struct mc_policy_ipc_buf *b, const struct mc_domain *d)
 	mc_policy_ipc_put_str(b, d->name, strlen(d->name));
 	mc_policy_ipc_put_str(b, d->uuid, strlen(d->uuid));
 	mc_policy_ipc_put_u64(b, (uint64_t)(int64_t)d->id);
-	mc_policy_ipc_put_u64(b, d->max);
-	mc_policy_ipc_put_u64(b, d->min);
+	mc_policy_ipc_put_u64(b, d->track.max);
+	mc_policy_ipc_put_u64(b, d->track.min);
 	put_memstats(b, &d->cur);
-	put_kvs(b, d->params, d->nparams);
-	mc_policy_ipc_put_u8(b, d->have_prev);
-	if (d->have_prev)
-		put_memstats(b, &d->prev);
+	put_kvs(b, d->track.params, d->track.nparams);
+	mc_policy_ipc_put_u8(b, d->track.have_prev);
+	if (d->track.have_prev)
+		put_memstats(b, &d->track.prev);
 }
 
 static int build_decide(struct mc_policy_ipc_buf *b, const struct mc_snapshot *s,

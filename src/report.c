@@ -10,9 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clamp.h"
 #include "fileio.h"
 #include "log.h"
 #include "report.h"
+#include "snapshot.h"
 
 struct mc_report {
 	FILE *table;

@@ -27,8 +27,8 @@ static void make_snapshot(struct mc_snapshot *s)
 	for (i = 0; i < 3; i++) {
 		struct mc_domain *d = mc_snapshot_add(s, names[i]);
 
-		d->max = 2048 * MiB;
-		d->min = 256 * MiB;
+		d->track.max = 2048 * MiB;
+		d->track.min = 256 * MiB;
 		d->cur.actual = 512 * MiB;
 		d->cur.unused = 200 * MiB;
 		d->cur.have_stats = i != 2;
@@ -45,7 +45,7 @@ static void check(const struct mc_snapshot *s, const struct mc_clamp_result *r)
 		const struct mc_decision *dec = &r->dec[i];
 		const struct mc_domain *d = &s->doms[dec->dom];
 
-		if (dec->act && (dec->target > d->max || dec->target < d->min ||
+		if (dec->act && (dec->target > d->track.max || dec->target < d->track.min ||
 				 !d->cur.have_stats))
 			abort();
 	}

@@ -10,31 +10,45 @@
 #include <cmocka.h>
 
 #include "clamp.h"
+#include "hypervisor.h"
+#include "snapshot.h"
 #include "testutil.h"
 
 #define MiB 1024ULL
 
 /* Two domains with stats: a (1024 MiB, 600 unused) and b (1024, 100 unused);
- * c has no stats yet.  Host: 8 GiB free. */
+ * c has no stats yet.  Host: 8 GiB free.  Collected from the in-memory
+ * backend, then given the limits the coordinator would derive from a
+ * config with min_domain 256 MiB and no [domain] sections. */
 static void make_snapshot(struct mc_snapshot *s)
 {
 	static const char *const names[] = { "a", "b", "c" };
 	static const uint64_t unused[] = { 600, 100, 0 };
+	char err[64];
+	struct mc_backend *b = mc_hv_mem_open(err, sizeof(err));
 	size_t i;
 
-	mc_snapshot_init(s);
+	assert_non_null(b);
 	for (i = 0; i < 3; i++) {
-		struct mc_domain *d = mc_snapshot_add(s, names[i]);
+		struct mc_domain *d = mc_hv_mem_domain(b, names[i]);
 
+		assert_non_null(d);
 		d->max = 2048 * MiB;
-		d->min = 256 * MiB;
 		d->cur.actual = 1024 * MiB;
 		d->cur.unused = unused[i] * MiB;
+		d->cur.available = 1024 * MiB;
 		d->cur.have_stats = i < 2;
 	}
+	mc_hv_mem_host(b)->total = 16384 * MiB;
+	mc_hv_mem_host(b)->free = 8192 * MiB;
+	mc_snapshot_init(s);
+	assert_int_equal(b->ops->collect(b, s), 0);
+	b->ops->close(b);
 	mc_snapshot_sort(s);
-	s->host.total = 16384 * MiB;
-	s->host.free = 8192 * MiB;
+	for (i = 0; i < s->ndoms; i++) {
+		s->doms[i].track.max = s->doms[i].max;
+		s->doms[i].track.min = 256 * MiB;
+	}
 }
 
 static const struct mc_limits no_limits = { 0 };
@@ -88,7 +102,7 @@ static void test_no_stats_never_resized(void **state)
 	assert_false(r.dec[0].act);
 	assert_int_equal(r.dec[0].rules, MC_CLAMP_NOSTATS);
 	/* excluded domains likewise */
-	s.doms[0].excluded = true;
+	s.doms[0].track.excluded = true;
 	p[0].name = "a";
 	mc_clamp_result_free(&r);
 	run(&s, &no_limits, p, 1, &r);
@@ -167,19 +181,19 @@ static void test_settling_blocks_shrinks(void **state)
 
 	(void)state;
 	make_snapshot(&s);
-	s.doms[0].settling = s.doms[1].settling = true;
+	s.doms[0].track.settling = s.doms[1].track.settling = true;
 	run(&s, &no_limits, p, 2, &r);
 	assert_false(find(&r, 0)->act);
 	assert_true(find(&r, 0)->rules & MC_CLAMP_SETTLING);
 	assert_int_equal(find(&r, 1)->target, 1200 * MiB);
 	mc_clamp_result_free(&r);
-	s.doms[0].settling = false;
+	s.doms[0].track.settling = false;
 	run(&s, &no_limits, p, 1, &r);
 	assert_int_equal(r.dec[0].target, 700 * MiB);
 	mc_clamp_result_free(&r);
 	/* A grow to 1400 is on its way and actual (1024) may be stale: a new
 	 * target of 1200 would turn the balloon back; 1500 may go ahead. */
-	s.doms[1].last_target = 1400 * MiB;
+	s.doms[1].track.last_target = 1400 * MiB;
 	run(&s, &no_limits, p + 1, 1, &r);
 	assert_false(r.dec[0].act);
 	assert_true(r.dec[0].rules & MC_CLAMP_SETTLING);
@@ -286,15 +300,15 @@ static void test_order(void **state)
 	assert_int_equal(find(&r, 1)->target, 1124 * MiB);
 	mc_clamp_result_free(&r);
 	/* max before min: a min above max is capped by max, never exceeded */
-	s.doms[0].min = 4096 * MiB;
+	s.doms[0].track.min = 4096 * MiB;
 	run(&s, &no_limits, p, 1, &r);
-	assert_true(r.dec[0].target <= s.doms[0].max);
+	assert_true(r.dec[0].target <= s.doms[0].track.max);
 	mc_clamp_result_free(&r);
 	/* deadband after budget */
 	lim.max_grow = 0;
 	lim.deadband = 8 * MiB;
 	lim.host_reserve = 8192 * MiB - 5 * MiB;
-	s.doms[0].min = 256 * MiB;
+	s.doms[0].track.min = 256 * MiB;
 	run(&s, &lim, p, 2, &r);
 	assert_int_equal(r.nact, 0);
 	mc_clamp_result_free(&r);
@@ -425,7 +439,7 @@ static void test_budget_counts_grows_in_flight(void **state)
 
 	(void)state;
 	make_snapshot(&s);
-	s.doms[0].last_target = 1224 * MiB;
+	s.doms[0].track.last_target = 1224 * MiB;
 	run(&s, &lim, p, 1, &r);
 	assert_int_equal(r.growable, 100 * MiB);
 	assert_int_equal(find(&r, 1)->target, 1124 * MiB);
@@ -438,7 +452,7 @@ static void test_budget_counts_grows_in_flight(void **state)
 	assert_false(r.dec[0].rules & MC_CLAMP_BUDGET);
 	mc_clamp_result_free(&r);
 	/* Settling holds a's new target back: its old grow stays counted. */
-	s.doms[0].settling = true;
+	s.doms[0].track.settling = true;
 	p[1].value = 1100.0 * MiB;
 	run(&s, &lim, p, 2, &r);
 	assert_false(find(&r, 0)->act);
@@ -458,9 +472,9 @@ static void test_limits_without_proposals(void **state)
 
 	(void)state;
 	make_snapshot(&s);
-	s.doms[0].max = 900 * MiB;	/* uses 424: may go to 900 */
-	s.doms[1].max = 800 * MiB;	/* uses 924: floor 988 */
-	s.doms[2].max = 512 * MiB;	/* no stats: never resized */
+	s.doms[0].track.max = 900 * MiB;	/* uses 424: may go to 900 */
+	s.doms[1].track.max = 800 * MiB;	/* uses 924: floor 988 */
+	s.doms[2].track.max = 512 * MiB;	/* no stats: never resized */
 	run(&s, &lim, NULL, 0, &r);
 	assert_int_equal(r.ndec, 2);
 	assert_int_equal(find(&r, 0)->target, 900 * MiB);
@@ -470,8 +484,8 @@ static void test_limits_without_proposals(void **state)
 	assert_null(find(&r, 2));
 	mc_clamp_result_free(&r);
 	/* Below its min: grown to it, out of the host budget as usual. */
-	s.doms[0].max = s.doms[1].max = 2048 * MiB;
-	s.doms[1].min = 1500 * MiB;
+	s.doms[0].track.max = s.doms[1].track.max = 2048 * MiB;
+	s.doms[1].track.min = 1500 * MiB;
 	lim.host_reserve = 8192 * MiB - 300 * MiB;
 	run(&s, &lim, NULL, 0, &r);
 	assert_int_equal(r.ndec, 1);
@@ -480,7 +494,7 @@ static void test_limits_without_proposals(void **state)
 	assert_true(find(&r, 1)->rules & MC_CLAMP_BUDGET);
 	mc_clamp_result_free(&r);
 	/* Excluded: left alone. */
-	s.doms[1].excluded = true;
+	s.doms[1].track.excluded = true;
 	run(&s, &lim, NULL, 0, &r);
 	assert_int_equal(r.ndec, 0);
 	mc_clamp_result_free(&r);

@@ -63,15 +63,15 @@ static void random_snapshot(struct mc_snapshot *s, struct mc_limits *lim)
 
 		snprintf(name, sizeof(name), "d%zu", i);
 		d = mc_snapshot_add(s, name);
-		d->max = rnd_size();
-		d->min = rnd_size();
+		d->track.max = rnd_size();
+		d->track.min = rnd_size();
 		d->cur.actual = rnd_size();
 		d->cur.unused = rnd_below(3) ? rnd_below(d->cur.actual + 1) : rnd_size();
 		d->cur.have_stats = rnd_below(5) != 0;
-		d->excluded = rnd_below(10) == 0;
-		d->settling = rnd_below(6) == 0;
+		d->track.excluded = rnd_below(10) == 0;
+		d->track.settling = rnd_below(6) == 0;
 		/* Our last resize: none, a grow still in flight, or anything. */
-		d->last_target = rnd_below(3) == 0 ? 0 : rnd_below(2) ?
+		d->track.last_target = rnd_below(3) == 0 ? 0 : rnd_below(2) ?
 			d->cur.actual + rnd_below(2048 * MiB) : rnd_size();
 	}
 	mc_snapshot_sort(s);
@@ -114,7 +114,7 @@ static void check_decision(const struct mc_snapshot *s, const struct mc_limits *
 			   const struct mc_decision *dec, int round)
 {
 	const struct mc_domain *d = &s->doms[dec->dom];
-	uint64_t lo = min_u64(max_u64(d->min, lim->min_domain), d->max);
+	uint64_t lo = min_u64(max_u64(d->track.min, lim->min_domain), d->track.max);
 	uint64_t floor = mc_snapshot_used(d) + lim->guest_reserve;
 
 	if (dec->from != d->cur.actual)
@@ -124,21 +124,21 @@ static void check_decision(const struct mc_snapshot *s, const struct mc_limits *
 		fail_msg("round %d %s: act flag wrong", round, d->name);
 	if (!dec->act)
 		return;
-	if (!d->cur.have_stats || d->excluded)
+	if (!d->cur.have_stats || d->track.excluded)
 		fail_msg("round %d %s: resized without stats or while excluded", round, d->name);
 	if (lim->deadband && (dec->target > dec->from ? dec->target - dec->from
 			      : dec->from - dec->target) < lim->deadband)
 		fail_msg("round %d %s: change inside the deadband", round, d->name);
-	if (d->settling && dec->target < max_u64(dec->from, d->last_target))
+	if (d->track.settling && dec->target < max_u64(dec->from, d->track.last_target))
 		fail_msg("round %d %s: went below a resize still settling", round, d->name);
 	if (dec->target > dec->from) {
-		if (dec->target > d->max)
+		if (dec->target > d->track.max)
 			fail_msg("round %d %s: grew to %llu above max %llu", round, d->name,
-				 (unsigned long long)dec->target, (unsigned long long)d->max);
+				 (unsigned long long)dec->target, (unsigned long long)d->track.max);
 		if (lim->max_grow && dec->target - dec->from > lim->max_grow)
 			fail_msg("round %d %s: grow beyond the step limit", round, d->name);
 	} else {
-		if (d->settling)
+		if (d->track.settling)
 			fail_msg("round %d %s: shrank while its last resize settles", round, d->name);
 		if (dec->target < lo)
 			fail_msg("round %d %s: shrank to %llu below min %llu", round, d->name,
@@ -183,7 +183,7 @@ static void check_budget(const struct mc_snapshot *s, const struct mc_limits *li
 			by_dom[r->dec[i].dom] = &r->dec[i];
 	for (i = 0; i < s->ndoms; i++) {
 		const struct mc_domain *d = &s->doms[i];
-		uint64_t a = d->cur.actual, headed = max_u64(d->last_target, a);
+		uint64_t a = d->cur.actual, headed = max_u64(d->track.last_target, a);
 		uint64_t next = by_dom[i] ? max_u64(by_dom[i]->target, a) : headed;
 
 		before += headed - a;
@@ -204,10 +204,10 @@ static void check_limits_decided(const struct mc_snapshot *s,
 
 	for (i = 0; i < s->ndoms; i++) {
 		const struct mc_domain *d = &s->doms[i];
-		uint64_t lo = min_u64(max_u64(d->min, lim->min_domain), d->max);
+		uint64_t lo = min_u64(max_u64(d->track.min, lim->min_domain), d->track.max);
 
-		if (d->cur.have_stats && !d->excluded && !seen[i] &&
-		    (d->cur.actual > d->max || d->cur.actual < lo))
+		if (d->cur.have_stats && !d->track.excluded && !seen[i] &&
+		    (d->cur.actual > d->track.max || d->cur.actual < lo))
 			fail_msg("round %d %s: outside max/min and not decided", round,
 				 d->name);
 	}

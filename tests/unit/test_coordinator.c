@@ -10,6 +10,7 @@
 
 #include "coordinator.h"
 #include "log.h"
+#include "policy.h"
 #include "sim.h"
 #include "testutil.h"
 
@@ -152,7 +153,7 @@ static const char grow_then_shrink[] =
  * moments (on libvirt the balloon size lags the guest's stats). */
 static void test_no_shrink_until_settled(void **state)
 {
-	struct mc_config cfg = { .period = 0.5, .sample = 0.5,
+	struct mc_config cfg = { .period = 0.5, .sample = 0.5, .policy_timeout = 1,
 		.limits = { .min_domain = 256 * MiB, .guest_reserve = 64 * MiB } };
 	char *spath = write_temp(
 		"[host]\ntotal_mib = 8192\noverhead_mib = 512\n"
@@ -239,17 +240,17 @@ static void test_reload_drops_domain_section(void **state)
 		mc_sim_model_step(m, 1);
 	}
 	d = &mc_coord_snapshot(c)->doms[0];
-	assert_int_equal(d->max, 1024 * MiB);
-	assert_true(d->excluded);
+	assert_int_equal(d->track.max, 1024 * MiB);
+	assert_true(d->track.excluded);
 	mc_coord_set_config(c, &fresh);
 	mc_config_free(&old);
-	assert_int_equal(d->max, 2048 * MiB);
-	assert_int_equal(d->min, 200 * MiB);
-	assert_false(d->excluded);
-	assert_int_equal(d->nparams, 0);
+	assert_int_equal(d->track.max, 2048 * MiB);
+	assert_int_equal(d->track.min, 200 * MiB);
+	assert_false(d->track.excluded);
+	assert_int_equal(d->track.nparams, 0);
 	assert_int_equal(mc_coord_reload_policy(c, ppath, err, sizeof(err)), 0);
 	assert_int_equal(mc_coord_sample(c), 0);
-	assert_int_equal(mc_coord_snapshot(c)->doms[0].max, 2048 * MiB);
+	assert_int_equal(mc_coord_snapshot(c)->doms[0].track.max, 2048 * MiB);
 	mc_coord_free(c);
 	mc_config_free(&fresh);
 	b->ops->close(b);

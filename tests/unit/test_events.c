@@ -14,10 +14,16 @@
 #include <ctype.h>
 #include <regex.h>
 
+#include "clamp.h"
+#include "config.h"
 #include "coordinator.h"
 #include "events.h"
 #include "fileio.h"
+#include "hypervisor.h"
 #include "metrics.h"
+#include "policy.h"
+#include "report.h"
+#include "snapshot.h"
 #include "testutil.h"
 #include "testoutput.h"
 #include "utf8.h"
@@ -295,7 +301,7 @@ static void resize_event(void **state)
 {
 	char *path = write_temp("", ".jsonl"), err[256];
 	struct mc_events *e = mc_events_open(path, err, sizeof(err));
-	struct mc_domain d = { .min = 256 * MiB, .max = 4096 * MiB };
+	struct mc_domain d = { .track = { .min = 256 * MiB, .max = 4096 * MiB } };
 	struct mc_decision dec = { .from = 1024 * MiB, .proposed = 700.0 * MiB,
 		.target = 800 * MiB, .rules = MC_CLAMP_FLOOR | MC_CLAMP_STEP,
 		.act = true };
@@ -417,7 +423,8 @@ static void huge_proposal_kept(void **state)
 {
 	char *path = write_temp("", ".jsonl"), err[256];
 	struct mc_events *e = mc_events_open(path, err, sizeof(err));
-	struct mc_domain d = { .name = "big", .min = 256 * MiB, .max = 4096 * MiB };
+	struct mc_domain d = { .name = "big",
+		.track = { .min = 256 * MiB, .max = 4096 * MiB } };
 	struct mc_decision dec = { .from = 1024 * MiB, .proposed = 1e300,
 		.target = 4096 * MiB, .rules = MC_CLAMP_MAX, .act = true };
 	const struct event *ev;
@@ -529,11 +536,10 @@ static int fake_set_target(struct mc_backend *b, const struct mc_domain *d,
 	return f->set_rc;
 }
 
-static double fake_now(struct mc_backend *b) { return ((struct fake *)b)->t; }
 static void fake_close(struct mc_backend *b) { (void)b; }
 
 static const struct mc_backend_ops fake_ops = {
-	fake_collect, fake_set_target, fake_now, fake_close,
+	.collect = fake_collect, .set_target = fake_set_target, .close = fake_close,
 };
 
 /* Shrinks by 100 MiB each call, except the second call, which raises. */
@@ -545,7 +551,7 @@ static const char policy_src[] =
 
 static void coordinator_reports(void **state)
 {
-	struct mc_config cfg = { .period = 1, .sample = 1,
+	struct mc_config cfg = { .period = 1, .sample = 1, .policy_timeout = 1,
 		.limits = { .min_domain = 256 * MiB, .guest_reserve = 64 * MiB,
 			    .host_reserve = 1024 * MiB, .deadband = 8 * MiB } };
 	struct fake f = { .base = { .ops = &fake_ops, .kind = "fake" },

@@ -8,8 +8,10 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "coordinator.h"
 #include "hypervisor.h"
+#include "policy.h"
 #include "testutil.h"
 
 #define MiB 1024ULL
@@ -84,7 +86,7 @@ static void test_resize_failure(void **state)
  * and virDomainGetInfo on the same connection sees the new size. */
 static void run_tick(bool dry_run, uint64_t expect_kib)
 {
-	struct mc_config cfg = { .period = 2, .sample = 1, .dry_run = dry_run,
+	struct mc_config cfg = { .period = 2, .sample = 1, .policy_timeout = 1, .dry_run = dry_run,
 		.limits = { .min_domain = 256 * MiB, .guest_reserve = 64 * MiB } };
 	char *path = write_temp(
 		"function decide(domains, host, ctx)\n"

@@ -17,8 +17,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clamp.h"
+#include "coord_stats.h"
 #include "fileio.h"
 #include "metrics.h"
+#include "snapshot.h"
 #include "testutil.h"
 #include "testoutput.h"
 

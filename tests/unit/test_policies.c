@@ -31,8 +31,8 @@ static struct mc_domain *add_dom(struct mc_snapshot *s, const struct dom *c)
 	struct mc_domain *d = mc_snapshot_add(s, c->name);
 
 	assert_non_null(d);
-	d->max = (uint64_t)c->max;
-	d->min = 256 * MiB;
+	d->track.max = (uint64_t)c->max;
+	d->track.min = 256 * MiB;
 	d->cur.actual = (uint64_t)c->actual;
 	if (c->unused == NONE)
 		return d;
@@ -41,11 +41,11 @@ static struct mc_domain *add_dom(struct mc_snapshot *s, const struct dom *c)
 		.usable = (uint64_t)c->unused, .swap_out = c->swap_out,
 		.last_update = 1000, .have_stats = true };
 	if (c->prev_unused != NONE) {
-		d->have_prev = true;
-		d->prev = d->cur;
-		d->prev.unused = (uint64_t)c->prev_unused;
-		d->prev.swap_out = c->prev_swap_out;
-		d->prev.last_update = 998;	/* two seconds earlier */
+		d->track.have_prev = true;
+		d->track.prev = d->cur;
+		d->track.prev.unused = (uint64_t)c->prev_unused;
+		d->track.prev.swap_out = c->prev_swap_out;
+		d->track.prev.last_update = 998;	/* two seconds earlier */
 	}
 	return d;
 }
@@ -127,8 +127,8 @@ static void many(struct mc_snapshot *s)
 				 i % 11, 0 };
 
 		snprintf(name, sizeof(name), "vm%04zu", i);
-		add_dom(s, &c)->params = i % 3 ? weight1 : weight2;
-		s->doms[s->ndoms - 1].nparams = 1;
+		add_dom(s, &c)->track.params = i % 3 ? weight1 : weight2;
+		s->doms[s->ndoms - 1].track.nparams = 1;
 	}
 	mc_snapshot_sort(s);
 	s->host = (struct mc_host){ .total = 2048 * 1024 * MiB, .free = 512 * 1024 * MiB,
@@ -319,8 +319,8 @@ static void test_proportional_rule(void **state)
 
 	(void)state;
 	build(&s, doms, 2, 16384 * MiB, 4096 * MiB);
-	s.doms[0].params = weight2;	/* sorted: heavy, light */
-	s.doms[0].nparams = 1;
+	s.doms[0].track.params = weight2;	/* sorted: heavy, light */
+	s.doms[0].track.nparams = 1;
 	decide(p, &s, "period", &out);
 	heavy = target(&out, "heavy") - floor;
 	light = target(&out, "light") - floor;

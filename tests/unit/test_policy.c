@@ -27,18 +27,18 @@ static void make_snapshot(struct mc_snapshot *s)
 	d = mc_snapshot_add(s, "vm1");
 	snprintf(d->uuid, sizeof(d->uuid), "11111111-2222-3333-4444-555555555555");
 	d->id = 7;
-	d->max = 2048 * MiB;
-	d->min = 256 * MiB;
+	d->track.max = 2048 * MiB;
+	d->track.min = 256 * MiB;
 	d->cur = (struct mc_memstats){ .actual = 512 * MiB, .unused = 300 * MiB,
 		.available = 500 * MiB, .usable = 320 * MiB, .swap_out = 3,
 		.major_fault = 9, .last_update = 1234, .have_stats = true };
-	d->prev = d->cur;
-	d->prev.unused = 310 * MiB;
-	d->have_prev = true;
-	d->params = dparams;
-	d->nparams = 1;
+	d->track.prev = d->cur;
+	d->track.prev.unused = 310 * MiB;
+	d->track.have_prev = true;
+	d->track.params = dparams;
+	d->track.nparams = 1;
 	d = mc_snapshot_add(s, "vm2");	/* no stats yet */
-	d->max = 1024 * MiB;
+	d->track.max = 1024 * MiB;
 	d->cur.actual = 512 * MiB;
 	mc_snapshot_sort(s);
 	s->host = (struct mc_host){ .total = 16384 * MiB, .free = 8192 * MiB,

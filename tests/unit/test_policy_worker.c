@@ -36,7 +36,7 @@ static void make_snapshot(struct mc_snapshot *s, double t)
 
 	mc_snapshot_init(s);
 	d = mc_snapshot_add(s, "vm1");
-	d->max = 2048 * 1024;
+	d->track.max = 2048 * 1024;
 	d->cur = (struct mc_memstats){ .actual = 512 * 1024, .unused = 300 * 1024,
 		.available = 500 * 1024, .have_stats = true };
 	s->time = t;

@@ -8,32 +8,41 @@
 
 #include <cmocka.h>
 
+#include "clamp.h"
 #include "fileio.h"
+#include "hypervisor.h"
 #include "report.h"
+#include "snapshot.h"
 #include "testutil.h"
 #include "testoutput.h"
 
 static const char header[] =
 	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
 
-/* A snapshot of n domains at time t. */
+/* A snapshot of n domains at time t, from the in-memory backend. */
 static void fill(struct mc_snapshot *s, int n, double t)
 {
-	char name[32];
+	char name[32], err[64];
+	struct mc_backend *b = mc_hv_mem_open(err, sizeof(err));
 	int i;
 
-	mc_snapshot_clear(s);
+	assert_non_null(b);
 	for (i = 0; i < n; i++) {
 		struct mc_domain *d;
 
 		snprintf(name, sizeof(name), "vm%02d", i);
-		d = mc_snapshot_add(s, name);
+		d = mc_hv_mem_domain(b, name);
 		assert_non_null(d);
+		d->max = 2097152;
 		d->cur.actual = 1048576;
 		d->cur.unused = 524288;
+		d->cur.available = 1048576;
 		d->cur.have_stats = true;
 	}
-	s->time = t;
+	mc_hv_mem_set_time(b, t);
+	mc_snapshot_clear(s);
+	assert_int_equal(b->ops->collect(b, s), 0);
+	b->ops->close(b);
 }
 
 /* Every line of the trace is a whole row of 7 fields, after the header. */

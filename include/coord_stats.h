@@ -1,0 +1,26 @@
+/*
+ * coord_stats.h - the coordinator's running counters, as plain data.
+ *
+ * Its own header so the outputs that print them (metrics, the simulator's
+ * scorecard) are handed the numbers without including coordinator.h: the
+ * arrows run from the coordinator to its outputs, never back.
+ */
+#ifndef MC_COORD_STATS_H
+#define MC_COORD_STATS_H
+
+struct mc_coord_stats {
+	unsigned long samples;
+	unsigned long decides;
+	unsigned long resizes;
+	unsigned long resize_failures;
+	unsigned long policy_errors;
+	unsigned long policy_reloads;
+	unsigned long policy_refusals;
+	unsigned long policy_fallbacks;	/* decides served by the built-in fallback */
+	unsigned long policy_worker_restarts;
+	double decide_cpu;	/* s, summed: daemon + policy worker */
+	double decide_worker_cpu;	/* s, summed: the policy worker's part */
+	unsigned long reconnects;	/* the backend's, as last seen */
+};
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * hypervisor_mem.c - the in-memory backend: domains and host set by hand.
+ *
+ * Unit tests use it instead of building snapshots field by field, so what
+ * they feed the core has gone through the same contract as a real host's
+ * data (hypervisor.h).  It is also the template a new backend starts from:
+ * a struct that embeds struct mc_backend first, three ops, a constructor.
+ * A real backend reads its hypervisor where this one copies `world`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hypervisor.h"
+#include "log.h"
+#include "snapshot.h"
+
+struct mem_backend {
+	struct mc_backend base;		/* first: the ops cast back to us */
+	struct mc_snapshot world;	/* what collect() reports */
+	unsigned long resizes;
+	unsigned long created;		/* domains made so far: their uuids */
+};
+
+static struct mem_backend *mem_of(struct mc_backend *b)
+{
+	return (struct mem_backend *)b;
+}
+
+/* Finds a domain of the world by name; linear, as the world is not kept
+ * sorted (the core sorts what collect() returns). */
+static struct mc_domain *mem_find(struct mem_backend *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->world.ndoms; i++)
+		if (!strcmp(m->world.doms[i].name, name))
+			return &m->world.doms[i];
+	return NULL;
+}
+
+/* ---- the ops ---- */
+
+/* One domain, field by field as the contract lists them: a backend fills
+ * what it owns and never d->track. */
+static int mem_report(const struct mc_domain *src, struct mc_snapshot *snap)
+{
+	struct mc_domain *d = mc_snapshot_add(snap, src->name);	/* MUST */
+
+	if (!d)
+		return -1;
+	snprintf(d->uuid, sizeof(d->uuid), "%s", src->uuid);	/* SHOULD */
+	d->id = src->id;					/* SHOULD */
+	d->max = src->max;					/* MUST */
+	d->cur = src->cur;		/* actual MUST, the stats SHOULD */
+	return 0;
+}
+
+static int mem_collect(struct mc_backend *b, struct mc_snapshot *snap)
+{
+	struct mem_backend *m = mem_of(b);
+	size_t i;
+
+	for (i = 0; i < m->world.ndoms; i++)
+		if (mem_report(&m->world.doms[i], snap)) {
+			mc_error("out of memory reading domain stats");
+			return -1;
+		}
+	snap->host.total = m->world.host.total;			/* MUST */
+	snap->host.free = m->world.host.free;			/* MUST */
+	snap->host.buffers = m->world.host.buffers;
+	snap->host.cached = m->world.host.cached;
+	snap->time = m->world.time;				/* MUST */
+	return 0;
+}
+
+/* Finds the domain by uuid, as libvirt does: the name may be reused. */
+static int mem_set_target(struct mc_backend *b, const struct mc_domain *d,
+			  uint64_t kib)
+{
+	struct mem_backend *m = mem_of(b);
+	struct mc_domain *w = mem_find(m, d->name);
+
+	if (!w || strcmp(w->uuid, d->uuid)) {
+		mc_warn("mem: %s: gone before resize", d->name);
+		return -1;
+	}
+	if (kib > w->max && kib > w->cur.actual) {
+		mc_warn("mem: %s: %llu KiB is above the domain's max", d->name,
+			(unsigned long long)kib);
+		return -1;
+	}
+	w->cur.actual = kib;	/* the balloon arrives at once */
+	m->resizes++;
+	return 0;
+}
+
+static void mem_close(struct mc_backend *b)
+{
+	struct mem_backend *m = mem_of(b);
+
+	mc_snapshot_free(&m->world);
+	free(m);
+}
+
+static const struct mc_backend_ops mem_ops = {
+	.collect = mem_collect,
+	.set_target = mem_set_target,
+	.close = mem_close,
+};
+
+struct mc_backend *mc_hv_mem_open(char *err, size_t errlen)
+{
+	struct mem_backend *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->base.ops = &mem_ops;
+	m->base.kind = "mem";
+	mc_snapshot_init(&m->world);
+	return &m->base;
+}
+
+/* ---- what a test sets ---- */
+
+struct mc_domain *mc_hv_mem_domain(struct mc_backend *b, const char *name)
+{
+	struct mem_backend *m = mem_of(b);
+	struct mc_domain *d = mem_find(m, name);
+
+	if (d)
+		return d;
+	d = mc_snapshot_add(&m->world, name);
+	if (!d)
+		return NULL;
+	/* Unique per domain created, so a removed and re-created name is a
+	 * new domain to the core, as a real restart is. */
+	snprintf(d->uuid, sizeof(d->uuid), "00000000-0000-4000-8000-%012lu",
+		 ++m->created);
+	d->id = (int)m->world.ndoms;
+	return d;
+}
+
+void mc_hv_mem_remove(struct mc_backend *b, const char *name)
+{
+	struct mem_backend *m = mem_of(b);
+	struct mc_domain *d = mem_find(m, name), last;
+
+	if (!d)
+		return;
+	/* Swap with the last entry, then drop the last: names stay owned by
+	 * exactly one entry. */
+	last = m->world.doms[m->world.ndoms - 1];
+	m->world.doms[m->world.ndoms - 1] = *d;
+	*d = last;
+	mc_snapshot_drop_last(&m->world);
+}
+
+struct mc_host *mc_hv_mem_host(struct mc_backend *b)
+{
+	return &mem_of(b)->world.host;
+}
+
+void mc_hv_mem_set_time(struct mc_backend *b, double t)
+{
+	mem_of(b)->world.time = t;
+}
+
+unsigned long mc_hv_mem_resizes(const struct mc_backend *b)
+{
+	return ((const struct mem_backend *)b)->resizes;
+}
