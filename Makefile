@@ -37,6 +37,9 @@ memcoord: $(BUILD)/main.o $(LIB)
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The policy helper module is embedded by .incbin (src/policy_mc.c).
+$(BUILD)/policy_mc.o: src/policy_mc.lua
+
 $(LIB): $(OBJS)
 	ar rcs $@ $^
 
