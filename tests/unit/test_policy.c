@@ -80,10 +80,23 @@ static int decide_once(const char *src, struct mc_proposals *out, char *err,
 	return rc;
 }
 
-static void test_fields_passed(void **state)
+/* Runs src, whose checks raise when they fail; returns how many targets
+ * it answered. */
+static size_t decide_ok(const char *src)
 {
 	struct mc_proposals out = { 0 };
 	char err[512] = "";
+	size_t n;
+
+	if (decide_once(src, &out, err, sizeof(err)))
+		fail_msg("%s", err);
+	n = out.n;
+	mc_proposals_free(&out);
+	return n;
+}
+
+static void test_fields_passed(void **state)
+{
 	/* Every check failing raises, so the call fails with the line. */
 	const char *src =
 		"function decide(domains, host, ctx)\n"
@@ -107,10 +120,7 @@ static void test_fields_passed(void **state)
 		"end\n";
 
 	(void)state;
-	if (decide_once(src, &out, err, sizeof(err)))
-		fail_msg("%s", err);
-	assert_int_equal(out.n, 2);
-	mc_proposals_free(&out);
+	assert_int_equal(decide_ok(src), 2);
 }
 
 static void test_targets_read_back(void **state)
@@ -411,8 +421,6 @@ static void test_shipped_policies_load(void **state)
  * and a policy cannot change mc under its own feet. */
 static void test_mc_module(void **state)
 {
-	struct mc_proposals out = { 0 };
-	char err[512] = "";
 	const char *src =
 		"function decide(domains, host, ctx)\n"
 		"  assert(mc.MiB == 1024 and math.type(mc.MiB) == 'integer')\n"
@@ -427,9 +435,7 @@ static void test_mc_module(void **state)
 		"end\n";
 
 	(void)state;
-	if (decide_once(src, &out, err, sizeof(err)))
-		fail_msg("%s", err);
-	mc_proposals_free(&out);
+	decide_ok(src);
 }
 
 /* ---- the contract: docs/policies.md against what the bridge passes ---- */
