@@ -43,6 +43,9 @@ memcoord: $(BUILD)/main.o $(LIB)
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
+# The policy helper module is embedded by .incbin (src/policy_mc.c).
+$(BUILD)/policy_mc.o: src/policy_mc.lua
+
 $(LIB): $(OBJS)
 	ar rcs $@ $^
 

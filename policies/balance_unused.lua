@@ -33,7 +33,7 @@ grow-per-period allows still gets close to its limit before it catches up
 (the core's pressure path calls decide() early to narrow that gap).
 --]]
 
-local MiB = 1024
+local MiB = mc.MiB
 -- A smoothed rate decays toward 0 but never reaches it: below this a guest
 -- is neither consuming nor freeing.
 local IDLE_RATE = 1 * MiB   -- KiB/s
@@ -42,21 +42,15 @@ local p = {}          -- parameters, in KiB and seconds
 local hist = {}       -- per running domain: used, rate, last_grow (clock)
 local clock = 0       -- seconds since the policy loaded
 
-local function param(ctx, key, default)
-  local v = ctx.params[key]
-  if type(v) ~= "number" then return default end
-  return v
-end
-
 function init(ctx)
-  p.target = param(ctx, "target_unused_mib", 160) * MiB
-  p.high = p.target * (1 + param(ctx, "high_water_pct", 25) / 100)
+  p.target = mc.param(ctx, "target_unused_mib", 160) * MiB
+  p.high = p.target * (1 + mc.param(ctx, "high_water_pct", 25) / 100)
   -- In periods, so the policy behaves alike whatever the period: the next
   -- decisions come that many periods later, whatever their length.
-  p.lookahead_periods = param(ctx, "lookahead_periods", 2)
-  p.jump = param(ctx, "release_jump_mib", 48) * MiB
-  p.fraction = param(ctx, "release_fraction", 0.25)
-  p.cooldown_periods = param(ctx, "cooldown_periods", 2)
+  p.lookahead_periods = mc.param(ctx, "lookahead_periods", 2)
+  p.jump = mc.param(ctx, "release_jump_mib", 48) * MiB
+  p.fraction = mc.param(ctx, "release_fraction", 0.25)
+  p.cooldown_periods = mc.param(ctx, "cooldown_periods", 2)
 end
 
 -- Consumption rate in KiB/s (positive = the guest uses more), smoothed:
@@ -87,7 +81,6 @@ local function shrink_target(d, h, used)
 end
 
 function decide(domains, host, ctx)
-  if not p.target then init(ctx) end
   clock = clock + ctx.elapsed
   p.lookahead = p.lookahead_periods * ctx.period   -- the period may change
   p.cooldown = p.cooldown_periods * ctx.period     -- on SIGHUP

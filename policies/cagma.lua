@@ -11,8 +11,8 @@ decide() with ctx.reason == "pressure" for that.  The paper's own CMA
 formula is not in the seed; this one is ours:
 
   CMA = used + swap_factor x (swap_in + swap_out since the last call, KiB)
-             + fault_kib x (major faults since the last call)
-             + max(headroom_pct % of used, headroom_min_kib)
+             + fault_mib x (major faults since the last call)
+             + max(headroom_pct % of used, headroom_min_mib)
 
 where used = actual - unused.  Swap traffic means the guest had pushed out
 memory it needed: it is added back.
@@ -21,26 +21,26 @@ Periodic call ("period"):
   CMA above the balloon: grow to the CMA at once (never past max).
   Balloon above the smoothed CMA for release_after calls in a row: give
     back release_fraction of the excess, never below the floor
-    (the larger of d.min and floor_kib).  The smoothed CMA rises with the
+    (the larger of d.min and floor_mib).  The smoothed CMA rises with the
     CMA at once and falls by only (1 - smoothing) of the gap per call, so
     a guest whose use dips for a moment keeps its memory, and repeated
     releases shrink by less and less as the guest nears its real need.
 Emergency call ("pressure"): every guest that swapped, faulted or has less
-  than pressure_unused_kib unused grows to max(CMA, actual) + emergency,
-  where emergency = max(emergency_min_kib, 2 x its swap traffic); nothing is
+  than pressure_unused_mib unused grows to max(CMA, actual) + emergency,
+  where emergency = max(emergency_min_mib, 2 x its swap traffic); nothing is
   released in an emergency call.
 
-Parameters ([policy] in the INI; KiB unless said):
+Parameters ([policy] in the INI; MiB unless said):
   headroom_pct        free memory a guest keeps, % of used         (10)
-  headroom_min_kib    at least this much headroom        (65536 = 64 MiB)
-  swap_factor         KiB of CMA per KiB of swap traffic            (1)
-  fault_kib           KiB of CMA per major fault                    (4)
-  pressure_unused_kib under pressure below this unused   (49152 = 48 MiB)
-  emergency_min_kib   an emergency grows by at least this (65536 = 64 MiB)
+  headroom_min_mib    at least this much headroom                  (64)
+  swap_factor         memory of CMA per memory of swap traffic      (1)
+  fault_mib           MiB of CMA per major fault      (1/256 = 4 KiB)
+  pressure_unused_mib under pressure below this unused             (48)
+  emergency_min_mib   an emergency grows by at least this          (64)
   release_after       calls above the CMA before a release          (2)
   release_fraction    share of the excess given back per release    (0.5)
   smoothing           weight of the old smoothed CMA, 0..1          (0.8)
-  floor_kib           never release below this        (262144 = 256 MiB)
+  floor_mib           never release below this                    (256)
 
 Known weaknesses: no notion of fairness between guests: when the host
 cannot cover every CMA, the core's budget clamp scales the grows down in
@@ -50,26 +50,21 @@ MemFree counts page cache as used, so the CMA of a guest with a big cache
 is high and it is released slowly.
 --]]
 
+local MiB = mc.MiB
 local p = {}
 local hist = {}   -- per domain: counters at the last call, smoothed CMA, streak
 
-local function param(ctx, key, default)
-  local v = ctx.params and ctx.params[key]
-  if type(v) ~= "number" then return default end
-  return v
-end
-
 function init(ctx)
-  p.headroom_pct = param(ctx, "headroom_pct", 10) / 100
-  p.headroom_min = param(ctx, "headroom_min_kib", 64 * 1024)
-  p.swap_factor = param(ctx, "swap_factor", 1)
-  p.fault_kib = param(ctx, "fault_kib", 4)
-  p.pressure_unused = param(ctx, "pressure_unused_kib", 48 * 1024)
-  p.emergency_min = param(ctx, "emergency_min_kib", 64 * 1024)
-  p.release_after = param(ctx, "release_after", 2)
-  p.release_fraction = param(ctx, "release_fraction", 0.5)
-  p.smoothing = param(ctx, "smoothing", 0.8)
-  p.floor = param(ctx, "floor_kib", 256 * 1024)
+  p.headroom_pct = mc.param(ctx, "headroom_pct", 10) / 100
+  p.headroom_min = mc.param(ctx, "headroom_min_mib", 64) * MiB
+  p.swap_factor = mc.param(ctx, "swap_factor", 1)
+  p.fault_kib = mc.param(ctx, "fault_mib", 4 / MiB) * MiB
+  p.pressure_unused = mc.param(ctx, "pressure_unused_mib", 48) * MiB
+  p.emergency_min = mc.param(ctx, "emergency_min_mib", 64) * MiB
+  p.release_after = mc.param(ctx, "release_after", 2)
+  p.release_fraction = mc.param(ctx, "release_fraction", 0.5)
+  p.smoothing = mc.param(ctx, "smoothing", 0.8)
+  p.floor = mc.param(ctx, "floor_mib", 256) * MiB
 end
 
 -- Counter growth since the policy's last look (or d.prev the first time);
@@ -118,7 +113,6 @@ local function emergency(d, cma, swap)
 end
 
 function decide(domains, host, ctx)
-  if not p.floor then init(ctx) end
   local targets, seen = {}, {}
   local pressure = ctx.reason == "pressure"
   for _, d in ipairs(domains) do

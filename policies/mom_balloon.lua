@@ -54,19 +54,13 @@ local p = {}
 local hist = {}      -- per domain: ring of {actual, unused}
 local host_hist = {} -- ring of host.free
 
-local function param(ctx, key, default)
-  local v = ctx.params and ctx.params[key]
-  if type(v) ~= "number" then return default end
-  return v
-end
-
 function init(ctx)
-  p.threshold = param(ctx, "pressure_threshold", 0.20)
-  p.critical = param(ctx, "pressure_critical", 0.05)
-  p.min_free = param(ctx, "min_guest_free_percent", 0.20)
-  p.max_change = param(ctx, "max_balloon_change_percent", 0.05)
-  p.min_change = param(ctx, "min_balloon_change_percent", 0.0025)
-  p.window = math.max(1, math.floor(param(ctx, "avg_samples", 10)))
+  p.threshold = mc.param(ctx, "pressure_threshold", 0.20)
+  p.critical = mc.param(ctx, "pressure_critical", 0.05)
+  p.min_free = mc.param(ctx, "min_guest_free_percent", 0.20)
+  p.max_change = mc.param(ctx, "max_balloon_change_percent", 0.05)
+  p.min_change = mc.param(ctx, "min_balloon_change_percent", 0.0025)
+  p.window = math.max(1, math.floor(mc.param(ctx, "avg_samples", 10)))
 end
 
 -- Adds v to ring r (at most p.window long) and returns the ring's mean.
@@ -99,7 +93,6 @@ local function grow(d, wanted)
 end
 
 function decide(domains, host, ctx)
-  if not p.window then init(ctx) end
   local targets, seen = {}, {}
   if not host.total or host.total <= 0 then return targets end
   local host_free = push_avg(host_hist, host.free or 0) / host.total

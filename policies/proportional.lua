@@ -7,7 +7,7 @@ Proxmox VE's auto-ballooning (pvestatd: guests between their minimum and
 their maximum memory, the memory the host can spare shared by each VM's
 "shares").  Here:
 
-  floor(d)  = the larger of d.min and used + floor_headroom_kib (used =
+  floor(d)  = the larger of d.min and used + floor_headroom_mib (used =
               actual - unused), never above d.max;
   pool      = host.free - host.reserve - host_keep_pct % of host.total
               + the sum of the guests' current sizes;
@@ -22,29 +22,24 @@ every guest is asked for its floor and the core's clamps decide how far
 each can really go.
 
 Parameters ([policy] in the INI):
-  floor_headroom_kib  free memory every guest keeps above what it
-                      uses                               (65536 = 64 MiB)
+  floor_headroom_mib  free memory every guest keeps above what it
+                      uses, MiB                                    (64)
   host_keep_pct       % of host.total kept free on top of the core's
                       host reserve; Proxmox's 80% target is 20     (0)
 
 Known weaknesses: it hands out all the surplus all the time, so idle
 guests sit on memory that a new guest will have to win back (slowly, the
 core's step limits apply); the floor follows used memory, so a guest that
-allocates fast has only floor_headroom_kib plus its share between itself
+allocates fast has only floor_headroom_mib plus its share between itself
 and swapping; weights are static.
 --]]
 
+local MiB = mc.MiB
 local p = {}
 
-local function param(ctx, key, default)
-  local v = ctx.params and ctx.params[key]
-  if type(v) ~= "number" then return default end
-  return v
-end
-
 function init(ctx)
-  p.headroom = param(ctx, "floor_headroom_kib", 64 * 1024)
-  p.keep = param(ctx, "host_keep_pct", 0) / 100
+  p.headroom = mc.param(ctx, "floor_headroom_mib", 64) * MiB
+  p.keep = mc.param(ctx, "host_keep_pct", 0) / 100
 end
 
 local function weight_of(d)
@@ -90,7 +85,6 @@ local function share(list, surplus)
 end
 
 function decide(domains, host, ctx)
-  if not p.headroom then init(ctx) end
   local list, pool = members(domains)
   local spare = (host.free or 0) - (host.reserve or 0) - p.keep * (host.total or 0)
   share(list, pool + spare)

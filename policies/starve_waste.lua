@@ -5,7 +5,7 @@ host; wasteful guests give back to the host.
 Where it comes from: the "Memory coordinator" course project (seed 004).
 Every guest is classified each period:
   starving  unused < starve_pct of its memory and consuming (rate >
-            consuming_kib_s),
+            consuming_mib_s),
   wasting   unused > waste_pct of its memory and not consuming,
   balanced  otherwise.
 Then:
@@ -16,7 +16,7 @@ Then:
   wasting only: every wasting guest gives back release_fraction of its
     unused memory to the host;
   neither: nothing.
-No guest goes below min_domain_kib, none above its max.
+No guest goes below min_domain_mib, none above its max.
 
 Fixed from the seed: the consumption rate is a signed number (the original
 kept it unsigned, so a guest that freed memory looked like it consumed
@@ -31,10 +31,10 @@ guest's last_update stamps, and without those the rate is 0.
 Parameters ([policy] in the INI):
   starve_pct        starving below this % unused                  (15)
   waste_pct         wasting above this % unused                   (50)
-  consuming_kib_s   consuming above this rate, KiB/s              (1)
+  consuming_mib_s   consuming above this rate, MiB/s (1/1024 = 1 KiB/s)
   move_factor       move this many periods' consumption           (2)
   host_floor_pct    keep this % of host.total free                (5)
-  min_domain_kib    no guest below this                    (51200 = 50 MiB)
+  min_domain_mib    no guest below this, MiB                      (50)
   release_fraction  share of unused a wasting guest gives back    (0.5)
 
 Known weaknesses: serves one starving guest per period, so when several
@@ -44,24 +44,19 @@ of a small guest are small amounts (15% of 512 MiB is 77 MiB, little
 headroom for a fast allocator).
 --]]
 
+local MiB = mc.MiB
 local p = {}
 local hist = {}      -- per domain: used (KiB) and clock (s) at the last call
 local clock = 0      -- seconds of ctx.elapsed since load
 
-local function param(ctx, key, default)
-  local v = ctx.params and ctx.params[key]
-  if type(v) ~= "number" then return default end
-  return v
-end
-
 function init(ctx)
-  p.starve = param(ctx, "starve_pct", 15) / 100
-  p.waste = param(ctx, "waste_pct", 50) / 100
-  p.consuming = param(ctx, "consuming_kib_s", 1)
-  p.move = param(ctx, "move_factor", 2)
-  p.host_floor = param(ctx, "host_floor_pct", 5) / 100
-  p.min_domain = param(ctx, "min_domain_kib", 50 * 1024)
-  p.release = param(ctx, "release_fraction", 0.5)
+  p.starve = mc.param(ctx, "starve_pct", 15) / 100
+  p.waste = mc.param(ctx, "waste_pct", 50) / 100
+  p.consuming = mc.param(ctx, "consuming_mib_s", 1 / MiB) * MiB
+  p.move = mc.param(ctx, "move_factor", 2)
+  p.host_floor = mc.param(ctx, "host_floor_pct", 5) / 100
+  p.min_domain = mc.param(ctx, "min_domain_mib", 50) * MiB
+  p.release = mc.param(ctx, "release_fraction", 0.5)
 end
 
 -- KiB/s of used memory; positive = consuming.  Signed on purpose.
@@ -110,7 +105,6 @@ local function wanted(s, ctx)
 end
 
 function decide(domains, host, ctx)
-  if not p.starve then init(ctx) end
   clock = clock + (ctx.elapsed or 0)
   local targets = {}
   local starved, wasteful, wasting = classify(domains)

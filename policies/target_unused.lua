@@ -16,41 +16,40 @@ performed after memory would be returned to the host"); guests are served
 neediest first, so when the host can feed only some of them, the ones with
 the least unused memory are fed.
 
-Parameters ([policy] in the INI; KiB, as in the seed):
-  target_unused_kib   unused memory to hold in every guest        (150000)
-  step_kib            shrink step; a grow is grow_factor x this    (50000)
+Parameters ([policy] in the INI; MiB, the defaults are the seed's KiB):
+  target_unused_mib   unused memory to hold in every guest
+                      (150000 / 1024 = 146.484375, 150000 KiB)
+  step_mib            shrink step; a grow is grow_factor x this
+                      (50000 / 1024 = 48.828125, 50000 KiB)
   grow_factor         grow steps are this many shrink steps         (2)
   host_min_factor     never leave the host with less free memory
-                      than this many x target_unused_kib            (2)
-  hysteresis_kib      shrink only when unused > target + this;
+                      than this many x target_unused_mib            (2)
+  hysteresis_mib      shrink only when unused > target + this;
                       0 is the seed's behaviour                     (0)
+target_unused_mib is the same key as balance_unused.lua's, with the same
+meaning: a [policy] section that sets it (the shipped memcoord.ini does,
+160) sets it for both.
 
 Known weaknesses: fixed steps are blind to how fast a guest consumes, so a
 guest that allocates faster than grow_factor x step per period runs out
 before it is served (the core's pressure path narrows, not closes, that
 gap); with hysteresis 0 a guest just above the target oscillates
-(shrink 50000 -> grow 100000 -> shrink ...); one target for every guest,
+(shrink 50000 KiB -> grow 100000 KiB -> shrink ...); one target for every guest,
 whatever its size.
 --]]
 
+local MiB = mc.MiB
 local p = {}
 
-local function param(ctx, key, default)
-  local v = ctx.params and ctx.params[key]
-  if type(v) ~= "number" then return default end
-  return v
-end
-
 function init(ctx)
-  p.target = param(ctx, "target_unused_kib", 150000)
-  p.step = param(ctx, "step_kib", 50000)
-  p.grow = p.step * param(ctx, "grow_factor", 2)
-  p.host_min = p.target * param(ctx, "host_min_factor", 2)
-  p.hysteresis = param(ctx, "hysteresis_kib", 0)
+  p.target = mc.param(ctx, "target_unused_mib", 150000 / MiB) * MiB
+  p.step = mc.param(ctx, "step_mib", 50000 / MiB) * MiB
+  p.grow = p.step * mc.param(ctx, "grow_factor", 2)
+  p.host_min = p.target * mc.param(ctx, "host_min_factor", 2)
+  p.hysteresis = mc.param(ctx, "hysteresis_mib", 0) * MiB
 end
 
 function decide(domains, host, ctx)
-  if not p.target then init(ctx) end
   local targets, needy = {}, {}
   local free = host.free or 0
   -- Shrinks first: what they give back is free for the grows below.

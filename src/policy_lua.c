@@ -25,6 +25,7 @@
 
 #include "policy.h"
 #include "policy_lua.h"
+#include "policy_mc.h"
 
 struct mc_policy_lua {
 	lua_State *L;
@@ -203,6 +204,18 @@ static void open_libs(lua_State *L)
 	}
 }
 
+/* The helper module (src/policy_mc.lua) as the global mc, run as text
+ * under the same budget and cap as the policy: it is trusted code, but
+ * there is no reason to treat it otherwise. */
+static void open_mc(lua_State *L)
+{
+	if (luaL_loadbufferx(L, mc_policy_mc_src, strlen(mc_policy_mc_src),
+			     "=mc", "t") != LUA_OK)
+		lua_error(L);
+	lua_call(L, 0, 1);
+	lua_setglobal(L, "mc");
+}
+
 /* The string library's format becomes ctx.log's upvalue; ctx.log itself
  * is kept in the registry so every ctx gets the same function. */
 static int open_sandbox(lua_State *L)
@@ -222,6 +235,7 @@ static int open_sandbox(lua_State *L)
 	lua_pushcclosure(L, policy_log, 1);
 	lua_setfield(L, LUA_REGISTRYINDEX, "mc_ctx_log");
 	lua_pop(L, 1);
+	open_mc(L);
 	return 0;
 }
 

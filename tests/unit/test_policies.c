@@ -64,14 +64,20 @@ static void build(struct mc_snapshot *s, const struct dom *doms, size_t n,
 		.growable = free > 1024 * MiB ? (uint64_t)(free - 1024 * MiB) : 0 };
 }
 
-static struct mc_policy *load(const char *path)
+static struct mc_policy *load_with(const char *path, const struct mc_kv *params,
+				   size_t nparams)
 {
 	char err[512];
-	struct mc_policy *p = mc_policy_load(path, NULL, 0, err, sizeof(err));
+	struct mc_policy *p = mc_policy_load(path, params, nparams, err, sizeof(err));
 
 	if (!p)
 		fail_msg("%s: %s", path, err);
 	return p;
+}
+
+static struct mc_policy *load(const char *path)
+{
+	return load_with(path, NULL, 0);
 }
 
 static void decide(struct mc_policy *p, const struct mc_snapshot *s,
@@ -270,6 +276,31 @@ static void test_target_unused_rule(void **state)
 
 /* Seed 004: the most wasteful feeds the most starved 2 x its rate x period;
  * with no waster the host feeds it down to 5% of its total. */
+/* Memory parameters are MiB (mc.MiB), as docs/policies.md says: the
+ * seed's KiB defaults, set as MiB, give the seed's steps exactly. */
+static void test_target_unused_params_in_mib(void **state)
+{
+	static const struct mc_kv mib[] = {
+		{ "target_unused_mib", "200" }, { "step_mib", "64" },
+	};
+	static const struct dom doms[] = {
+		{ "high", 1000000, 4000000, 300000, NONE, 0, 0 },
+		{ "low", 1000000, 4000000, 150000, NONE, 0, 0 },
+	};
+	struct mc_policy *p = load_with("policies/target_unused.lua", mib, 2);
+	struct mc_proposals out = { 0 };
+	struct mc_snapshot s;
+
+	(void)state;
+	build(&s, doms, 2, 16000000, 8000000);
+	decide(p, &s, "period", &out);
+	assert_true(target(&out, "high") == 1000000 - 64 * MiB);
+	assert_true(target(&out, "low") == 1000000 + 2 * 64 * MiB);
+	mc_snapshot_free(&s);
+	mc_proposals_free(&out);
+	mc_policy_close(p);
+}
+
 static void test_starve_waste_rule(void **state)
 {
 	/* "starving": used rose 50 MiB in 2 s (25 MiB/s): gets 2 x 25 x 2. */
@@ -442,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_every_policy_answers),
 		cmocka_unit_test(test_no_leaked_globals),
 		cmocka_unit_test(test_target_unused_rule),
+		cmocka_unit_test(test_target_unused_params_in_mib),
 		cmocka_unit_test(test_starve_waste_rule),
 		cmocka_unit_test(test_proportional_rule),
 		cmocka_unit_test(test_mom_rule),

@@ -1,6 +1,7 @@
 /* test_policy.c - the Lua bridge: what goes in, what comes back, and what a
  * broken or hostile policy cannot do. */
 #include <math.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,10 +80,23 @@ static int decide_once(const char *src, struct mc_proposals *out, char *err,
 	return rc;
 }
 
-static void test_fields_passed(void **state)
+/* Runs src, whose checks raise when they fail; returns how many targets
+ * it answered. */
+static size_t decide_ok(const char *src)
 {
 	struct mc_proposals out = { 0 };
 	char err[512] = "";
+	size_t n;
+
+	if (decide_once(src, &out, err, sizeof(err)))
+		fail_msg("%s", err);
+	n = out.n;
+	mc_proposals_free(&out);
+	return n;
+}
+
+static void test_fields_passed(void **state)
+{
 	/* Every check failing raises, so the call fails with the line. */
 	const char *src =
 		"function decide(domains, host, ctx)\n"
@@ -106,10 +120,7 @@ static void test_fields_passed(void **state)
 		"end\n";
 
 	(void)state;
-	if (decide_once(src, &out, err, sizeof(err)))
-		fail_msg("%s", err);
-	assert_int_equal(out.n, 2);
-	mc_proposals_free(&out);
+	assert_int_equal(decide_ok(src), 2);
 }
 
 static void test_targets_read_back(void **state)
@@ -406,6 +417,145 @@ static void test_shipped_policies_load(void **state)
 	mc_snapshot_free(&s);
 }
 
+/* The helper module: mc.param takes numbers only, mc.MiB is KiB per MiB,
+ * and a policy cannot change mc under its own feet. */
+static void test_mc_module(void **state)
+{
+	const char *src =
+		"function decide(domains, host, ctx)\n"
+		"  assert(mc.MiB == 1024 and math.type(mc.MiB) == 'integer')\n"
+		"  assert(mc.param(ctx, 'target_unused_mib', 1) == 200)\n"
+		"  assert(mc.param(ctx, 'mode', 7) == 7)\n"
+		"  assert(mc.param(ctx, 'absent', 9) == 9)\n"
+		"  assert(mc.param({}, 'absent', 3) == 3)\n"
+		"  local ok, e = pcall(function() mc.MiB = 1000 end)\n"
+		"  assert(not ok and e:find('mc is read%-only') and mc.MiB == 1024)\n"
+		"  assert(getmetatable(mc) == false)\n"
+		"  return {}\n"
+		"end\n";
+
+	(void)state;
+	decide_ok(src);
+}
+
+/* ---- the contract: docs/policies.md against what the bridge passes ---- */
+
+#define CONTRACT_DOC "docs/policies.md"
+#define MAX_FIELDS 128
+
+struct fields {
+	char *v[MAX_FIELDS];
+	size_t n;
+};
+
+static void add_field(struct fields *f, const char *prefix, const char *name)
+{
+	size_t len = strlen(prefix) + strlen(name) + 1;
+
+	assert_true(f->n < MAX_FIELDS);
+	f->v[f->n] = malloc(len);
+	assert_non_null(f->v[f->n]);
+	snprintf(f->v[f->n++], len, "%s%s", prefix, name);
+}
+
+static bool has_field(const struct fields *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (!strcmp(f->v[i], name))
+			return true;
+	return false;
+}
+
+/* One table row, "| `path` | type | unit | yes/no or meaning | ...": the
+ * path, and when the fourth cell says yes, its copy in d.prev (for d.*)
+ * or in init's ctx (for ctx.*). */
+static void parse_row(struct fields *f, char *line)
+{
+	char *path = line + 3, *end = strchr(path, '`'), *cell = line;
+	int i;
+
+	if (!end)
+		fail_msg(CONTRACT_DOC ": unterminated field in: %s", line);
+	for (i = 0; i < 3 && cell; i++)
+		cell = strchr(cell + 1, '|');
+	*end = '\0';
+	add_field(f, "", path);
+	if (!cell || strncmp(cell, "| yes |", 7))
+		return;
+	if (!strncmp(path, "d.", 2))
+		add_field(f, "d.prev.", path + 2);
+	else if (!strncmp(path, "ctx.", 4))
+		add_field(f, "init.", path);
+}
+
+/* Every field the tables of the section "## The contract" list. */
+static void read_doc_fields(struct fields *f)
+{
+	FILE *in = fopen(CONTRACT_DOC, "r");
+	char line[1024];
+	bool inside = false;
+
+	assert_non_null(in);
+	while (fgets(line, sizeof(line), in)) {
+		if (!strncmp(line, "## ", 3))
+			inside = !strcmp(line, "## The contract\n");
+		else if (inside && !strncmp(line, "| `", 3))
+			parse_row(f, line);
+	}
+	fclose(in);
+}
+
+/* A policy that answers with one "target" per key it was given. */
+static const char contract_probe[] =
+	"local seen = {}\n"
+	"local function collect(prefix, t)\n"
+	"  for k in pairs(t) do seen[prefix .. k] = 0 end\n"
+	"end\n"
+	"function init(ctx) collect('init.ctx.', ctx) end\n"
+	"function decide(domains, host, ctx)\n"
+	"  local d = domains[1]\n"
+	"  collect('d.', d) collect('d.prev.', d.prev) collect('host.', host)\n"
+	"  collect('ctx.', ctx) collect('mc.', mc)\n"
+	"  return seen\n"
+	"end\n";
+
+static void read_bridge_fields(struct fields *f)
+{
+	struct mc_proposals out = { 0 };
+	char err[512];
+	size_t i;
+
+	if (decide_once(contract_probe, &out, err, sizeof(err)))
+		fail_msg("%s", err);
+	for (i = 0; i < out.n; i++)
+		add_field(f, "", out.v[i].name);
+	mc_proposals_free(&out);
+}
+
+static void test_contract_matches_doc(void **state)
+{
+	struct fields doc = { 0 }, bridge = { 0 };
+	size_t i;
+
+	(void)state;
+	read_doc_fields(&doc);
+	read_bridge_fields(&bridge);
+	for (i = 0; i < bridge.n; i++)
+		if (!has_field(&doc, bridge.v[i]))
+			fail_msg("the bridge passes %s; " CONTRACT_DOC " does not list it",
+				 bridge.v[i]);
+	for (i = 0; i < doc.n; i++)
+		if (!has_field(&bridge, doc.v[i]))
+			fail_msg(CONTRACT_DOC " lists %s; the bridge does not pass it",
+				 doc.v[i]);
+	for (i = 0; i < doc.n; i++)
+		free(doc.v[i]);
+	for (i = 0; i < bridge.n; i++)
+		free(bridge.v[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +569,8 @@ int main(void)
 		cmocka_unit_test(test_log_rate_limited),
 		cmocka_unit_test(test_error_objects_located),
 		cmocka_unit_test(test_shipped_policies_load),
+		cmocka_unit_test(test_mc_module),
+		cmocka_unit_test(test_contract_matches_doc),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
