@@ -353,35 +353,9 @@ static enum mc_config_status parse_file(struct mc_config *cfg, const char *path,
 /* A flag that means nothing in the mode chosen is refused rather than
  * ignored: `--report r.json` on a real host would otherwise run the daemon
  * and never write the report the caller waits for. */
-static const char *mode_conflict(const struct mc_config *cfg)
-{
-	if (!cfg->simulate) {
-		if (cfg->report)
-			return "--report needs --simulate";
-		if (cfg->plot)
-			return "--plot needs --simulate";
-		if (cfg->realtime)
-			return "--realtime needs --simulate";
-		if (cfg->duration > 0)
-			return "--duration needs --simulate";
-		return NULL;
-	}
-	if (cfg->once)
-		return "--once does not go with --simulate (a simulation runs for its duration: see --duration)";
-	if (cfg->check)
-		return "--check does not go with --simulate (they are separate runs)";
-	return NULL;
-}
-
 static enum mc_config_status validate(struct mc_config *cfg, char *err,
 				      size_t errlen)
 {
-	const char *conflict = mode_conflict(cfg);
-
-	if (conflict) {
-		set_err(err, errlen, "%s", conflict);
-		return MC_CONFIG_ERROR;
-	}
 	if (cfg->sample > cfg->period) {
 		set_err(err, errlen, "%s: sample (%gs) must not be longer than period (%gs)",
 			cfg->file ? cfg->file : "memcoord", cfg->sample, cfg->period);
@@ -423,7 +397,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_ONCE = 256, OPT_TRACE, OPT_SIMULATE, OPT_REALTIME, OPT_REPORT,
-	OPT_PLOT, OPT_CHECK, OPT_DURATION, OPT_FOREGROUND,
+	OPT_PLOT, OPT_CHECK, OPT_DURATION, OPT_FOREGROUND, OPT_LAST
 };
 
 static const struct option long_opts[] = {
@@ -447,6 +421,55 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Flags that mean nothing in a mode are refused, never silently ignored:
+ * for each flag, the modes it goes with. */
+enum { IN_DAEMON = 1, IN_SIM = 2, IN_CHECK = 4 };
+static const struct { int opt; const char *name; int modes; } flag_modes[] = {
+	{ 'p', "-p", IN_DAEMON | IN_SIM },
+	{ 'u', "-u", IN_DAEMON },
+	{ 'i', "-i", IN_DAEMON | IN_SIM },
+	{ 'n', "-n", IN_DAEMON | IN_SIM },
+	{ OPT_ONCE, "--once", IN_DAEMON },
+	{ OPT_TRACE, "--trace", IN_DAEMON | IN_SIM },
+	{ OPT_REALTIME, "--realtime", IN_SIM },
+	{ OPT_REPORT, "--report", IN_SIM },
+	{ OPT_PLOT, "--plot", IN_SIM },
+	{ OPT_DURATION, "--duration", IN_SIM },
+	{ OPT_SIMULATE, "--simulate", IN_SIM },
+	{ OPT_CHECK, "--check", IN_CHECK },
+};
+
+static const char *const mode_names[] = { "", "without --simulate or --check",
+					  "with --simulate", "", "with --check" };
+
+static int flag_mode(const unsigned char *seen)
+{
+	return seen[OPT_CHECK] ? IN_CHECK : seen[OPT_SIMULATE] ? IN_SIM : IN_DAEMON;
+}
+
+/* seen[opt] counts each flag on the command line.  NULL, or why not. */
+static const char *mode_conflict(const unsigned char *seen, char *buf, size_t len)
+{
+	int mode = flag_mode(seen);
+	size_t i;
+
+	for (i = 0; i < sizeof(flag_modes) / sizeof(flag_modes[0]); i++) {
+		if (!seen[flag_modes[i].opt])
+			continue;
+		if (seen[flag_modes[i].opt] > 1)
+			snprintf(buf, len, "%s given twice", flag_modes[i].name);
+		else if (flag_modes[i].modes == IN_SIM && !(mode & IN_SIM))
+			snprintf(buf, len, "%s needs --simulate", flag_modes[i].name);
+		else if (!(flag_modes[i].modes & mode))
+			snprintf(buf, len, "%s means nothing %s", flag_modes[i].name,
+				 mode_names[mode]);
+		else
+			continue;
+		return buf;
+	}
+	return NULL;
+}
 
 /* Applies one flag; the file has already been read. */
 static enum mc_config_status apply_flag(struct mc_config *cfg, int opt,
@@ -514,6 +537,8 @@ static enum mc_config_status load(struct mc_config *cfg, int argc,
 {
 	enum mc_config_status st;
 	const char *file = NULL;
+	unsigned char seen[OPT_LAST] = { 0 };
+	char why[128];
 	int opt;
 
 	defaults(cfg);
@@ -531,6 +556,8 @@ static enum mc_config_status load(struct mc_config *cfg, int argc,
 		}
 		if (opt == 'c')
 			file = optarg;
+		if (opt >= 0 && opt < OPT_LAST && seen[opt] < 2)
+			seen[opt]++;
 		if (opt == '?' || opt == ':') {
 			set_err(err, errlen, "%s: %s (see --help)", argv[optind - 1],
 				opt == ':' ? "needs an argument" : "unknown option");
@@ -539,6 +566,10 @@ static enum mc_config_status load(struct mc_config *cfg, int argc,
 	}
 	if (optind < argc) {
 		set_err(err, errlen, "%s: unexpected argument (see --help)", argv[optind]);
+		return MC_CONFIG_ERROR;
+	}
+	if (mode_conflict(seen, why, sizeof(why))) {
+		set_err(err, errlen, "%s", why);
 		return MC_CONFIG_ERROR;
 	}
 	if (file) {

@@ -32,8 +32,11 @@
 #include "metrics.h"
 #include "policy.h"
 #include "report.h"
+#include "signals.h"
 #include "sim.h"
 
+/* start() was interrupted by SIGTERM/SIGINT: exit 0, as the loop would */
+#define START_STOPPED (-1)
 #define RELOAD_DEBOUNCE_MS 200	/* editors write a file in several steps */
 
 struct daemon {
@@ -204,19 +207,11 @@ static void on_sample(int timer, void *opaque)
 	mc_coord_sample(dm->coord);
 }
 
-static void daemon_signals(sigset_t *mask)
-{
-	sigemptyset(mask);
-	sigaddset(mask, SIGHUP);
-	sigaddset(mask, SIGINT);
-	sigaddset(mask, SIGTERM);
-}
-
 static int setup_loop(struct daemon *dm)
 {
 	sigset_t mask;
 
-	daemon_signals(&mask);	/* blocked since main() began */
+	mc_signals_set(&mask);	/* blocked since main() began */
 	if ((dm->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		mc_error("cannot set up signals: %s", strerror(errno));
 		return -1;
@@ -290,6 +285,10 @@ static int start(struct daemon *dm)
 	policy = mc_policy_load_timed(dm->cfg.policy, dm->cfg.policy_params,
 				      dm->cfg.npolicy_params,
 				      mc_config_policy_timeout(&dm->cfg), err, sizeof(err));
+	if (!policy && mc_signals_stop_pending()) {
+		mc_info("stopped during start-up");
+		return START_STOPPED;
+	}
 	if (!policy) {
 		fprintf(stderr, "memcoord: policy refused: %s\n", err);
 		return MC_EXIT_USAGE;
@@ -344,7 +343,7 @@ int main(int argc, char **argv)
 
 	/* First thing: a SIGHUP during start-up must not kill the daemon.
 	 * --check runs with the signals it had; --simulate polls them. */
-	daemon_signals(&mask);
+	mc_signals_set(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, &before) < 0) {
 		fprintf(stderr, "memcoord: cannot block signals: %s\n", strerror(errno));
 		return 1;
@@ -375,7 +374,9 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	rc = start(&dm);
-	if (rc == 0 && dm.cfg.once)
+	if (rc == START_STOPPED)
+		rc = 0;		/* SIGTERM while the policy loaded: a clean stop */
+	else if (rc == 0 && dm.cfg.once)
 		rc = run_once(&dm);
 	else if (rc == 0 && setup_loop(&dm) == 0)
 		while (!dm.quit && virEventRunDefaultImpl() == 0)

@@ -120,6 +120,8 @@ static int exchange(struct mc_policy *p, const struct mc_policy_ipc_buf *req,
 
 		snprintf(what, sizeof(what), "did not answer within %g s", p->timeout);
 		worker_lost(p, what, err, errlen);
+	} else if (errno == ECANCELED) {
+		worker_lost(p, "was stopped: memcoord is stopping", err, errlen);
 	} else {
 		worker_lost(p, errno == EPIPE ? "died" : "sent garbage", err, errlen);
 	}

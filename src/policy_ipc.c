@@ -16,8 +16,11 @@
 #include <unistd.h>
 
 #include "policy_ipc.h"
+#include "signals.h"
 
 #define HEADER 5	/* u32 length + type */
+/* s between checks for a pending SIGTERM while waiting for the worker */
+#define STOP_CHECK_EVERY 0.05
 
 /* ---- building a frame ---- */
 
@@ -145,7 +148,10 @@ double mc_policy_ipc_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Waits until fd is ready for events or the deadline passes. */
+/* Waits until fd is ready for events or the deadline passes.  The wait
+ * is cut into slices so that a SIGTERM arriving meanwhile (blocked, read
+ * later by the event loop) ends it at once: a long policy_timeout must
+ * not delay a stop.  errno is ETIMEDOUT or ECANCELED on -1. */
 static int wait_ready(int fd, short events, double deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
@@ -160,10 +166,12 @@ static int wait_ready(int fd, short events, double deadline)
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		rc = poll(&pfd, 1, (int)ceil(left * 1000));
-	} while (rc < 0 && errno == EINTR);
-	if (rc == 0)
-		errno = ETIMEDOUT;
+		if (mc_signals_stop_pending()) {
+			errno = ECANCELED;
+			return -1;
+		}
+		rc = poll(&pfd, 1, (int)ceil(fmin(left, STOP_CHECK_EVERY) * 1000));
+	} while (rc == 0 || (rc < 0 && errno == EINTR));
 	return rc > 0 ? 0 : -1;
 }
 

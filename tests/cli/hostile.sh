@@ -110,5 +110,31 @@ check "SIGTERM exits 0 (rc $rc)" test "$rc" = 0
 check "SIGTERM obeyed within 2 s (${took} s)" test "$(echo "$took < 2" | bc)" = 1
 check "no worker left behind" bash -c "for w in $workers; do ! kill -0 \$w 2>/dev/null || exit 1; done"
 
+# ---- a long policy_timeout must not delay a stop ----
+# The deadline is 30 s; SIGTERM must end the wait for the worker at once,
+# whether the hung call is a decide() or the trial call of a reload.
+stop_within() {	# stop_within SECONDS NAME: SIGTERM the daemon, time its exit
+	local start took rc
+	start=$(date +%s.%N)
+	kill -TERM "$pid"; set +e; wait "$pid"; rc=$?; set -e; pid=
+	took=$(echo "$(date +%s.%N) - $start" | bc)
+	check "$2: exits 0 (rc $rc)" test "$rc" = 0
+	check "$2: within $1 s of SIGTERM (${took} s)" test "$(echo "$took < $1" | bc)" = 1
+}
+printf '[coordinator]\nperiod = 60\nsample = 1\npolicy_timeout = 30\n' > "$tmp/slow.ini"
+swap "function decide(d, h, ctx) $SWALLOW end"
+$MC -c "$tmp/slow.ini" -u test:///default -n -v -p "$tmp/policy.lua" 2>"$tmp/log" >/dev/null &
+pid=$!
+sleep 1.5
+stop_within 2 "SIGTERM during a hung decide() with a 30 s deadline"
+swap 'function decide(d, h, ctx) return {} end'
+$MC -c "$tmp/slow.ini" -u test:///default -n -v -p "$tmp/policy.lua" 2>"$tmp/log" >/dev/null &
+pid=$!
+check "started with a good policy" wait_for "$tmp/log" "policy .* loaded\|sample\|^domain"
+sleep 1
+swap "function decide(d, h, ctx) if ctx.reason == 'trial' then $SWALLOW end return {} end"
+sleep 1.5
+stop_within 2 "SIGTERM during a hung reload trial with a 30 s deadline"
+
 echo "hostile: $fails failure(s)"
 [ "$fails" = 0 ]

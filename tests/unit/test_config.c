@@ -393,7 +393,20 @@ static void test_mode_conflicts(void **state)
 	}
 	assert_int_equal(load_args(&cfg, err, sizeof(err), 4, "--simulate", "s.ini",
 				   "--once"), MC_CONFIG_ERROR);
-	assert_non_null(strstr(err, "--once does not go with --simulate"));
+	assert_string_equal(err, "--once means nothing with --simulate");
+	mc_config_free(&cfg);
+	/* Nothing is silently ignored: flags outside their mode, or twice. */
+	assert_int_equal(load_args(&cfg, err, sizeof(err), 5, "--check", "p.lua",
+				   "--trace", "t.csv"), MC_CONFIG_ERROR);
+	assert_string_equal(err, "--trace means nothing with --check");
+	mc_config_free(&cfg);
+	assert_int_equal(load_args(&cfg, err, sizeof(err), 5, "--simulate", "s.ini",
+				   "-u", "qemu:///system"), MC_CONFIG_ERROR);
+	assert_string_equal(err, "-u means nothing with --simulate");
+	mc_config_free(&cfg);
+	assert_int_equal(load_args(&cfg, err, sizeof(err), 5, "--trace", "a.csv",
+				   "--trace", "b.csv"), MC_CONFIG_ERROR);
+	assert_string_equal(err, "--trace given twice");
 	mc_config_free(&cfg);
 	assert_int_equal(load_args(&cfg, err, sizeof(err), 5, "--simulate", "s.ini",
 				   "--duration", "1e9"), MC_CONFIG_ERROR);
