@@ -5,11 +5,13 @@
 #ifndef MC_HYPERVISOR_H
 #define MC_HYPERVISOR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "snapshot.h"
 
 struct mc_backend;
+struct mc_sim_model;
 
 struct mc_backend_ops {
 	/* Fills snap (already cleared) with every running domain and the host.
@@ -33,5 +35,8 @@ struct mc_backend {
 struct mc_backend *mc_hv_libvirt_open(const char *uri, char *err, size_t errlen);
 /* Re-opens a lost connection; 0 when connected. */
 int mc_hv_libvirt_reconnect(struct mc_backend *b);
+/* sim: a backend over m (sim_model.h; borrowed: the caller frees m after
+ * closing the backend).  NULL on failure, err says why. */
+struct mc_backend *mc_hv_sim_open(struct mc_sim_model *m, char *err, size_t errlen);
 
 #endif
