@@ -137,20 +137,20 @@ static void header_written_late(void **state)
 	drop_temp(path);
 }
 
-/* Two domains: a long name with stats, decided up by the max and step
- * rules; b without stats, decided but not acted on. */
-static void two_domains(struct mc_snapshot *s, double t)
+/* A long name with stats, decided up by the max and step rules; b without
+ * stats, decided but not acted on; c not decided at all. */
+static void three_domains(struct mc_snapshot *s, double t)
 {
-	struct mc_domain *a, *b;
-
 	mc_snapshot_clear(s);
-	a = mc_snapshot_add(s, "alpha-domain-with-a-long-name");
-	b = mc_snapshot_add(s, "b");
-	assert_true(a && b);
-	a->cur.actual = 1024 * 1024;
-	a->cur.unused = 512 * 1024;
-	a->cur.have_stats = true;
-	b->cur.actual = 768 * 1024;
+	/* added first, written after: an add may move the array */
+	assert_non_null(mc_snapshot_add(s, "alpha-domain-with-a-long-name"));
+	assert_non_null(mc_snapshot_add(s, "b"));
+	assert_non_null(mc_snapshot_add(s, "c"));
+	s->doms[0].cur.actual = 1024 * 1024;
+	s->doms[0].cur.unused = 512 * 1024;
+	s->doms[0].cur.have_stats = true;
+	s->doms[1].cur.actual = 768 * 1024;
+	s->doms[2].cur.actual = 256 * 1024;
 	s->host = (struct mc_host){ .total = 8192 * 1024, .free = 4096 * 1024,
 				    .reserve = 512 * 1024, .growable = 3584 * 1024 };
 	s->time = t;
@@ -187,9 +187,9 @@ static void table_and_trace_rows(void **state)
 	(void)state;
 	assert_non_null(r);
 	mc_snapshot_init(&s);
-	two_domains(&s, 100.0);
+	three_domains(&s, 100.0);
 	mc_report_sample(r, &s, NULL, "period", false);
-	two_domains(&s, 101.5);
+	three_domains(&s, 101.5);
 	mc_report_sample(r, &s, &res, "pressure", true);
 	mc_report_close(r);
 	mc_snapshot_free(&s);
@@ -199,14 +199,17 @@ static void table_and_trace_rows(void **state)
 		"domain                   actual     unused     target    change  clamp\n"
 		"alpha-domain-with-a-     1024.0      512.0     1536.0    +512.0  max+step\n"
 		"b                         768.0          -      768.0            no-stats\n"
+		"c                         256.0          -          -\n"
 		"host: total 8192.0  free 4096.0  reserve 512.0  growable 3584.0  (MiB)\n");
 	trace = read_all(path);
 	assert_string_equal(trace,
 		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
 		"0.000,alpha-domain-with-a-long-name,1048576,524288,,,sample\n"
 		"0.000,b,786432,,,,sample\n"
+		"0.000,c,262144,,,,sample\n"
 		"1.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure\n"
-		"1.500,b,786432,,786432,no-stats,pressure\n");
+		"1.500,b,786432,,786432,no-stats,pressure\n"
+		"1.500,c,262144,,,,pressure\n");
 	free(trace);
 	free(table);
 	drop_temp(path);
