@@ -66,6 +66,14 @@ static void set_target(struct run *r, const char *name, uint64_t mib)
 	assert_int_equal(mc_sim_model_set_target(r->m, &d, mib * MIB), 0);
 }
 
+/* Runs to at, sets VM a's target to mib there, runs on to end. */
+static void order_a_at(struct run *r, double at, uint64_t mib, double end)
+{
+	advance(r, at);
+	set_target(r, "a", mib);
+	advance(r, end - at);
+}
+
 /* The --report JSON of the run (malloc'd). */
 static char *report(const struct run *r)
 {
@@ -94,6 +102,15 @@ static void finish(struct run *r, char *json)
 	free(json);
 	mc_score_free(r->s);
 	mc_sim_model_free(r->m);
+}
+
+/* The report holds want; then the run is freed. */
+static void expect_and_finish(struct run *r, const char *want)
+{
+	char *json = report(r);
+
+	expect(json, want);
+	finish(r, json);
 }
 
 /* Grows 10 MiB a step to 250 MiB: unused = 330 - 10k MiB after step k
@@ -129,16 +146,12 @@ static void test_reaction(void **state)
 	struct run r = start("[vm \"a\"]\nphase = grow 100 250\nphase = hold\n"
 			     "[vm \"b\"]\nphase = grow 100 250\nphase = hold\n",
 			     200, 0);
-	char *json;
 
 	(void)state;
-	advance(&r, 2.0);
-	set_target(&r, "a", 600);
-	advance(&r, 3.0);
-	json = report(&r);
-	expect(json, "\"reaction_mean_s\": 0.600, \"reaction_max_s\": 0.600, "
-	       "\"reactions\": 1, \"reactions_unanswered\": 1,");
-	finish(&r, json);
+	order_a_at(&r, 2.0, 600, 5.0);
+	expect_and_finish(&r,
+			  "\"reaction_mean_s\": 0.600, \"reaction_max_s\": 0.600, "
+			  "\"reactions\": 1, \"reactions_unanswered\": 1,");
 }
 
 /* 1024 MiB guests grow 100 MiB a step to 300, then free all but 100 at
@@ -152,16 +165,12 @@ static void test_giveback(void **state)
 			     "phase = free all 100\nphase = hold\n"
 			     "[vm \"b\"]\nstart_mib = 1024\nphase = grow 1000 300\n"
 			     "phase = free all 100\nphase = hold\n", 0, 0);
-	char *json;
 
 	(void)state;
-	advance(&r, 1.0);
-	set_target(&r, "a", 800);
-	advance(&r, 1.0);
-	json = report(&r);
-	expect(json, "\"giveback_mean_s\": 0.900, \"giveback_max_s\": 0.900, "
-	       "\"givebacks\": 1, \"giveback_never\": 1,");
-	finish(&r, json);
+	order_a_at(&r, 1.0, 800, 2.0);
+	expect_and_finish(&r,
+			  "\"giveback_mean_s\": 0.900, \"giveback_max_s\": 0.900, "
+			  "\"givebacks\": 1, \"giveback_never\": 1,");
 }
 
 static const char host2g[] = "[host]\ntotal_mib = 2048\noverhead_mib = 512\n"
@@ -173,15 +182,12 @@ static const char host2g[] = "[host]\ntotal_mib = 2048\noverhead_mib = 512\n"
 static void test_reserve_violations(void **state)
 {
 	struct run r = start(host2g, 0, 900);
-	char *json;
 
 	(void)state;
-	set_target(&r, "a", 700);
-	advance(&r, 2.0);
-	json = report(&r);
-	expect(json, "\"reserve_violations\": 1, \"reserve_violation_s\": 1.6, "
-	       "\"min_host_free_mib\": 836.0,");
-	finish(&r, json);
+	order_a_at(&r, 0, 700, 2.0);
+	expect_and_finish(&r,
+			  "\"reserve_violations\": 1, \"reserve_violation_s\": 1.6, "
+			  "\"min_host_free_mib\": 836.0,");
 }
 
 /* Below the reserve (1100) from the start, and no guest grows: free never
@@ -189,14 +195,12 @@ static void test_reserve_violations(void **state)
 static void test_reserve_below_from_start(void **state)
 {
 	struct run r = start(host2g, 0, 1100);
-	char *json;
 
 	(void)state;
 	advance(&r, 1.0);
-	json = report(&r);
-	expect(json, "\"reserve_violations\": 0, \"reserve_violation_s\": 0.0, "
-	       "\"min_host_free_mib\": 1024.0,");
-	finish(&r, json);
+	expect_and_finish(&r,
+			  "\"reserve_violations\": 0, \"reserve_violation_s\": 0.0, "
+			  "\"min_host_free_mib\": 1024.0,");
 }
 
 /* Group g: a (330 MiB unused) and b (418) from the start, c (518) boots
@@ -209,14 +213,12 @@ static void test_fairness(void **state)
 			     "[vm \"b\"]\nstart_mib = 600\ngroup = g\n"
 			     "[vm \"c\"]\nstart_mib = 700\ngroup = g\nstart = 1\n"
 			     "[vm \"d\"]\nstart_mib = 900\ngroup = alone\n", 0, 0);
-	char *json;
 
 	(void)state;
 	advance(&r, 2.0);
-	json = report(&r);
-	expect(json, "\"fairness_spread_mib\": 143.000, "
-	       "\"fairness_spread_max_mib\": 188.000");
-	finish(&r, json);
+	expect_and_finish(&r,
+			  "\"fairness_spread_mib\": 143.000, "
+			  "\"fairness_spread_max_mib\": 188.000");
 }
 
 /* 344 MiB fit, swap takes 100: at 450 MiB (step 45) 106 MiB would be in
@@ -225,13 +227,11 @@ static void test_oom_and_swapped(void **state)
 {
 	struct run r = start("[vm \"a\"]\nswap_mib = 100\nphase = grow 100 500\n"
 			     "phase = idle\n", 0, 0);
-	char *json;
 
 	(void)state;
 	advance(&r, 6.0);
-	json = report(&r);
-	expect(json, "\"oom_kills\": 1,\n  \"swapped_mib\": 100.0,");
-	finish(&r, json);
+	expect_and_finish(&r,
+			  "\"oom_kills\": 1,\n  \"swapped_mib\": 100.0,");
 }
 
 /* Each accepted target is a resize; a change of direction a reversal
