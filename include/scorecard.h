@@ -1,8 +1,10 @@
 /*
  * scorecard.h - how well a policy served a simulated host.
  *
- * The scorecard watches the model after every step (it sees what the
- * guests really have, not what they last reported) and adds up: OOM kills,
+ * The scorecard watches the model after every step, through the model's
+ * const accessors (it sees what the guests really have, not what they last
+ * reported), is told of every balloon target the host sets (resizes,
+ * reversals, reaction times are its own accounts), and adds up: OOM kills,
  * swap, pressure, reaction and give-back times, the tightest margin, idle
  * memory, host reserve violations, fairness.  At the end it prints a
  * summary and writes the --report JSON.
@@ -10,13 +12,13 @@
 #ifndef MC_SCORECARD_H
 #define MC_SCORECARD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "coord_stats.h"
-#include "sim.h"
-
+struct mc_coord_stats;
 struct mc_score;
+struct mc_sim_model;
 
 /* What the driver measured about the run itself. */
 struct mc_score_run {
@@ -35,6 +37,10 @@ struct mc_score *mc_score_new(const struct mc_sim_model *m, uint64_t pressure,
 			      uint64_t reserve);
 void mc_score_free(struct mc_score *s);
 
+/* The host set VM vm's balloon target to kib when it was actual, at the
+ * model's time now (wire it to mc_sim_model_on_target()). */
+void mc_score_resize(struct mc_score *s, size_t vm, uint64_t actual,
+		     uint64_t kib, double now);
 /* After each model step of dt seconds. */
 void mc_score_observe(struct mc_score *s, const struct mc_sim_model *m,
 		      double dt);

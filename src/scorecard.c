@@ -22,9 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coordinator.h"	/* struct mc_coord_stats */
 #include "fileio.h"
 #include "json.h"
 #include "scorecard.h"
+#include "sim_model.h"
 
 #define KIB_PER_MIB 1024.0
 #define GIVEBACK_MIN (32 * 1024)	/* KiB freed before give-back counts */
@@ -36,6 +38,10 @@ struct phase_end {
 };
 
 struct vm_score {
+	/* the host's orders, told by mc_score_resize() */
+	unsigned long resizes, reversals;
+	int last_dir;		/* +1 grow, -1 shrink, 0 none yet */
+	double last_grow_at;	/* s, -1 = never */
 	bool seen;
 	size_t last_phase;
 	unsigned last_oom;
@@ -60,6 +66,9 @@ struct vm_score {
 struct group {
 	char name[64];
 	double spread_sum, time, spread_max;
+	/* this step's running members: least and most free memory */
+	uint64_t lo, hi;
+	size_t n;
 };
 
 struct mc_score {
@@ -89,6 +98,7 @@ static size_t find_group(struct mc_score *s, const char *name)
 		if (!strcmp(s->groups[i].name, name))
 			return i;
 	snprintf(s->groups[s->ngroups].name, sizeof(s->groups[0].name), "%s", name);
+	s->groups[s->ngroups].lo = UINT64_MAX;
 	return s->ngroups++;
 }
 
@@ -96,7 +106,8 @@ struct mc_score *mc_score_new(const struct mc_sim_model *m, uint64_t pressure,
 			      uint64_t reserve)
 {
 	struct mc_score *s = calloc(1, sizeof(*s));
-	size_t i, n = m->nvms ? m->nvms : 1;
+	size_t i, nvms = mc_sim_model_nvms(m), n = nvms ? nvms : 1;
+	struct mc_sim_vm_state v;
 
 	if (!s)
 		return NULL;
@@ -107,14 +118,15 @@ struct mc_score *mc_score_new(const struct mc_sim_model *m, uint64_t pressure,
 		mc_score_free(s);
 		return NULL;
 	}
-	s->nvm = m->nvms;
+	s->nvm = nvms;
 	s->pressure = pressure;
 	s->reserve = reserve;
 	s->last_host_free = s->min_host_free = mc_sim_host_free(m);
-	for (i = 0; i < m->nvms; i++) {
-		s->group_of[i] = m->vms[i].group[0] ?
-				 find_group(s, m->vms[i].group) : SIZE_MAX;
+	for (i = 0; i < nvms; i++) {
+		mc_sim_model_vm_state(m, i, &v);
+		s->group_of[i] = v.group[0] ? find_group(s, v.group) : SIZE_MAX;
 		s->vm[i].armed = true;
+		s->vm[i].last_grow_at = -1;
 	}
 	return s;
 }
@@ -135,7 +147,22 @@ void mc_score_free(struct mc_score *s)
 
 /* ---- per guest ---- */
 
-static void record_phase_ends(struct vm_score *vs, const struct mc_sim_vm *v,
+void mc_score_resize(struct mc_score *s, size_t vm, uint64_t actual,
+		     uint64_t kib, double now)
+{
+	struct vm_score *vs = &s->vm[vm];
+	int dir = kib > actual ? 1 : kib < actual ? -1 : 0;
+
+	if (dir && vs->last_dir && dir != vs->last_dir)
+		vs->reversals++;
+	if (dir)
+		vs->last_dir = dir;
+	if (dir > 0)
+		vs->last_grow_at = now;
+	vs->resizes++;
+}
+
+static void record_phase_ends(struct vm_score *vs, const struct mc_sim_vm_state *v,
 			      double now)
 {
 	for (; vs->last_phase < v->phase; vs->last_phase++) {
@@ -151,25 +178,25 @@ static void record_phase_ends(struct vm_score *vs, const struct mc_sim_vm *v,
 }
 
 static void track_reaction(struct mc_score *s, struct vm_score *vs,
-			   const struct mc_sim_vm *v, uint64_t unused, double now)
+			   const struct mc_sim_vm_state *v, uint64_t unused, double now)
 {
 	bool low = unused < s->pressure;
 
-	if (vs->open && v->last_grow_at >= vs->onset) {
-		double r = v->last_grow_at - vs->onset;
+	if (vs->open && vs->last_grow_at >= vs->onset) {
+		double r = vs->last_grow_at - vs->onset;
 
 		s->reaction_sum += r;
 		s->reaction_max = fmax(s->reaction_max, r);
 		s->reactions++;
 		vs->open = false;
 	} else if (vs->open && (v->oom_kills != vs->last_oom ||
-				!mc_sim_vm_growing(v))) {
+				!v->growing)) {
 		s->unanswered++;	/* killed, or stopped growing, unserved */
 		vs->open = false;
 	}
 	if (!low)
 		vs->armed = true;
-	else if (vs->armed && !vs->open && mc_sim_vm_growing(v)) {
+	else if (vs->armed && !vs->open && v->growing) {
 		vs->open = true;
 		vs->armed = false;
 		vs->onset = now;
@@ -178,7 +205,7 @@ static void track_reaction(struct mc_score *s, struct vm_score *vs,
 
 /* A free is a run of steps in which the workload shrinks (not by OOM). */
 static void track_giveback(struct mc_score *s, struct vm_score *vs,
-			   const struct mc_sim_vm *v, bool killed, double now)
+			   const struct mc_sim_vm_state *v, bool killed, double now)
 {
 	bool shrinking = !killed && v->workload < vs->last_workload;
 
@@ -210,11 +237,11 @@ static void track_giveback(struct mc_score *s, struct vm_score *vs,
 	}
 }
 
-static void observe_vm(struct mc_score *s, size_t i, const struct mc_sim_vm *v,
+static void observe_vm(struct mc_score *s, size_t i, const struct mc_sim_vm_state *v,
 		       double now, double dt)
 {
 	struct vm_score *vs = &s->vm[i];
-	uint64_t unused = mc_sim_vm_unused(v);
+	uint64_t unused = v->unused;
 	bool killed = v->oom_kills != vs->last_oom;
 
 	if (!vs->seen) {
@@ -231,7 +258,7 @@ static void observe_vm(struct mc_score *s, size_t i, const struct mc_sim_vm *v,
 	if (v->actual < vs->low)
 		vs->low = v->actual;
 	vs->final = v->actual;
-	if (mc_sim_vm_growing(v) && (!vs->have_margin || unused < vs->margin)) {
+	if (v->growing && (!vs->have_margin || unused < vs->margin)) {
 		vs->margin = unused;
 		vs->have_margin = true;
 	}
@@ -264,31 +291,35 @@ static void observe_host(struct mc_score *s, const struct mc_sim_model *m,
 	s->last_host_free = free_kib;
 }
 
-static void observe_groups(struct mc_score *s, const struct mc_sim_model *m,
-			   double dt)
+/* A running guest counts toward its group's spread this step. */
+static void group_member(struct mc_score *s, size_t i,
+			 const struct mc_sim_vm_state *v)
 {
-	size_t g, i;
+	struct group *g;
 
-	for (g = 0; g < s->ngroups; g++) {
-		uint64_t lo = UINT64_MAX, hi = 0;
-		size_t n = 0;
+	if (s->group_of[i] == SIZE_MAX)
+		return;
+	g = &s->groups[s->group_of[i]];
+	g->lo = v->unused < g->lo ? v->unused : g->lo;
+	g->hi = v->unused > g->hi ? v->unused : g->hi;
+	g->n++;
+}
 
-		for (i = 0; i < m->nvms; i++) {
-			uint64_t u;
+static void observe_groups(struct mc_score *s, double dt)
+{
+	size_t i;
 
-			if (s->group_of[i] != g || !m->vms[i].alive)
-				continue;
-			u = mc_sim_vm_unused(&m->vms[i]);
-			lo = u < lo ? u : lo;
-			hi = u > hi ? u : hi;
-			n++;
+	for (i = 0; i < s->ngroups; i++) {
+		struct group *g = &s->groups[i];
+
+		if (g->n >= 2) {
+			g->spread_sum += (double)(g->hi - g->lo) * dt;
+			g->time += dt;
+			g->spread_max = fmax(g->spread_max, (double)(g->hi - g->lo));
 		}
-		if (n < 2)
-			continue;
-		s->groups[g].spread_sum += (double)(hi - lo) * dt;
-		s->groups[g].time += dt;
-		s->groups[g].spread_max = fmax(s->groups[g].spread_max,
-					       (double)(hi - lo));
+		g->lo = UINT64_MAX;
+		g->hi = 0;
+		g->n = 0;
 	}
 }
 
@@ -296,15 +327,19 @@ void mc_score_observe(struct mc_score *s, const struct mc_sim_model *m,
 		      double dt)
 {
 	double now = mc_sim_model_now(m);
+	struct mc_sim_vm_state v;
 	size_t i;
 
 	s->time += dt;
-	for (i = 0; i < m->nvms; i++)
-		if (m->vms[i].alive)
-			observe_vm(s, i, &m->vms[i], now, dt);
+	for (i = 0; i < s->nvm; i++) {
+		mc_sim_model_vm_state(m, i, &v);
+		if (!v.alive)
+			continue;
+		observe_vm(s, i, &v, now, dt);
+		group_member(s, i, &v);
+	}
 	observe_host(s, m, dt);
-	if (s->ngroups)
-		observe_groups(s, m, dt);
+	observe_groups(s, dt);
 }
 
 /* ---- totals ---- */
@@ -321,17 +356,18 @@ static void totals(const struct mc_score *s, const struct mc_sim_model *m,
 		   struct totals *t)
 {
 	double spread = 0, time = 0;
+	struct mc_sim_vm_state v;
 	size_t i;
 
 	memset(t, 0, sizeof(*t));
-	for (i = 0; i < m->nvms; i++) {
-		const struct mc_sim_vm *v = &m->vms[i];
+	for (i = 0; i < s->nvm; i++) {
 		const struct vm_score *vs = &s->vm[i];
 
-		t->ooms += v->oom_kills;
-		t->swapped_mib += (double)v->cnt.swap_out / KIB_PER_MIB;
-		t->reversals += v->reversals;
-		t->resizes += v->resizes;
+		mc_sim_model_vm_state(m, i, &v);
+		t->ooms += v.oom_kills;
+		t->swapped_mib += (double)v.cnt.swap_out / KIB_PER_MIB;
+		t->reversals += vs->reversals;
+		t->resizes += vs->resizes;
 		t->pressure_s += vs->pressure_s;
 		if (vs->have_margin && (!t->have_margin ||
 					(double)vs->margin / KIB_PER_MIB < t->margin_mib)) {
@@ -362,6 +398,7 @@ static double per_tick_ms(double secs, unsigned long n)
 void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 		    const struct mc_score_run *run, FILE *out)
 {
+	struct mc_sim_vm_state v;
 	struct totals t;
 	size_t i;
 
@@ -390,15 +427,17 @@ void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 		"coordinator %.3f ms per tick\n",
 		per_tick_ms(run->coord->decide_cpu, run->coord->decides),
 		run->coord->decides, per_tick_ms(run->coord_cpu, run->ticks));
-	if (m->nvms > 32)
+	if (s->nvm > 32)
 		return;
 	fprintf(out, "  %-16s %8s %8s %8s %8s %5s\n", "domain", "start", "peak",
 		"low", "final", "OOM");
-	for (i = 0; i < m->nvms; i++)
+	for (i = 0; i < s->nvm; i++) {
+		mc_sim_model_vm_state(m, i, &v);
 		fprintf(out, "  %-16.16s %8.1f %8.1f %8.1f %8.1f %5u\n",
-			m->vms[i].name, m->vms[i].start_size / KIB_PER_MIB,
+			v.name, v.start_size / KIB_PER_MIB,
 			s->vm[i].peak / KIB_PER_MIB, s->vm[i].low / KIB_PER_MIB,
-			s->vm[i].final / KIB_PER_MIB, m->vms[i].oom_kills);
+			s->vm[i].final / KIB_PER_MIB, v.oom_kills);
+	}
 }
 
 /* ---- JSON ---- */
@@ -419,7 +458,7 @@ static void json_num(FILE *f, const char *key, double v, bool have, bool last)
 	fputs(last ? "" : ", ", f);
 }
 
-static void json_vm(FILE *f, const struct mc_sim_vm *v, const struct vm_score *vs)
+static void json_vm(FILE *f, const struct mc_sim_vm_state *v, const struct vm_score *vs)
 {
 	size_t j;
 
@@ -438,8 +477,8 @@ static void json_vm(FILE *f, const struct mc_sim_vm *v, const struct vm_score *v
 	json_num(f, "pressure_s", vs->pressure_s, true, false);
 	json_num(f, "swapped_mib", v->cnt.swap_out / KIB_PER_MIB, true, false);
 	fprintf(f, "\"oom_kills\": %u, \"resizes\": %lu, \"reversals\": %lu, "
-		"\"alive\": %s, \"phase_ends\": [", v->oom_kills, v->resizes,
-		v->reversals, v->alive ? "true" : "false");
+		"\"alive\": %s, \"phase_ends\": [", v->oom_kills, vs->resizes,
+		vs->reversals, v->alive ? "true" : "false");
 	for (j = 0; j < vs->nends; j++)
 		fprintf(f, "%s{\"phase\": %zu, \"at\": %.1f, \"actual_mib\": %.1f, "
 			"\"workload_mib\": %.1f}", j ? ", " : "", vs->ends[j].index,
@@ -490,6 +529,7 @@ int mc_score_write_json(const struct mc_score *s, const struct mc_sim_model *m,
 {
 	char *tmp;
 	FILE *f = mc_file_replace_begin(path, &tmp, err, errlen);
+	struct mc_sim_vm_state v;
 	struct totals t;
 	size_t i;
 
@@ -501,12 +541,13 @@ int mc_score_write_json(const struct mc_score *s, const struct mc_sim_model *m,
 	fputs(",\n  \"policy\": ", f);
 	json_str(f, run->policy);
 	fprintf(f, ",\n  \"duration_s\": %.1f, \"domains\": %zu,\n", run->duration,
-		m->nvms);
+		s->nvm);
 	json_totals(f, s, run, &t);
 	fputs("  \"vms\": [\n", f);
-	for (i = 0; i < m->nvms; i++) {
-		json_vm(f, &m->vms[i], &s->vm[i]);
-		fputs(i + 1 < m->nvms ? ",\n" : "\n", f);
+	for (i = 0; i < s->nvm; i++) {
+		mc_sim_model_vm_state(m, i, &v);
+		json_vm(f, &v, &s->vm[i]);
+		fputs(i + 1 < s->nvm ? ",\n" : "\n", f);
 	}
 	fputs("  ]\n}\n", f);
 	return mc_file_replace_commit(f, tmp, path, err, errlen);

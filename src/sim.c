@@ -26,14 +26,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "coordinator.h"
 #include "events.h"
+#include "hypervisor.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
 #include "report.h"
 #include "scorecard.h"
 #include "sim.h"
+#include "sim_model.h"
+#include "sim_scenario.h"
 
 #define PLOT_MAX_VMS 12		/* more lines than this is not readable */
 
@@ -108,22 +112,31 @@ static int write_plot_title(const struct run *r)
 	return fclose(f) ? -1 : 0;
 }
 
+/* The name of the model's VM i (borrowed from the model). */
+static const char *vm_name(const struct run *r, size_t i)
+{
+	struct mc_sim_vm_state v;
+
+	mc_sim_model_vm_state(r->model, i, &v);
+	return v.name;
+}
+
 /* vmN.dat: a header naming the lines, then "time size used" in MiB. */
 static int open_vm_files(struct run *r)
 {
+	size_t i, nvms = mc_sim_model_nvms(r->model);
 	char name[32];
-	size_t i;
 
-	r->nplot = r->model->nvms < PLOT_MAX_VMS ? r->model->nvms : PLOT_MAX_VMS;
+	r->nplot = nvms < PLOT_MAX_VMS ? nvms : PLOT_MAX_VMS;
 	for (i = 0; i < r->nplot; i++) {
 		snprintf(name, sizeof(name), "vm%zu.dat", i);
 		r->vm_dat[i] = open_in_tmpdir(r, name);
 		if (!r->vm_dat[i])
 			return -1;
 		fputs("time\t", r->vm_dat[i]);
-		put_label(r->vm_dat[i], r->model->vms[i].name);
+		put_label(r->vm_dat[i], vm_name(r, i));
 		fputs(" size\t", r->vm_dat[i]);
-		put_label(r->vm_dat[i], r->model->vms[i].name);
+		put_label(r->vm_dat[i], vm_name(r, i));
 		fputs(" used\n", r->vm_dat[i]);
 	}
 	return 0;
@@ -194,7 +207,7 @@ static void record_vms(struct run *r, double t)
 	size_t i;
 
 	for (i = 0; snap && i < r->nplot; i++) {
-		const struct mc_domain *d = mc_snapshot_find(snap, r->model->vms[i].name);
+		const struct mc_domain *d = mc_snapshot_find(snap, vm_name(r, i));
 
 		if (!d)
 			continue;
@@ -218,17 +231,18 @@ static void record_plot(struct run *r, unsigned *prev_oom, uint64_t *prev_swap)
 	fprintf(r->host_dat, "%.3f\t%llu\t%llu\n", t,
 		(unsigned long long)mc_sim_host_free(m),
 		(unsigned long long)r->cfg->limits.host_reserve);
-	for (i = 0; i < m->nvms && i < PLOT_MAX_VMS; i++) {
-		const struct mc_sim_vm *v = &m->vms[i];
+	for (i = 0; i < r->nplot; i++) {
+		struct mc_sim_vm_state v;
 
-		if (v->oom_kills != prev_oom[i])
+		mc_sim_model_vm_state(m, i, &v);
+		if (v.oom_kills != prev_oom[i])
 			fprintf(r->events_dat, "%.3f\toom\t%llu\n", t,
-				(unsigned long long)v->actual);
-		else if (v->cnt.swap_out != prev_swap[i])
+				(unsigned long long)v.actual);
+		else if (v.cnt.swap_out != prev_swap[i])
 			fprintf(r->events_dat, "%.3f\tswap\t%llu\n", t,
-				(unsigned long long)v->actual);
-		prev_oom[i] = v->oom_kills;
-		prev_swap[i] = v->cnt.swap_out;
+				(unsigned long long)v.actual);
+		prev_oom[i] = v.oom_kills;
+		prev_swap[i] = v.cnt.swap_out;
 	}
 	record_vms(r, t);
 }
@@ -392,12 +406,19 @@ static void run_free(struct run *r)
 	remove_plot_files(r);
 }
 
+/* The model tells of every target the host sets; the scorecard counts. */
+static void score_resize(void *score, size_t vm, uint64_t actual, uint64_t kib,
+			 double now)
+{
+	mc_score_resize(score, vm, actual, kib, now);
+}
+
 static int run_open(struct run *r, char *err, size_t errlen)
 {
 	const struct mc_config *cfg = r->cfg;
 	struct mc_policy *policy;
 
-	r->model = mc_sim_model_load(cfg->simulate, err, errlen);
+	r->model = mc_sim_scenario_load(cfg->simulate, err, errlen);
 	if (!r->model)
 		return 2;
 	if (cfg->plot && open_plot_files(r, err, errlen))
@@ -432,6 +453,7 @@ static int run_open(struct run *r, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return 1;
 	}
+	mc_sim_model_on_target(r->model, score_resize, r->score);
 	return 0;
 }
 
@@ -503,7 +525,7 @@ static void pace(struct run *r, double start_wall)
 
 static int loop(struct run *r, double duration)
 {
-	size_t n = r->model->nvms;
+	size_t n = mc_sim_model_nvms(r->model);
 	unsigned *prev_oom = calloc(n ? n : 1, sizeof(*prev_oom));
 	uint64_t *prev_swap = calloc(n ? n : 1, sizeof(*prev_swap));
 	double start = wall();
@@ -589,7 +611,8 @@ static int sim_run(const struct mc_config *cfg)
 		run_free(&r);
 		return rc;
 	}
-	duration = cfg->duration > 0 ? cfg->duration : r.model->host.duration;
+	duration = cfg->duration > 0 ? cfg->duration :
+		   mc_sim_model_host(r.model)->duration;
 	if (duration / cfg->sample > MC_SIM_SAMPLES_MAX) {
 		fprintf(stderr, "memcoord: %.0f s at a sample every %g s is more than %.0f samples\n",
 			duration, cfg->sample, MC_SIM_SAMPLES_MAX);
@@ -597,7 +620,7 @@ static int sim_run(const struct mc_config *cfg)
 		return MC_EXIT_USAGE;
 	}
 	mc_info("simulating %s for %.0f s: %zu domains, policy %s%s", cfg->simulate,
-		duration, r.model->nvms, cfg->policy,
+		duration, mc_sim_model_nvms(r.model), cfg->policy,
 		cfg->realtime ? ", real time" : "");
 	if (loop(&r, duration)) {
 		fprintf(stderr, "memcoord: out of memory\n");

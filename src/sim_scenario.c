@@ -1,7 +1,8 @@
 /*
  * sim_scenario.c - scenario files for the simulated host: [host],
  * [defaults] and [vm "NAME"] sections, workload phases, and replays of
- * recorded traces.  Produces the model; hypervisor_sim.c runs it.
+ * recorded traces.  Builds the model (sim_model.c) and hands it over;
+ * knows nothing of what runs it.
  */
 #include <errno.h>
 #include <math.h>
@@ -10,9 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"	/* MC_SIM_DURATION_MAX, shared with --duration */
 #include "fileio.h"
 #include "inifile.h"
-#include "sim.h"
+#include "sim_model.h"
+#include "sim_scenario.h"
 
 #define KIB_PER_MIB 1024ULL
 #define MAX_COUNT 100000	/* count = N per [vm] section */
@@ -50,7 +53,6 @@ static void default_vm(struct mc_sim_vm *v)
 	v->stats = true;
 	v->stop_at = -1;
 	v->stats_stop_at = -1;
-	v->last_grow_at = -1;
 }
 
 static int parse_mib(const char *s, uint64_t *kib)
@@ -420,20 +422,12 @@ static int copy_vm(const struct vm_tmpl *t, long k, struct mc_sim_vm *v,
 	return 0;
 }
 
-static void free_vm(struct mc_sim_vm *v)
-{
-	free(v->name);
-	free(v->phases);
-	free(v->replay.t);
-	free(v->replay.used);
-}
-
 static void free_parse(struct parse *p)
 {
 	size_t i;
 
 	for (i = 0; i < p->nt; i++) {
-		free_vm(&p->t[i].vm);
+		mc_sim_vm_release(&p->t[i].vm);
 		free(p->t[i].replay_path);
 		free(p->t[i].replay_domain);
 	}
@@ -518,10 +512,10 @@ static int cmp_origin(const void *a, const void *b)
 /* Two VMs of one name would be one domain to the coordinator (one decision
  * for both, one metrics series): refused, whether the name is written
  * twice or made by count = N. */
-static int check_unique(const struct parse *p, const struct mc_sim_model *m,
-			char *err, size_t errlen)
+static int check_unique(const struct parse *p, const struct mc_sim_vm *vms,
+			size_t nvms, char *err, size_t errlen)
 {
-	struct vm_origin *o = malloc((m->nvms ? m->nvms : 1) * sizeof(*o));
+	struct vm_origin *o = malloc((nvms ? nvms : 1) * sizeof(*o));
 	size_t i, j, n = 0;
 	long k;
 	int rc = 0;
@@ -532,7 +526,7 @@ static int check_unique(const struct parse *p, const struct mc_sim_model *m,
 	}
 	for (i = 0; i < p->nt; i++)
 		for (k = 0; k < p->t[i].count; k++, n++)
-			o[n] = (struct vm_origin){ m->vms[n].name, p->t[i].line };
+			o[n] = (struct vm_origin){ vms[n].name, p->t[i].line };
 	qsort(o, n, sizeof(*o), cmp_origin);
 	for (j = 1; j < n && !rc; j++) {
 		if (strcmp(o[j - 1].name, o[j].name))
@@ -545,36 +539,59 @@ static int check_unique(const struct parse *p, const struct mc_sim_model *m,
 	return rc;
 }
 
-static struct mc_sim_model *build(struct parse *p, char *err, size_t errlen)
+static void free_vms(struct mc_sim_vm *vms, size_t n)
 {
-	struct mc_sim_model *m = calloc(1, sizeof(*m));
-	size_t i, total = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		mc_sim_vm_release(&vms[i]);
+	free(vms);
+}
+
+/* The templates' VMs, count = N expanded, named apart. */
+static struct mc_sim_vm *expand(const struct parse *p, size_t *nvms,
+				char *err, size_t errlen)
+{
+	struct mc_sim_vm *vms;
+	size_t i, total = 0, n = 0;
 	long k;
 
 	for (i = 0; i < p->nt; i++)
 		total += (size_t)p->t[i].count;
-	if (!m || !(m->vms = calloc(total ? total : 1, sizeof(*m->vms)))) {
-		free(m);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	m->host = p->host;
-	m->stats_ms = (int64_t)llround(m->host.stats_period * 1000);
-	for (i = 0; i < p->nt; i++) {
+	vms = calloc(total ? total : 1, sizeof(*vms));
+	for (i = 0; vms && i < p->nt; i++) {
 		for (k = 0; k < p->t[i].count; k++) {
-			if (copy_vm(&p->t[i], k, &m->vms[m->nvms], m->nvms)) {
-				m->nvms++;
-				mc_sim_model_free(m);
-				snprintf(err, errlen, "out of memory");
-				return NULL;
+			if (copy_vm(&p->t[i], k, &vms[n], n)) {
+				free_vms(vms, n + 1);
+				vms = NULL;
+				break;
 			}
-			m->nvms++;
+			n++;
 		}
 	}
-	if (check_unique(p, m, err, errlen)) {
-		mc_sim_model_free(m);
+	if (!vms)
+		snprintf(err, errlen, "out of memory");
+	*nvms = n;
+	return vms;
+}
+
+static struct mc_sim_model *build(const struct parse *p, char *err,
+				  size_t errlen)
+{
+	struct mc_sim_model *m;
+	struct mc_sim_vm *vms;
+	size_t nvms;
+
+	vms = expand(p, &nvms, err, errlen);
+	if (!vms)
+		return NULL;
+	if (check_unique(p, vms, nvms, err, errlen)) {
+		free_vms(vms, nvms);
 		return NULL;
 	}
+	m = mc_sim_model_new(&p->host, vms, nvms);	/* takes vms */
+	if (!m)
+		snprintf(err, errlen, "out of memory");
 	return m;
 }
 
@@ -596,16 +613,4 @@ struct mc_sim_model *mc_sim_scenario_load(const char *path, char *err,
 	if (!m)		/* names and paths are quoted: no raw bytes out */
 		mc_ini_escape(err, errlen);
 	return m;
-}
-
-void mc_sim_model_free(struct mc_sim_model *m)
-{
-	size_t i;
-
-	if (!m)
-		return;
-	for (i = 0; i < m->nvms; i++)
-		free_vm(&m->vms[i]);
-	free(m->vms);
-	free(m);
 }

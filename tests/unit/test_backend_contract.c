@@ -12,7 +12,8 @@
 #include <cmocka.h>
 
 #include "hypervisor.h"
-#include "sim.h"
+#include "sim_model.h"
+#include "sim_scenario.h"
 #include "snapshot.h"
 #include "testutil.h"
 
@@ -110,7 +111,7 @@ static void test_sim(void **state)
 		"[vm \"a\"]\nstart_mib = 1024\nmax_mib = 2048\nphase = idle\n"
 		"[vm \"b\"]\nstart_mib = 512\nmax_mib = 1024\nphase = idle\n", ".ini");
 	char err[512];
-	struct mc_sim_model *m = mc_sim_model_load(path, err, sizeof(err));
+	struct mc_sim_model *m = mc_sim_scenario_load(path, err, sizeof(err));
 	struct mc_backend *b;
 
 	(void)state;

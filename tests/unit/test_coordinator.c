@@ -10,11 +10,23 @@
 
 #include "coordinator.h"
 #include "log.h"
+#include "config.h"
+#include "hypervisor.h"
 #include "policy.h"
-#include "sim.h"
+#include "sim_model.h"
+#include "sim_scenario.h"
 #include "testutil.h"
 
 #define MiB 1024ULL
+
+/* The scenario's first VM as an observer sees it now. */
+static struct mc_sim_vm_state vm0(const struct mc_sim_model *m)
+{
+	struct mc_sim_vm_state v;
+
+	mc_sim_model_vm_state(m, 0, &v);
+	return v;
+}
 
 /* One guest idles 3 s, then allocates 100 MiB/s up to 400 MiB, with no
  * swap: at 512 MiB it is OOM-killed near 344 MiB unless it grows. */
@@ -54,7 +66,7 @@ static struct run run_policy(long pressure_unused_mib, const char *policy)
 			    .host_reserve = 1024 * MiB } };
 	char *spath = write_temp(scenario, ".ini"), *ppath = write_temp(policy, ".lua");
 	char err[512];
-	struct mc_sim_model *m = mc_sim_model_load(spath, err, sizeof(err));
+	struct mc_sim_model *m = mc_sim_scenario_load(spath, err, sizeof(err));
 	struct mc_backend *b;
 	struct mc_policy *p;
 	struct mc_coord *c;
@@ -77,15 +89,15 @@ static struct run run_policy(long pressure_unused_mib, const char *policy)
 		if (r.first_pressure < 0 && d->cur.have_stats &&
 		    d->cur.unused < 48 * MiB)
 			r.first_pressure = i;
-		if (r.first_grow < 0 && m->vms[0].target > 512 * MiB)
+		if (r.first_grow < 0 && vm0(m).target > 512 * MiB)
 			r.first_grow = i;
 		mc_sim_model_step(m, cfg.sample);
 	}
 	r.decides = mc_coord_stats(c)->decides;
 	r.fallbacks = mc_coord_stats(c)->policy_fallbacks;
 	r.restarts = mc_coord_stats(c)->policy_worker_restarts;
-	r.oom_kills = m->vms[0].oom_kills;
-	r.final_actual = m->vms[0].actual;
+	r.oom_kills = vm0(m).oom_kills;
+	r.final_actual = vm0(m).actual;
 	mc_coord_free(c);
 	b->ops->close(b);
 	mc_sim_model_free(m);
@@ -160,7 +172,7 @@ static void test_no_shrink_until_settled(void **state)
 		"[vm \"a\"]\nstart_mib = 512\nmax_mib = 2048\nphase = idle\n", ".ini");
 	char *ppath = write_temp(grow_then_shrink, ".lua");
 	char err[512];
-	struct mc_sim_model *m = mc_sim_model_load(spath, err, sizeof(err));
+	struct mc_sim_model *m = mc_sim_scenario_load(spath, err, sizeof(err));
 	struct mc_backend *b = m ? mc_hv_sim_open(m, err, sizeof(err)) : NULL;
 	struct mc_policy *p = mc_policy_load(ppath, NULL, 0, err, sizeof(err));
 	struct mc_coord *c;
@@ -175,7 +187,7 @@ static void test_no_shrink_until_settled(void **state)
 		double t = mc_sim_model_now(m);
 
 		assert_int_equal(mc_coord_sample(c), 0);
-		if (m->vms[0].target < 812 * MiB && i > 0)
+		if (vm0(m).target < 812 * MiB && i > 0)
 			first_shrink = t;
 		mc_sim_model_step(m, cfg.sample);
 	}
@@ -221,7 +233,7 @@ static void test_reload_drops_domain_section(void **state)
 		"[vm \"a\"]\nstart_mib = 512\nmax_mib = 2048\nphase = idle\n", ".ini");
 	char *ppath = write_temp(params_policy, ".lua");
 	char err[512];
-	struct mc_sim_model *m = mc_sim_model_load(spath, err, sizeof(err));
+	struct mc_sim_model *m = mc_sim_scenario_load(spath, err, sizeof(err));
 	struct mc_backend *b = m ? mc_hv_sim_open(m, err, sizeof(err)) : NULL;
 	struct mc_policy *p = mc_policy_load(ppath, NULL, 0, err, sizeof(err));
 	const struct mc_domain *d;

@@ -1,6 +1,7 @@
-/* test_report.c - the CSV trace: never written through a planted link or
- * into a FIFO (which would block start-up), and a full disk is logged once,
- * recovered from (and said so), without leaving half a row. */
+/* test_report.c - the console table and the CSV trace, row by row; the
+ * trace is never written through a planted link or into a FIFO (which
+ * would block start-up), and a full disk is logged once, recovered from
+ * (and said so), without leaving half a row. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,12 +146,91 @@ static void header_written_late(void **state)
 	drop_temp(path);
 }
 
+/* A long name with stats, decided up by the max and step rules; b without
+ * stats, decided but not acted on; c not decided at all. */
+static void three_domains(struct mc_snapshot *s, double t)
+{
+	mc_snapshot_clear(s);
+	/* added first, written after: an add may move the array */
+	assert_non_null(mc_snapshot_add(s, "alpha-domain-with-a-long-name"));
+	assert_non_null(mc_snapshot_add(s, "b"));
+	assert_non_null(mc_snapshot_add(s, "c"));
+	s->doms[0].cur.actual = 1024 * 1024;
+	s->doms[0].cur.unused = 512 * 1024;
+	s->doms[0].cur.have_stats = true;
+	s->doms[1].cur.actual = 768 * 1024;
+	s->doms[2].cur.actual = 256 * 1024;
+	s->host = (struct mc_host){ .total = 8192 * 1024, .free = 4096 * 1024,
+				    .reserve = 512 * 1024, .growable = 3584 * 1024 };
+	s->time = t;
+}
+
+static struct mc_decision decided[] = {
+	{ .dom = 0, .from = 1024 * 1024, .target = 1536 * 1024,
+	  .rules = MC_CLAMP_MAX | MC_CLAMP_STEP, .act = true },
+	{ .dom = 1, .from = 768 * 1024, .target = 768 * 1024,
+	  .rules = MC_CLAMP_NOSTATS },
+};
+
+static char *read_all(const char *path)
+{
+	char *buf, err[256];
+	size_t len;
+
+	assert_int_equal(mc_file_read(path, 1 << 20, &buf, &len, err, sizeof(err)), 0);
+	return buf;
+}
+
+/* A sample without a decision is a trace row per domain ("sample", no
+ * target) and nothing on the console; one with decisions prints the
+ * table.  Times count from the first sample. */
+static void table_and_trace_rows(void **state)
+{
+	struct mc_clamp_result res = { .dec = decided, .ndec = 2, .nact = 1 };
+	char *path = write_temp("", ".csv"), *table = NULL, *trace, err[256];
+	size_t len;
+	FILE *out = open_memstream(&table, &len);
+	struct mc_report *r = mc_report_open(out, path, err, sizeof(err));
+	struct mc_snapshot s;
+
+	(void)state;
+	assert_non_null(r);
+	mc_snapshot_init(&s);
+	three_domains(&s, 100.0);
+	mc_report_sample(r, &s, NULL, "period", false);
+	three_domains(&s, 101.5);
+	mc_report_sample(r, &s, &res, "pressure", true);
+	mc_report_close(r);
+	mc_snapshot_free(&s);
+	assert_int_equal(fclose(out), 0);
+	assert_string_equal(table,
+		"--- t=1.5s  pressure  (dry run)\n"
+		"domain                   actual     unused     target    change  clamp\n"
+		"alpha-domain-with-a-     1024.0      512.0     1536.0    +512.0  max+step\n"
+		"b                         768.0          -      768.0            no-stats\n"
+		"c                         256.0          -          -\n"
+		"host: total 8192.0  free 4096.0  reserve 512.0  growable 3584.0  (MiB)\n");
+	trace = read_all(path);
+	assert_string_equal(trace,
+		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
+		"0.000,alpha-domain-with-a-long-name,1048576,524288,,,sample\n"
+		"0.000,b,786432,,,,sample\n"
+		"0.000,c,262144,,,,sample\n"
+		"1.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure\n"
+		"1.500,b,786432,,786432,no-stats,pressure\n"
+		"1.500,c,262144,,,,pressure\n");
+	free(trace);
+	free(table);
+	drop_temp(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(links_fifos_devices_refused),
 		cmocka_unit_test(full_disk_logged_once_and_recovered),
 		cmocka_unit_test(header_written_late),
+		cmocka_unit_test(table_and_trace_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "sim.h"
+#include "hypervisor.h"
+#include "sim_model.h"
+#include "sim_scenario.h"
 #include "testutil.h"
 
 #define MIB 1024ULL
@@ -18,13 +20,22 @@ static struct mc_sim_model *load(const char *ini)
 {
 	char *path = write_temp(ini, ".ini");
 	char err[512];
-	struct mc_sim_model *m = mc_sim_model_load(path, err, sizeof(err));
+	struct mc_sim_model *m = mc_sim_scenario_load(path, err, sizeof(err));
 
 	if (!m)
 		print_error("load: %s\n", err);
 	drop_temp(path);
 	assert_non_null(m);
 	return m;
+}
+
+/* VM i as an observer sees it now. */
+static struct mc_sim_vm_state vm(const struct mc_sim_model *m, size_t i)
+{
+	struct mc_sim_vm_state v;
+
+	mc_sim_model_vm_state(m, i, &v);
+	return v;
 }
 
 static const char *one_vm =
@@ -35,19 +46,18 @@ static struct mc_domain dom_of(const struct mc_sim_model *m, size_t i)
 {
 	struct mc_domain d = { .id = (int)i + 1 };
 
-	d.name = m->vms[i].name;	/* borrowed */
+	d.name = (char *)vm(m, i).name;	/* borrowed, never written */
 	return d;
 }
 
 static void test_guest_accounting(void **state)
 {
 	struct mc_sim_model *m = load(one_vm);
-	const struct mc_sim_vm *v = &m->vms[0];
 
 	(void)state;
 	/* available = actual - kernel; unused = available - base - cache. */
-	assert_int_equal(mc_sim_vm_available(v), (512 - 24) * MIB);
-	assert_int_equal(mc_sim_vm_unused(v), (512 - 24 - 128 - 30) * MIB);
+	assert_int_equal(vm(m, 0).available, (512 - 24) * MIB);
+	assert_int_equal(vm(m, 0).unused, (512 - 24 - 128 - 30) * MIB);
 	assert_int_equal(mc_sim_host_free(m), (8192 - 512 - 512) * MIB);
 	mc_sim_model_free(m);
 }
@@ -62,10 +72,10 @@ static void test_balloon_rate(void **state)
 	mc_sim_model_step(m, 1.0);
 	/* One second deflates MC_SIM_BALLOON_RATE (to rounding in 0.1 s
 	 * steps), not all 1024 MiB. */
-	assert_in_range(m->vms[0].actual, 512 * MIB + MC_SIM_BALLOON_RATE - 10,
+	assert_in_range(vm(m, 0).actual, 512 * MIB + MC_SIM_BALLOON_RATE - 10,
 			512 * MIB + MC_SIM_BALLOON_RATE);
 	mc_sim_model_step(m, 5.0);
-	assert_int_equal(m->vms[0].actual, 1536 * MIB);
+	assert_int_equal(vm(m, 0).actual, 1536 * MIB);
 	mc_sim_model_free(m);
 }
 
@@ -74,19 +84,18 @@ static void test_inflate_floor(void **state)
 	struct mc_sim_model *m = load(
 		"[vm \"g\"]\nstart_mib = 1024\nphase = grow 1000 300\nphase = hold\n");
 	struct mc_domain d = dom_of(m, 0);
-	const struct mc_sim_vm *v = &m->vms[0];
 
 	(void)state;
 	mc_sim_model_step(m, 1.0);
-	assert_int_equal(v->workload, 300 * MIB);
+	assert_int_equal(vm(m, 0).workload, 300 * MIB);
 	assert_int_equal(mc_sim_model_set_target(m, &d, 256 * MIB), 0);
 	mc_sim_model_step(m, 10.0);
 	/* The balloon stops at kernel + base + workload + min_free; the page
 	 * cache was given up, nothing swapped, nobody killed. */
-	assert_int_equal(v->actual, (24 + 128 + 300 + 16) * MIB);
-	assert_int_equal(v->cache, 0);
-	assert_int_equal(v->swapped, 0);
-	assert_int_equal(v->oom_kills, 0);
+	assert_int_equal(vm(m, 0).actual, (24 + 128 + 300 + 16) * MIB);
+	assert_int_equal(vm(m, 0).cache, 0);
+	assert_int_equal(vm(m, 0).swapped, 0);
+	assert_int_equal(vm(m, 0).oom_kills, 0);
 	mc_sim_model_free(m);
 }
 
@@ -95,16 +104,15 @@ static void test_oom_without_swap(void **state)
 	/* e2e-facts: a 512 MiB guest's workload dies at ~345 MiB. */
 	struct mc_sim_model *m = load(
 		"[vm \"g\"]\nphase = grow 20 1000\nphase = idle\n");
-	const struct mc_sim_vm *v = &m->vms[0];
 	double t;
 
 	(void)state;
-	for (t = 0; t < 30 && !v->oom_kills; t += 0.1)
+	for (t = 0; t < 30 && !vm(m, 0).oom_kills; t += 0.1)
 		mc_sim_model_step(m, 0.1);
-	assert_int_equal(v->oom_kills, 1);
+	assert_int_equal(vm(m, 0).oom_kills, 1);
 	assert_true(t > 17.0 && t < 17.5);	/* 344 MiB at 20 MiB/s */
-	assert_int_equal(v->workload, 0);
-	assert_int_equal(v->phase, 1);		/* the grow phase ended */
+	assert_int_equal(vm(m, 0).workload, 0);
+	assert_int_equal(vm(m, 0).phase, 1);		/* the grow phase ended */
 	mc_sim_model_free(m);
 }
 
@@ -113,16 +121,15 @@ static void test_swap_then_oom(void **state)
 	struct mc_sim_model *m = load(
 		"[vm \"g\"]\nswap_mib = 100\nphase = grow 10 400\nphase = hold 5\n"
 		"phase = grow 10 500\nphase = hold\n");
-	const struct mc_sim_vm *v = &m->vms[0];
 
 	(void)state;
 	mc_sim_model_step(m, 40.0);	/* 400 MiB: 56 MiB over, in swap */
-	assert_int_equal(v->oom_kills, 0);
-	assert_int_equal(v->swapped, (400 - 344) * MIB);
-	assert_int_equal(v->cnt.swap_out, (400 - 344) * MIB);
+	assert_int_equal(vm(m, 0).oom_kills, 0);
+	assert_int_equal(vm(m, 0).swapped, (400 - 344) * MIB);
+	assert_int_equal(vm(m, 0).cnt.swap_out, (400 - 344) * MIB);
 	mc_sim_model_step(m, 10.0);	/* 5 s hold, then +50 MiB: 106 > 100 */
-	assert_int_equal(v->oom_kills, 1);
-	assert_int_equal(v->workload, 0);
+	assert_int_equal(vm(m, 0).oom_kills, 1);
+	assert_int_equal(vm(m, 0).workload, 0);
 	mc_sim_model_free(m);
 }
 
@@ -131,16 +138,15 @@ static void test_swap_in_on_grow(void **state)
 	struct mc_sim_model *m = load(
 		"[vm \"g\"]\nswap_mib = 200\nphase = grow 100 400\nphase = hold\n");
 	struct mc_domain d = dom_of(m, 0);
-	const struct mc_sim_vm *v = &m->vms[0];
 
 	(void)state;
 	mc_sim_model_step(m, 5.0);
-	assert_int_equal(v->swapped, 56 * MIB);
+	assert_int_equal(vm(m, 0).swapped, 56 * MIB);
 	assert_int_equal(mc_sim_model_set_target(m, &d, 1024 * MIB), 0);
 	mc_sim_model_step(m, 3.0);
-	assert_int_equal(v->swapped, 0);
-	assert_int_equal(v->cnt.swap_in, 56 * MIB);
-	assert_int_equal(v->cnt.major_fault, 56 * MIB / 4);
+	assert_int_equal(vm(m, 0).swapped, 0);
+	assert_int_equal(vm(m, 0).cnt.swap_in, 56 * MIB);
+	assert_int_equal(vm(m, 0).cnt.major_fault, 56 * MIB / 4);
 	mc_sim_model_free(m);
 }
 
@@ -195,8 +201,8 @@ static void test_lifecycle_and_count(void **state)
 	struct mc_snapshot s;
 
 	(void)state;
-	assert_int_equal(m->nvms, 3);
-	assert_string_equal(m->vms[2].name, "p00003");
+	assert_int_equal(mc_sim_model_nvms(m), 3);
+	assert_string_equal(vm(m, 2).name, "p00003");
 	mc_snapshot_init(&s);
 	assert_int_equal(mc_sim_model_collect(m, &s), 0);
 	assert_int_equal(s.ndoms, 0);
@@ -213,19 +219,49 @@ static void test_lifecycle_and_count(void **state)
 	mc_sim_model_free(m);
 }
 
+/* What mc_sim_model_on_target() was told. */
+struct told {
+	size_t n, vm[4];
+	uint64_t actual[4], kib[4];
+	double now[4];
+};
+
+static void tell(void *arg, size_t i, uint64_t actual, uint64_t kib, double now)
+{
+	struct told *t = arg;
+
+	assert_true(t->n < 4);
+	t->vm[t->n] = i;
+	t->actual[t->n] = actual;
+	t->kib[t->n] = kib;
+	t->now[t->n++] = now;
+}
+
+/* Refused targets change nothing and are not told; accepted ones are, with
+ * the balloon size they were set at and the model's time. */
 static void test_set_target_rules(void **state)
 {
 	struct mc_sim_model *m = load(one_vm);
 	struct mc_domain d = dom_of(m, 0), ghost = { .id = 7, .name = "ghost" };
+	struct told t = { 0 };
 
 	(void)state;
+	mc_sim_model_on_target(m, tell, &t);
 	assert_int_equal(mc_sim_model_set_target(m, &d, 4096 * MIB), -1);
 	assert_int_equal(mc_sim_model_set_target(m, &ghost, 600 * MIB), -1);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(vm(m, 0).target, 512 * MIB);
 	assert_int_equal(mc_sim_model_set_target(m, &d, 600 * MIB), 0);
+	mc_sim_model_step(m, 0.5);
 	assert_int_equal(mc_sim_model_set_target(m, &d, 400 * MIB), 0);
-	assert_int_equal(mc_sim_model_set_target(m, &d, 700 * MIB), 0);
-	assert_int_equal(m->vms[0].resizes, 3);
-	assert_int_equal(m->vms[0].reversals, 2);
+	assert_int_equal(t.n, 2);
+	assert_int_equal(t.vm[1], 0);
+	assert_int_equal(t.actual[0], 512 * MIB);
+	assert_int_equal(t.kib[0], 600 * MIB);
+	assert_int_equal(t.actual[1], 600 * MIB);	/* arrived within 0.5 s */
+	assert_int_equal(t.kib[1], 400 * MIB);
+	assert_true(t.now[0] == 0 && t.now[1] > 0.49 && t.now[1] < 0.51);
+	assert_int_equal(vm(m, 0).target, 400 * MIB);
 	mc_sim_model_free(m);
 }
 
@@ -234,16 +270,15 @@ static void test_free_phases(void **state)
 	struct mc_sim_model *m = load(
 		"[vm \"g\"]\nstart_mib = 1024\nphase = grow 100 500\n"
 		"phase = free 50 300\nphase = free all\nphase = idle\n");
-	const struct mc_sim_vm *v = &m->vms[0];
 
 	(void)state;
 	mc_sim_model_step(m, 5.0);
-	assert_int_equal(v->workload, 500 * MIB);
+	assert_int_equal(vm(m, 0).workload, 500 * MIB);
 	mc_sim_model_step(m, 2.0);
-	assert_int_equal(v->workload, 400 * MIB);
+	assert_int_equal(vm(m, 0).workload, 400 * MIB);
 	mc_sim_model_step(m, 2.1);	/* reaches 300, then frees all */
-	assert_int_equal(v->workload, 0);
-	assert_int_equal(v->phase, 3);
+	assert_int_equal(vm(m, 0).workload, 0);
+	assert_int_equal(vm(m, 0).phase, 3);
 	mc_sim_model_free(m);
 }
 
@@ -261,12 +296,12 @@ static void test_replay(void **state)
 	(void)state;
 	snprintf(ini, sizeof(ini), "[vm \"x\"]\nreplay = %s\n", csv);
 	path = write_temp(ini, ".ini");
-	m = mc_sim_model_load(path, ini, sizeof(ini));
+	m = mc_sim_scenario_load(path, ini, sizeof(ini));
 	assert_non_null(m);
 	mc_sim_model_step(m, 5.0);
-	assert_int_equal(m->vms[0].workload, 524288 - 250000 - own);
+	assert_int_equal(vm(m, 0).workload, 524288 - 250000 - own);
 	mc_sim_model_step(m, 10.0);
-	assert_int_equal(m->vms[0].workload, 524288 - 200000 - own);
+	assert_int_equal(vm(m, 0).workload, 524288 - 200000 - own);
 	mc_sim_model_free(m);
 	drop_temp(path);
 	drop_temp(csv);
@@ -289,7 +324,7 @@ static void test_bad_scenarios(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *path = write_temp(bad[i], ".ini");
 
-		assert_null(mc_sim_model_load(path, err, sizeof(err)));
+		assert_null(mc_sim_scenario_load(path, err, sizeof(err)));
 		assert_true(strstr(err, path) || strstr(err, "nonexistent"));
 		drop_temp(path);
 	}
@@ -319,8 +354,8 @@ static void test_long_names(void **state)
 	assert_string_equal(s.doms[1].name, b);
 	assert_ptr_equal(mc_snapshot_find(&s, b), &s.doms[1]);
 	assert_int_equal(mc_sim_model_set_target(m, &s.doms[1], 700 * MIB), 0);
-	assert_int_equal(m->vms[1].target, 700 * MIB);	/* b's, not a's */
-	assert_int_equal(m->vms[0].target, 512 * MIB);
+	assert_int_equal(vm(m, 1).target, 700 * MIB);	/* b's, not a's */
+	assert_int_equal(vm(m, 0).target, 512 * MIB);
 	mc_snapshot_free(&s);
 	mc_sim_model_free(m);
 }
@@ -348,7 +383,7 @@ static void test_bad_vm_sections(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *path = write_temp(bad[i].ini, ".ini");
 
-		assert_null(mc_sim_model_load(path, err, sizeof(err)));
+		assert_null(mc_sim_scenario_load(path, err, sizeof(err)));
 		snprintf(where, sizeof(where), "%s:%d: ", path, bad[i].line);
 		if (strncmp(err, where, strlen(where)) || !strstr(err, bad[i].want))
 			fail_msg("case %zu: got \"%s\", want \"%s...%s\"", i, err,
@@ -374,7 +409,7 @@ static void test_backend(void **state)
 	mc_snapshot_clear(&s);	/* the backend's clock: the snapshot's time */
 	assert_int_equal(b->ops->collect(b, &s), 0);
 	assert_true(s.time > 1.49 && s.time < 1.51);
-	assert_int_equal(m->vms[0].actual, 600 * MIB);
+	assert_int_equal(vm(m, 0).actual, 600 * MIB);
 	mc_snapshot_free(&s);
 	b->ops->close(b);
 	mc_sim_model_free(m);
