@@ -29,17 +29,20 @@
 #include "config.h"
 #include "coordinator.h"
 #include "events.h"
+#include "fileio.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
 #include "report.h"
 #include "scorecard.h"
+#include "signals.h"
 #include "sim.h"
 #include "sim_model.h"
 #include "sim_scenario.h"
 
 #define PLOT_MAX_VMS 12		/* more lines than this is not readable */
+#define PLOT_MAX (64u << 20)	/* bytes: gnuplot's PNG is far smaller */
 
 /* Everything one run owns; run_free() is the one way out. */
 struct run {
@@ -308,10 +311,7 @@ static int run_gnuplot(const char *script)
 	int rc, status;
 
 	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGTERM);
-	sigaddset(&dflt, SIGHUP);
+	mc_signals_set(&dflt);
 	if ((rc = posix_spawnattr_init(&attr)))
 		return errno = rc, -1;
 	rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -332,32 +332,33 @@ static int run_gnuplot(const char *script)
 
 /* Copies the PNG to the user's path: a regular file or a new one, never
  * through a symlink, never into a FIFO or a device. */
+/* The picture reaches --plot like every whole-file output: a fresh
+ * temporary file next to it, renamed over it.  So a symlink, a FIFO or a
+ * hard link planted at that path is never written through. */
 static int copy_plot(const char *from, const char *to, char *err, size_t errlen)
 {
-	char buf[65536];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
-	struct stat st;
-	ssize_t n = 0;
+	char *png, *tmp;
+	size_t len;
+	FILE *out;
+	int rc;
 
-	if (in >= 0)
-		out = open(to, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-	if (out >= 0 && fstat(out, &st) == 0 && S_ISREG(st.st_mode) &&
-	    ftruncate(out, 0) == 0) {
-		while ((n = read(in, buf, sizeof(buf))) > 0)
-			if (write(out, buf, (size_t)n) != n)
-				break;
-		rc = n == 0 ? 0 : -1;
+	if (mc_file_read(from, PLOT_MAX, &png, &len, err, errlen))
+		return -1;
+	out = mc_file_replace_begin(to, &tmp, err, errlen);
+	if (!out) {
+		free(png);
+		return -1;
 	}
-	if (rc)
-		snprintf(err, errlen, "%s: %s", in < 0 ? from : to,
-			 errno ? strerror(errno) : "not a regular file");
-	if (out >= 0 && close(out) && !rc) {
+	rc = fwrite(png, 1, len, out) == len ? 0 : -1;
+	free(png);
+	if (rc) {
 		snprintf(err, errlen, "%s: %s", to, strerror(errno));
-		rc = -1;
+		fclose(out);
+		unlink(tmp);
+		free(tmp);
+		return -1;
 	}
-	if (in >= 0)
-		close(in);
-	return rc;
+	return mc_file_replace_commit(out, tmp, to, err, errlen);
 }
 
 static int draw_plot(struct run *r, const char *out_png)
@@ -485,14 +486,6 @@ static void advance(struct run *r, double secs)
 	r->model_cpu += thread_cpu() - t0;
 }
 
-static void stop_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
-}
-
 /* Waits up to *wait for a stop signal (blocked since mc_sim_main began, so
  * it waits here); one seen ends the run after the current sample. */
 static void poll_stop(struct run *r, const struct timespec *wait)
@@ -500,7 +493,7 @@ static void poll_stop(struct run *r, const struct timespec *wait)
 	sigset_t set;
 	int sig;
 
-	stop_signals(&set);
+	mc_signals_set(&set);
 	do
 		sig = sigtimedwait(&set, NULL, wait);
 	while (sig < 0 && errno == EINTR);
@@ -637,7 +630,7 @@ int mc_sim_main(const struct mc_config *cfg)
 	sigset_t set, before;
 	int rc;
 
-	stop_signals(&set);
+	mc_signals_set(&set);
 	if (sigprocmask(SIG_BLOCK, &set, &before) < 0) {
 		fprintf(stderr, "memcoord: cannot block signals: %s\n", strerror(errno));
 		return 1;

@@ -307,6 +307,16 @@ else
 	echo "FAIL: --plot wrote through a symlink (or said nothing)"
 	fails=$((fails + 1))
 fi
+printf 'precious\n' > "$OUT/hardvictim"
+ln "$OUT/hardvictim" "$OUT/hard.png"
+"$BIN" -q --simulate "$SCN/burst.ini" -p "$NOTHING" --duration 5 --plot "$OUT/hard.png" \
+	>"$OUT/hard.out" 2>&1
+if [ "$(cat "$OUT/hardvictim")" = precious ]; then
+	echo "PASS: --plot never writes through a hard link"
+else
+	echo "FAIL: --plot wrote through a hard link into another file"
+	fails=$((fails + 1))
+fi
 
 echo "== a stop signal ends a simulation cleanly"
 "$BIN" -q --simulate "$SCN/course_test1.ini" -p "$POLICY" --realtime --duration 60 \
