@@ -33,6 +33,7 @@
 #include "policy.h"
 #include "report.h"
 #include "sim.h"
+#include "util.h"
 
 #define RELOAD_DEBOUNCE_MS 200	/* editors write a file in several steps */
 
@@ -115,7 +116,7 @@ static bool is_policy_event(const struct daemon *dm,
 
 static void reload_policy(struct daemon *dm, const char *why)
 {
-	char err[512];
+	char err[MC_ERR_LEN];
 
 	watch_policy(dm);	/* a symlink may point elsewhere now */
 	if (mc_coord_reload_policy(dm->coord, dm->cfg.policy, err, sizeof(err))) {
@@ -161,7 +162,7 @@ static void on_inotify(int watch, int fd, int events, void *opaque)
 static void reload_config(struct daemon *dm)
 {
 	struct mc_config fresh = { 0 };
-	char err[512];
+	char err[MC_ERR_LEN];
 
 	if (mc_config_load(&fresh, dm->argc, dm->argv, err, sizeof(err)) != MC_CONFIG_OK) {
 		mc_error("SIGHUP: config refused, the running one stays: %s", err);
@@ -268,7 +269,7 @@ static void teardown(struct daemon *dm)
 /* [output] metrics and events: owned here, lent to the coordinator. */
 static int open_outputs(struct daemon *dm)
 {
-	char err[512];
+	char err[MC_ERR_LEN];
 
 	if ((dm->cfg.metrics &&
 	     !(dm->metrics = mc_metrics_open(dm->cfg.metrics, err, sizeof(err)))) ||
@@ -285,7 +286,7 @@ static int open_outputs(struct daemon *dm)
 static int start(struct daemon *dm)
 {
 	struct mc_policy *policy;
-	char err[512];
+	char err[MC_ERR_LEN];
 
 	policy = mc_policy_load_timed(dm->cfg.policy, dm->cfg.policy_params,
 				      dm->cfg.npolicy_params,
@@ -339,7 +340,7 @@ int main(int argc, char **argv)
 		.ino_target_wd = -1,
 	};
 	sigset_t mask, before;
-	char err[512];
+	char err[MC_ERR_LEN];
 	int rc;
 
 	/* First thing: a SIGHUP during start-up must not kill the daemon.

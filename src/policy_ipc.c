@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "policy_ipc.h"
+#include "util.h"
 
 #define HEADER 5	/* u32 length + type */
 
@@ -137,14 +138,6 @@ const char *mc_policy_ipc_get_str(struct mc_policy_ipc_buf *b, size_t *len)
 
 /* ---- moving frames ---- */
 
-double mc_policy_ipc_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Waits until fd is ready for events or the deadline passes. */
 static int wait_ready(int fd, short events, double deadline)
 {
@@ -155,7 +148,7 @@ static int wait_ready(int fd, short events, double deadline)
 	if (deadline == 0)
 		return 0;
 	do {
-		left = deadline - mc_policy_ipc_now();
+		left = deadline - mc_monotonic_seconds();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "report.h"
 #include "snapshot.h"
+#include "util.h"
 
 struct mc_report {
 	FILE *table;
@@ -26,7 +27,7 @@ struct mc_report {
 	int have_t0;
 };
 
-static double mib(uint64_t kib) { return (double)kib / 1024.0; }
+static double mib(uint64_t kib) { return (double)kib / MC_KIB_PER_MIB; }
 
 static const char trace_header[] =
 	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
@@ -35,7 +36,7 @@ static const char trace_header[] =
  * first write that works again.  The header goes first, however late. */
 static void trace_append(struct mc_report *r, const char *buf, size_t len)
 {
-	char why[512];
+	char why[MC_ERR_LEN];
 	int rc = 0;
 
 	if (!r->header_done)
