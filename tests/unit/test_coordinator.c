@@ -14,8 +14,6 @@
 #include "sim.h"
 #include "testutil.h"
 
-#define MiB 1024ULL
-
 /* One guest idles 3 s, then allocates 100 MiB/s up to 400 MiB, with no
  * swap: at 512 MiB it is OOM-killed near 344 MiB unless it grows. */
 static const char scenario[] =
