@@ -177,7 +177,7 @@ static int count_only_gc(lua_State *L)
 	if (strcmp(opt, "count"))
 		return luaL_error(L, "collectgarbage('%s') is not allowed in a policy", opt);
 	lua_pushnumber(L, (lua_Number)lua_gc(L, LUA_GCCOUNT, 0) +
-			  lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
+			  lua_gc(L, LUA_GCCOUNTB, 0) / (double)MC_BYTES_PER_KIB);
 	return 1;
 }
 
