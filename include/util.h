@@ -15,6 +15,10 @@
 /* Prometheus and the Lua allocator count bytes. */
 #define MC_BYTES_PER_KIB 1024ULL
 
+/* KiB as MiB for people to read: a double, so 1536 KiB is 1.5 (dividing
+ * by MC_KIB_PER_MIB alone would be integer division). */
+static inline double mc_mib_of_kib(uint64_t kib) { return (double)kib / MC_KIB_PER_MIB; }
+
 /* An error message buffer ("char err[MC_ERR_LEN]"): room for a path, a
  * reason and an escaped quote of the offending text; longer is cut. */
 #define MC_ERR_LEN 512

@@ -27,8 +27,6 @@ struct mc_report {
 	int have_t0;
 };
 
-static double mib(uint64_t kib) { return (double)kib / MC_KIB_PER_MIB; }
-
 static const char trace_header[] =
 	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
 
@@ -130,20 +128,20 @@ static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 		char unused[16] = "-", target[16] = "-", change[16] = "", rules[96] = "";
 
 		if (d->cur.have_stats)
-			snprintf(unused, sizeof(unused), "%.1f", mib(d->cur.unused));
+			snprintf(unused, sizeof(unused), "%.1f", mc_mib_of_kib(d->cur.unused));
 		if (dec) {
-			snprintf(target, sizeof(target), "%.1f", mib(dec->target));
+			snprintf(target, sizeof(target), "%.1f", mc_mib_of_kib(dec->target));
 			if (dec->act)
 				snprintf(change, sizeof(change), "%+.1f",
-					 mib(dec->target) - mib(dec->from));
+					 mc_mib_of_kib(dec->target) - mc_mib_of_kib(dec->from));
 			mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
 		}
-		print_row(out, d->name, mib(d->cur.actual), unused, target,
+		print_row(out, d->name, mc_mib_of_kib(d->cur.actual), unused, target,
 			  change, rules);
 	}
 	fprintf(out, "host: total %.1f  free %.1f  reserve %.1f  growable %.1f  (MiB)\n",
-		mib(s->host.total), mib(s->host.free), mib(s->host.reserve),
-		mib(s->host.growable));
+		mc_mib_of_kib(s->host.total), mc_mib_of_kib(s->host.free),
+		mc_mib_of_kib(s->host.reserve), mc_mib_of_kib(s->host.growable));
 	fflush(out);
 }
 
