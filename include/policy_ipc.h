@@ -53,8 +53,6 @@ double mc_policy_ipc_get_f64(struct mc_policy_ipc_buf *b);
 /* A NUL-terminated string inside the buffer, or "" with b->bad set. */
 const char *mc_policy_ipc_get_str(struct mc_policy_ipc_buf *b, size_t *len);
 
-/* Seconds on CLOCK_MONOTONIC, for deadlines. */
-double mc_policy_ipc_now(void);
 /* Sends a finished frame.  deadline 0 blocks (the worker's side); else
  * the fd must be non-blocking and the call gives up at the deadline.
  * 0, or -1 with errno (ETIMEDOUT, EPIPE, ...). */

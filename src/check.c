@@ -19,8 +19,8 @@
 
 #include "check.h"
 #include "policy.h"
+#include "util.h"
 
-#define MiB 1024ULL
 #define MC_CHECK_MANY 1000
 #define MC_CHECK_SHOW 5		/* issues printed per snapshot */
 #define MC_CHECK_SLOW 0.05	/* s of CPU per call worth a warning */
@@ -47,13 +47,13 @@ static struct mc_domain *mc_check_add(struct mc_snapshot *s,
 		return NULL;
 	snprintf(d->uuid, sizeof(d->uuid), "00000000-0000-0000-0000-%012zu", s->ndoms);
 	d->id = (int)s->ndoms;
-	d->max = (uint64_t)c->max * MiB;
+	d->max = (uint64_t)c->max * MC_KIB_PER_MIB;
 	d->track.max = d->max;
 	d->track.min = lim->min_domain;
-	d->cur.actual = (uint64_t)c->actual * MiB;
+	d->cur.actual = (uint64_t)c->actual * MC_KIB_PER_MIB;
 	if (c->stats) {
 		d->cur.have_stats = true;
-		d->cur.unused = (uint64_t)c->unused * MiB;
+		d->cur.unused = (uint64_t)c->unused * MC_KIB_PER_MIB;
 		d->cur.available = d->cur.actual;
 		d->cur.usable = d->cur.unused;
 		d->cur.swap_out = c->swap_out;
@@ -63,7 +63,7 @@ static struct mc_domain *mc_check_add(struct mc_snapshot *s,
 	if (c->stats && c->prev_unused >= 0) {
 		d->track.have_prev = true;
 		d->track.prev = d->cur;
-		d->track.prev.unused = (uint64_t)c->prev_unused * MiB;
+		d->track.prev.unused = (uint64_t)c->prev_unused * MC_KIB_PER_MIB;
 		d->track.prev.swap_out = c->prev_swap_out;
 		d->track.prev.major_fault = c->prev_swap_out / 4;
 		d->track.prev.last_update = d->cur.last_update - 2;
@@ -76,8 +76,8 @@ static int mc_check_finish(struct mc_snapshot *s, const struct mc_limits *lim,
 			   uint64_t total_mib, uint64_t free_mib)
 {
 	mc_snapshot_sort(s);
-	s->host.total = total_mib * MiB;
-	s->host.free = free_mib * MiB;
+	s->host.total = total_mib * MC_KIB_PER_MIB;
+	s->host.free = free_mib * MC_KIB_PER_MIB;
 	s->host.cached = s->host.free / 4;
 	s->host.reserve = lim->host_reserve;
 	s->host.growable = mc_clamp_growable(s, lim);
@@ -288,7 +288,7 @@ static int mc_check_one(struct mc_policy *p, const struct mc_check_case *c,
 	struct mc_check_tally t = { .out = out };
 	struct mc_proposals props = { 0 };
 	struct mc_snapshot s;
-	char err[512];
+	char err[MC_ERR_LEN];
 	size_t i;
 	int rc;
 
@@ -328,7 +328,7 @@ int mc_check_run(const char *path, const struct mc_kv *params, size_t nparams,
 {
 	size_t i, n = sizeof(mc_check_cases) / sizeof(mc_check_cases[0]);
 	unsigned failed = 0;
-	char err[512];
+	char err[MC_ERR_LEN];
 	struct mc_policy *p = mc_policy_load(path, params, nparams, err, sizeof(err));
 
 	fprintf(out, "memcoord --check %s\n", path);

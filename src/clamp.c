@@ -17,9 +17,7 @@
 #include <string.h>
 
 #include "clamp.h"
-
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+#include "util.h"
 
 /* A grow we issued that the balloon has not finished: the host has not
  * given that memory yet, but it will, whatever this period decides. */
@@ -54,8 +52,8 @@ uint64_t mc_clamp_growable(const struct mc_snapshot *s,
 	if (s->host.free > lim->host_reserve)
 		budget = s->host.free - lim->host_reserve;
 	if (lim->guest_pool)
-		budget = min_u64(budget, lim->guest_pool > sum ?
-					 sat_u64(lim->guest_pool - sum) : 0);
+		budget = mc_min_u64(budget, lim->guest_pool > sum ?
+					    sat_u64(lim->guest_pool - sum) : 0);
 	return budget > flying ? budget - (uint64_t)flying : 0;
 }
 
@@ -74,7 +72,7 @@ static uint64_t to_kib(double v, uint64_t max)
 static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 			 struct mc_decision *dec)
 {
-	uint64_t lo = min_u64(max_u64(d->track.min, lim->min_domain), d->track.max);
+	uint64_t lo = mc_min_u64(mc_max_u64(d->track.min, lim->min_domain), d->track.max);
 	uint64_t from = dec->from, t = dec->target;
 
 	if (dec->proposed > (double)d->track.max) {
@@ -94,7 +92,7 @@ static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 		uint64_t floor = mc_snapshot_used(d) + lim->guest_reserve;
 
 		if (t < floor) {
-			t = min_u64(floor, from);
+			t = mc_min_u64(floor, from);
 			dec->rules |= MC_CLAMP_FLOOR;
 		}
 	}
@@ -147,7 +145,7 @@ static void clamp_budget(const struct mc_snapshot *s, struct mc_decision *dec,
 static void clamp_settling(const struct mc_domain *d, struct mc_decision *dec)
 {
 	if (d->track.settling &&
-	    dec->target < max_u64(dec->from, d->track.last_target) &&
+	    dec->target < mc_max_u64(dec->from, d->track.last_target) &&
 	    dec->target != dec->from) {
 		dec->target = dec->from;
 		dec->rules |= MC_CLAMP_SETTLING;
@@ -242,7 +240,7 @@ static void decide_limits(const struct mc_snapshot *s,
 
 	for (i = 0; i < s->ndoms; i++) {
 		const struct mc_domain *d = &s->doms[i];
-		uint64_t lo = min_u64(max_u64(d->track.min, lim->min_domain), d->track.max);
+		uint64_t lo = mc_min_u64(mc_max_u64(d->track.min, lim->min_domain), d->track.max);
 
 		if (seen[i] || !d->cur.have_stats || d->track.excluded ||
 		    (d->cur.actual <= d->track.max && d->cur.actual >= lo))

@@ -19,8 +19,7 @@
 #include "config.h"
 #include "inifile.h"
 #include "policy.h"
-
-#define KIB_PER_MIB 1024ULL
+#include "util.h"
 
 /* Parser state beyond what mc_ini keeps: the config being filled and the
  * keys already set, so a key set twice is an error. */
@@ -61,7 +60,7 @@ static void defaults(struct mc_config *cfg)
 	cfg->pressure_unused_mib = 48;
 	cfg->policy_timeout = MC_POLICY_TIMEOUT;
 #define LIMIT_DEFAULT(field, key, mib, what) \
-	cfg->limits.field = (mib) * KIB_PER_MIB;
+	cfg->limits.field = (mib) * MC_KIB_PER_MIB;
 	MC_LIMITS(LIMIT_DEFAULT)
 #undef LIMIT_DEFAULT
 }
@@ -77,7 +76,7 @@ static int parse_mib(const char *s, uint64_t *kib)
 
 	if (mc_ini_long(s, 0, MIB_MAX, &v))
 		return -1;
-	*kib = (uint64_t)v * KIB_PER_MIB;
+	*kib = (uint64_t)v * MC_KIB_PER_MIB;
 	return 0;
 }
 

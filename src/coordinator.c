@@ -19,20 +19,20 @@
 #include "policy.h"
 #include "report.h"
 #include "snapshot.h"
+#include "util.h"
 
-#define KIB_PER_MIB 1024ULL
 /* Guests report every second; stats unchanged for this long are stale. */
 #define STALE_MIN_SECONDS 5.0
 /* A balloon within this of its target has arrived; one that has not
  * arrived after SETTLE_GIVE_UP s never will (the guest holds the memory). */
-#define SETTLE_TOLERANCE_KIB (4 * KIB_PER_MIB)
+#define SETTLE_TOLERANCE_KIB (4 * MC_KIB_PER_MIB)
 #define SETTLE_GIVE_UP 10.0
 /* The fallback grows a guest under pressure by twice the pressure
  * threshold (so one step lifts it clear of the threshold it fell below,
  * with the same again as margin), and by at least this: a guest that
  * swaps or faults while above the threshold needs a real step too.  The
  * clamps still hold it to max, the host budget and max_grow. */
-#define FALLBACK_GROW_MIN_KIB (256 * KIB_PER_MIB)
+#define FALLBACK_GROW_MIN_KIB (256 * MC_KIB_PER_MIB)
 
 struct mc_coord {
 	const struct mc_config *cfg;
@@ -49,7 +49,7 @@ struct mc_coord {
 	struct mc_proposals props;
 	struct mc_clamp_result res;
 	struct mc_coord_stats stats;
-	char last_error[512];		/* policy error already logged */
+	char last_error[MC_ERR_LEN];		/* policy error already logged */
 	bool in_fallback;		/* fallback episode already logged */
 	bool fell_back;			/* this sample's decisions are the fallback's */
 	unsigned long seen_restarts;	/* the policy's worker restarts counted */
@@ -134,10 +134,10 @@ static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d)
 	t->nparams = 0;
 	if (!dc)
 		return;
-	if (dc->max_mib > 0 && (uint64_t)dc->max_mib * KIB_PER_MIB < t->max)
-		t->max = (uint64_t)dc->max_mib * KIB_PER_MIB;
-	if (dc->min_mib >= 0 && (uint64_t)dc->min_mib * KIB_PER_MIB > t->min)
-		t->min = (uint64_t)dc->min_mib * KIB_PER_MIB;
+	if (dc->max_mib > 0 && (uint64_t)dc->max_mib * MC_KIB_PER_MIB < t->max)
+		t->max = (uint64_t)dc->max_mib * MC_KIB_PER_MIB;
+	if (dc->min_mib >= 0 && (uint64_t)dc->min_mib * MC_KIB_PER_MIB > t->min)
+		t->min = (uint64_t)dc->min_mib * MC_KIB_PER_MIB;
 	t->excluded = dc->exclude;
 	t->params = dc->params;
 	t->nparams = dc->nparams;
@@ -212,7 +212,7 @@ static bool under_pressure(const struct mc_config *cfg, const struct mc_domain *
 	if (!d->cur.have_stats || d->track.excluded)
 		return false;
 	if (cfg->pressure_unused_mib &&
-	    d->cur.unused < (uint64_t)cfg->pressure_unused_mib * KIB_PER_MIB)
+	    d->cur.unused < (uint64_t)cfg->pressure_unused_mib * MC_KIB_PER_MIB)
 		return true;
 	return d->track.have_prev && d->track.prev.have_stats &&
 	       (d->cur.swap_out > d->track.prev.swap_out ||
@@ -301,7 +301,7 @@ static size_t fallback_proposals(const struct mc_coord *c,
 				 const struct mc_snapshot *s,
 				 struct mc_proposal *props)
 {
-	uint64_t grow = (uint64_t)c->cfg->pressure_unused_mib * KIB_PER_MIB * 2;
+	uint64_t grow = (uint64_t)c->cfg->pressure_unused_mib * MC_KIB_PER_MIB * 2;
 	size_t i, n = 0;
 
 	if (grow < FALLBACK_GROW_MIN_KIB)
@@ -364,7 +364,7 @@ static int decide(struct mc_coord *c, struct mc_snapshot *s, const char *reason)
 		.tick = c->stats.decides,
 		.reason = reason,
 	};
-	char err[512];
+	char err[MC_ERR_LEN];
 	int rc;
 
 	c->last_decide = s->time;

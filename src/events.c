@@ -25,6 +25,7 @@
 #include "json.h"
 #include "log.h"
 #include "snapshot.h"
+#include "util.h"
 
 struct mc_events {
 	char *path;
@@ -160,7 +161,7 @@ static void finish(struct mc_events *e, struct line *l)
 	if (l->oom) {
 		mc_warn("events: out of memory; an event was lost");
 	} else {
-		char why[512];
+		char why[MC_ERR_LEN];
 		int rc = mc_file_append_record(e->fd, l->buf, l->len);
 
 		if (rc)
@@ -193,7 +194,7 @@ struct mc_events *mc_events_open(const char *path, char *err, size_t errlen)
 
 int mc_events_reopen(struct mc_events *e)
 {
-	char err[512];
+	char err[MC_ERR_LEN];
 	int fd;
 
 	if (!e)

@@ -18,6 +18,7 @@
 #include "hypervisor.h"
 #include "log.h"
 #include "snapshot.h"
+#include "util.h"
 
 #define BACKOFF_MAX 30.0	/* s between reconnect attempts, at most */
 #define STATS_PERIOD 1		/* s: the guest's balloon stats period */
@@ -31,14 +32,6 @@ struct lv_backend {
 	char **stats_enabled;	/* "uuid/id" whose stats period we set */
 	size_t nstats_enabled;
 };
-
-static double monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static const char *lv_err(void)
 {
@@ -74,7 +67,7 @@ static void lv_disconnect(struct lv_backend *b)
 static int lv_reconnect(struct mc_backend *base)
 {
 	struct lv_backend *b = (struct lv_backend *)base;
-	double now = monotonic();
+	double now = mc_monotonic_seconds();
 
 	if (b->conn && virConnectIsAlive(b->conn) == 1)
 		return 0;
@@ -289,7 +282,7 @@ static int lv_collect(struct mc_backend *base, struct mc_snapshot *snap)
 		mc_warn("cannot read host memory: %s", lv_err());
 		return -1;
 	}
-	snap->time = monotonic();
+	snap->time = mc_monotonic_seconds();
 	return 0;
 }
 

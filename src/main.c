@@ -34,6 +34,7 @@
 #include "report.h"
 #include "signals.h"
 #include "sim.h"
+#include "util.h"
 
 /* start() was interrupted by SIGTERM/SIGINT: exit 0, as the loop would */
 #define START_STOPPED (-1)
@@ -118,7 +119,7 @@ static bool is_policy_event(const struct daemon *dm,
 
 static void reload_policy(struct daemon *dm, const char *why)
 {
-	char err[512];
+	char err[MC_ERR_LEN];
 
 	watch_policy(dm);	/* a symlink may point elsewhere now */
 	if (mc_coord_reload_policy(dm->coord, dm->cfg.policy, err, sizeof(err))) {
@@ -164,7 +165,7 @@ static void on_inotify(int watch, int fd, int events, void *opaque)
 static void reload_config(struct daemon *dm)
 {
 	struct mc_config fresh = { 0 };
-	char err[512];
+	char err[MC_ERR_LEN];
 
 	if (mc_config_load(&fresh, dm->argc, dm->argv, err, sizeof(err)) != MC_CONFIG_OK) {
 		mc_error("SIGHUP: config refused, the running one stays: %s", err);
@@ -263,7 +264,7 @@ static void teardown(struct daemon *dm)
 /* [output] metrics and events: owned here, lent to the coordinator. */
 static int open_outputs(struct daemon *dm)
 {
-	char err[512];
+	char err[MC_ERR_LEN];
 
 	if ((dm->cfg.metrics &&
 	     !(dm->metrics = mc_metrics_open(dm->cfg.metrics, err, sizeof(err)))) ||
@@ -280,7 +281,7 @@ static int open_outputs(struct daemon *dm)
 static int start(struct daemon *dm)
 {
 	struct mc_policy *policy;
-	char err[512];
+	char err[MC_ERR_LEN];
 
 	policy = mc_policy_load_timed(dm->cfg.policy, dm->cfg.policy_params,
 				      dm->cfg.npolicy_params,
@@ -338,7 +339,7 @@ int main(int argc, char **argv)
 		.ino_target_wd = -1,
 	};
 	sigset_t mask, before;
-	char err[512];
+	char err[MC_ERR_LEN];
 	int rc;
 
 	/* First thing: a SIGHUP during start-up must not kill the daemon.

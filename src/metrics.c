@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "snapshot.h"
 #include "utf8.h"
+#include "util.h"
 
 #define FORGET_SAMPLES 86400UL	/* a day at the default 1 s sample */
 #define MIN_CAP 64
@@ -276,7 +277,7 @@ static void host_metrics(FILE *f, const struct mc_host *h)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		family(f, rows[i].name, "gauge", rows[i].help);
 		fprintf(f, "%s %llu\n", rows[i].name,
-			(unsigned long long)rows[i].kib * 1024ULL);
+			(unsigned long long)rows[i].kib * MC_BYTES_PER_KIB);
 	}
 }
 
@@ -297,9 +298,9 @@ static bool dom_value(const struct mc_domain *d, const struct dom_entry *e,
 		      enum dom_field f, unsigned long long *v)
 {
 	switch (f) {
-	case F_ACTUAL: *v = d->cur.actual * 1024ULL; return true;
-	case F_UNUSED: *v = d->cur.unused * 1024ULL; return d->cur.have_stats;
-	case F_TARGET: *v = e->target * 1024ULL; return e->have_target;
+	case F_ACTUAL: *v = d->cur.actual * MC_BYTES_PER_KIB; return true;
+	case F_UNUSED: *v = d->cur.unused * MC_BYTES_PER_KIB; return d->cur.have_stats;
+	case F_TARGET: *v = e->target * MC_BYTES_PER_KIB; return e->have_target;
 	case F_RESIZES: *v = e->resizes; return true;
 	default: *v = e->clamps; return true;
 	}
@@ -348,7 +349,7 @@ int mc_metrics_sample(struct mc_metrics *m, const struct mc_snapshot *s,
 		      const struct mc_clamp_result *res, bool dry_run,
 		      const struct mc_coord_stats *st)
 {
-	char err[512];
+	char err[MC_ERR_LEN];
 	int rc;
 
 	if (!m)

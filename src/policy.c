@@ -23,6 +23,7 @@
 #include "policy_lua.h"
 #include "policy_sandbox.h"
 #include "policy_worker.h"
+#include "util.h"
 
 /* Traceback lines logged (debug) after a failed call, at most. */
 #define TRACEBACK_LINES 12
@@ -38,7 +39,7 @@ struct mc_policy {
 	unsigned long restarts;
 	unsigned failures;		/* workers lost in a row */
 	double retry_at;		/* snapshot time of the next restart */
-	char lost_why[512];		/* why the last worker was lost */
+	char lost_why[MC_ERR_LEN];		/* why the last worker was lost */
 	unsigned log_lines;		/* this call */
 };
 
@@ -222,7 +223,7 @@ struct mc_policy *mc_policy_load_timed(const char *path,
 	p->timeout = timeout;
 	mc_policy_sandbox_lookup(&p->user);
 	if (build_load(p, params, nparams, err, errlen) ||
-	    start_worker(p, mc_policy_ipc_now() + timeout, err, errlen)) {
+	    start_worker(p, mc_monotonic_seconds() + timeout, err, errlen)) {
 		mc_policy_close(p);
 		return NULL;
 	}
@@ -393,20 +394,12 @@ static int call_decide(struct mc_policy *p, const struct mc_snapshot *s,
 	return -1;
 }
 
-static double thread_cpu(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int mc_policy_decide(struct mc_policy *p, const struct mc_snapshot *s,
 		     const struct mc_policy_ctx *ctx, struct mc_proposals *out,
 		     char *err, size_t errlen)
 {
-	double start = thread_cpu();
-	double deadline = mc_policy_ipc_now() + p->timeout;
+	double start = mc_thread_cpu_seconds();
+	double deadline = mc_monotonic_seconds() + p->timeout;
 	int rc;
 
 	mc_proposals_clear(out);
@@ -419,7 +412,7 @@ int mc_policy_decide(struct mc_policy *p, const struct mc_snapshot *s,
 		if (p->w.pid <= 0 && p->retry_at <= s->time)
 			schedule_restart(p, s, ctx);
 	}
-	p->last_cpu = thread_cpu() - start + p->last_worker_cpu;
+	p->last_cpu = mc_thread_cpu_seconds() - start + p->last_worker_cpu;
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 
 #include "policy_ipc.h"
 #include "signals.h"
+#include "util.h"
 
 #define HEADER 5	/* u32 length + type */
 /* s between checks for a pending SIGTERM while waiting for the worker */
@@ -140,14 +141,6 @@ const char *mc_policy_ipc_get_str(struct mc_policy_ipc_buf *b, size_t *len)
 
 /* ---- moving frames ---- */
 
-double mc_policy_ipc_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Waits until fd is ready for events or the deadline passes.  The wait
  * is cut into slices so that a SIGTERM arriving meanwhile (blocked, read
  * later by the event loop) ends it at once: a long policy_timeout must
@@ -161,7 +154,7 @@ static int wait_ready(int fd, short events, double deadline)
 	if (deadline == 0)
 		return 0;
 	do {
-		left = deadline - mc_policy_ipc_now();
+		left = deadline - mc_monotonic_seconds();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;

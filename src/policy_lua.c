@@ -26,6 +26,7 @@
 #include "policy.h"
 #include "policy_lua.h"
 #include "policy_mc.h"
+#include "util.h"
 
 struct mc_policy_lua {
 	lua_State *L;
@@ -176,7 +177,7 @@ static int count_only_gc(lua_State *L)
 	if (strcmp(opt, "count"))
 		return luaL_error(L, "collectgarbage('%s') is not allowed in a policy", opt);
 	lua_pushnumber(L, (lua_Number)lua_gc(L, LUA_GCCOUNT, 0) +
-			  lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
+			  lua_gc(L, LUA_GCCOUNTB, 0) / (double)MC_BYTES_PER_KIB);
 	return 1;
 }
 
@@ -480,14 +481,6 @@ static int decide_protected(lua_State *L)
 
 /* ---- one request ---- */
 
-static double process_cpu(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Runs fn under the budget, with the message handler; 0, or -1 with the
  * error message on the stack. */
 static int protected_call(struct mc_policy_lua *e, lua_CFunction fn, void *arg)
@@ -535,7 +528,7 @@ int mc_policy_lua_handle(struct mc_policy_lua *e, int type,
 			 struct mc_policy_ipc_buf *reply)
 {
 	struct decide_args args = { req, reply };
-	double start = process_cpu();
+	double start = mc_process_cpu_seconds();
 	int rc;
 
 	if (type == MC_POLICY_IPC_LOAD) {
@@ -550,11 +543,11 @@ int mc_policy_lua_handle(struct mc_policy_lua *e, int type,
 	}
 	send_suppressed(e);
 	if (rc)
-		return reply_error(e, reply, process_cpu() - start);
+		return reply_error(e, reply, mc_process_cpu_seconds() - start);
 	if (type == MC_POLICY_IPC_LOAD)
-		mc_policy_ipc_put_f64(reply, process_cpu() - start);
+		mc_policy_ipc_put_f64(reply, mc_process_cpu_seconds() - start);
 	else if (!reply->bad)
-		memcpy(reply->p + 5, &(double){ process_cpu() - start }, sizeof(double));
+		memcpy(reply->p + 5, &(double){ mc_process_cpu_seconds() - start }, sizeof(double));
 	return mc_policy_ipc_finish(reply);
 }
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "report.h"
 #include "snapshot.h"
+#include "util.h"
 
 struct mc_report {
 	FILE *table;
@@ -26,8 +27,6 @@ struct mc_report {
 	int have_t0;
 };
 
-static double mib(uint64_t kib) { return (double)kib / 1024.0; }
-
 static const char trace_header[] =
 	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
 
@@ -35,7 +34,7 @@ static const char trace_header[] =
  * first write that works again.  The header goes first, however late. */
 static void trace_append(struct mc_report *r, const char *buf, size_t len)
 {
-	char why[512];
+	char why[MC_ERR_LEN];
 	int rc = 0;
 
 	if (!r->header_done)
@@ -129,20 +128,20 @@ static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 		char unused[16] = "-", target[16] = "-", change[16] = "", rules[96] = "";
 
 		if (d->cur.have_stats)
-			snprintf(unused, sizeof(unused), "%.1f", mib(d->cur.unused));
+			snprintf(unused, sizeof(unused), "%.1f", mc_mib_of_kib(d->cur.unused));
 		if (dec) {
-			snprintf(target, sizeof(target), "%.1f", mib(dec->target));
+			snprintf(target, sizeof(target), "%.1f", mc_mib_of_kib(dec->target));
 			if (dec->act)
 				snprintf(change, sizeof(change), "%+.1f",
-					 mib(dec->target) - mib(dec->from));
+					 mc_mib_of_kib(dec->target) - mc_mib_of_kib(dec->from));
 			mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
 		}
-		print_row(out, d->name, mib(d->cur.actual), unused, target,
+		print_row(out, d->name, mc_mib_of_kib(d->cur.actual), unused, target,
 			  change, rules);
 	}
 	fprintf(out, "host: total %.1f  free %.1f  reserve %.1f  growable %.1f  (MiB)\n",
-		mib(s->host.total), mib(s->host.free), mib(s->host.reserve),
-		mib(s->host.growable));
+		mc_mib_of_kib(s->host.total), mc_mib_of_kib(s->host.free),
+		mc_mib_of_kib(s->host.reserve), mc_mib_of_kib(s->host.growable));
 	fflush(out);
 }
 

@@ -17,8 +17,6 @@
 #include "snapshot.h"
 #include "testutil.h"
 
-#define MiB 1024ULL
-
 /* Names are whole heap strings, one entry per domain. */
 static void check_names(struct mc_snapshot *s)
 {

@@ -11,8 +11,6 @@
 #include "check.h"
 #include "testutil.h"
 
-#define MiB 1024ULL
-
 static const struct mc_limits limits = {
 	.min_domain = 256 * MiB, .guest_reserve = 64 * MiB,
 	.host_reserve = 1024 * MiB, .max_shrink = 256 * MiB, .deadband = 8 * MiB,

@@ -14,8 +14,6 @@
 #include "snapshot.h"
 #include "testutil.h"
 
-#define MiB 1024ULL
-
 /* Two domains with stats: a (1024 MiB, 600 unused) and b (1024, 100 unused);
  * c has no stats yet.  Host: 8 GiB free.  Collected from the in-memory
  * backend, then given the limits the coordinator would derive from a

@@ -14,8 +14,11 @@
 #include <cmocka.h>
 
 #include "clamp.h"
+#include "util.h"
 
-#define MiB 1024ULL
+/* Sizes as "N * MiB": KiB, the clamp's unit. */
+#define MiB MC_KIB_PER_MIB
+
 #define ROUNDS 20000
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -106,15 +109,12 @@ static size_t random_proposals(const struct mc_snapshot *s, struct mc_proposal *
 	return n;
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-
 /* The invariants, for one decision. */
 static void check_decision(const struct mc_snapshot *s, const struct mc_limits *lim,
 			   const struct mc_decision *dec, int round)
 {
 	const struct mc_domain *d = &s->doms[dec->dom];
-	uint64_t lo = min_u64(max_u64(d->track.min, lim->min_domain), d->track.max);
+	uint64_t lo = mc_min_u64(mc_max_u64(d->track.min, lim->min_domain), d->track.max);
 	uint64_t floor = mc_snapshot_used(d) + lim->guest_reserve;
 
 	if (dec->from != d->cur.actual)
@@ -129,7 +129,7 @@ static void check_decision(const struct mc_snapshot *s, const struct mc_limits *
 	if (lim->deadband && (dec->target > dec->from ? dec->target - dec->from
 			      : dec->from - dec->target) < lim->deadband)
 		fail_msg("round %d %s: change inside the deadband", round, d->name);
-	if (d->track.settling && dec->target < max_u64(dec->from, d->track.last_target))
+	if (d->track.settling && dec->target < mc_max_u64(dec->from, d->track.last_target))
 		fail_msg("round %d %s: went below a resize still settling", round, d->name);
 	if (dec->target > dec->from) {
 		if (dec->target > d->track.max)
@@ -143,7 +143,7 @@ static void check_decision(const struct mc_snapshot *s, const struct mc_limits *
 		if (dec->target < lo)
 			fail_msg("round %d %s: shrank to %llu below min %llu", round, d->name,
 				 (unsigned long long)dec->target, (unsigned long long)lo);
-		if (dec->target < min_u64(floor, dec->from))
+		if (dec->target < mc_min_u64(floor, dec->from))
 			fail_msg("round %d %s: shrank to %llu below floor %llu", round, d->name,
 				 (unsigned long long)dec->target, (unsigned long long)floor);
 		if (lim->max_shrink && dec->from - dec->target > lim->max_shrink)
@@ -183,8 +183,8 @@ static void check_budget(const struct mc_snapshot *s, const struct mc_limits *li
 			by_dom[r->dec[i].dom] = &r->dec[i];
 	for (i = 0; i < s->ndoms; i++) {
 		const struct mc_domain *d = &s->doms[i];
-		uint64_t a = d->cur.actual, headed = max_u64(d->track.last_target, a);
-		uint64_t next = by_dom[i] ? max_u64(by_dom[i]->target, a) : headed;
+		uint64_t a = d->cur.actual, headed = mc_max_u64(d->track.last_target, a);
+		uint64_t next = by_dom[i] ? mc_max_u64(by_dom[i]->target, a) : headed;
 
 		before += headed - a;
 		after += next - a;
@@ -204,7 +204,7 @@ static void check_limits_decided(const struct mc_snapshot *s,
 
 	for (i = 0; i < s->ndoms; i++) {
 		const struct mc_domain *d = &s->doms[i];
-		uint64_t lo = min_u64(max_u64(d->track.min, lim->min_domain), d->track.max);
+		uint64_t lo = mc_min_u64(mc_max_u64(d->track.min, lim->min_domain), d->track.max);
 
 		if (d->cur.have_stats && !d->track.excluded && !seen[i] &&
 		    (d->cur.actual > d->track.max || d->cur.actual < lo))

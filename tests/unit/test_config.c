@@ -10,8 +10,6 @@
 #include "config.h"
 #include "testutil.h"
 
-#define MiB 1024ULL
-
 static enum mc_config_status load_args(struct mc_config *cfg, char *err,
 				       size_t errlen, int argc, ...)
 {

@@ -17,8 +17,6 @@
 #include "sim_scenario.h"
 #include "testutil.h"
 
-#define MiB 1024ULL
-
 /* The scenario's first VM as an observer sees it now. */
 static struct mc_sim_vm_state vm0(const struct mc_sim_model *m)
 {

@@ -28,8 +28,6 @@
 #include "testoutput.h"
 #include "utf8.h"
 
-#define MiB 1024ULL
-
 /* ---- a strict JSON parser for one flat event object ---- */
 
 enum kind { K_STR, K_NUM, K_NULL, K_BOOL, K_ARR };

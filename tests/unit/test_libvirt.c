@@ -14,8 +14,6 @@
 #include "policy.h"
 #include "testutil.h"
 
-#define MiB 1024ULL
-
 static struct mc_backend *open_test(void)
 {
 	char err[256];

@@ -25,8 +25,6 @@
 #include "testutil.h"
 #include "testoutput.h"
 
-#define MiB 1024ULL
-
 /* ---- a strict parser of the text exposition format (version 0.0.4) ---- */
 
 struct sample {

@@ -13,7 +13,9 @@
 #include "policy.h"
 #include "testutil.h"
 
-#define MiB 1024LL
+/* Signed here: sizes share fields with NONE (-1). */
+#undef MiB
+#define MiB ((long long)MC_KIB_PER_MIB)
 #define NONE (-1LL)
 
 /* One guest, in KiB; unused NONE = no stats, prev_unused NONE = no prev. */

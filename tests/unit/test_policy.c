@@ -13,8 +13,6 @@
 #include "policy.h"
 #include "testutil.h"
 
-#define MiB 1024ULL
-
 static struct mc_kv params[] = {
 	{ "target_unused_mib", "200" }, { "mode", "fast" },
 };

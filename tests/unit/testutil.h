@@ -10,6 +10,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "util.h"
+
+/* Tests write sizes as "N * MiB": KiB, memcoord's unit inside. */
+#define MiB MC_KIB_PER_MIB
+
 /* Writes text to a fresh temp file whose name ends in suffix; returns its
  * malloc'd path (unlink and free it when done). */
 static inline char *write_temp(const char *text, const char *suffix)
