@@ -27,6 +27,7 @@
 #include "json.h"
 #include "scorecard.h"
 #include "sim_model.h"
+#include "utf8.h"
 #include "util.h"
 
 #define GIVEBACK_MIN (32 * MC_KIB_PER_MIB)	/* KiB freed before give-back counts */
@@ -432,9 +433,13 @@ void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 	fprintf(out, "  %-16s %8s %8s %8s %8s %5s\n", "domain", "start", "peak",
 		"low", "final", "OOM");
 	for (i = 0; i < s->nvm; i++) {
+		char shown[17];	/* the name column is 16 bytes wide */
+
 		mc_sim_model_vm_state(m, i, &v);
-		fprintf(out, "  %-16.16s %8.1f %8.1f %8.1f %8.1f %5u\n",
-			v.name, mc_mib_of_kib(v.start_size),
+		/* A scenario's names are not trusted to be printable. */
+		mc_utf8_escape(v.name, shown, sizeof(shown));
+		fprintf(out, "  %-16s %8.1f %8.1f %8.1f %8.1f %5u\n",
+			shown, mc_mib_of_kib(v.start_size),
 			mc_mib_of_kib(s->vm[i].peak), mc_mib_of_kib(s->vm[i].low),
 			mc_mib_of_kib(s->vm[i].final), v.oom_kills);
 	}
