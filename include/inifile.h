@@ -54,9 +54,9 @@ int mc_ini_fail(struct mc_ini *ini, const char *section, const char *key,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Rewrites the NUL-terminated message in buf (of size bytes) so that it
- * holds printable text only: control bytes, DEL, C1 controls and bytes
- * that are not valid UTF-8 become \xNN.  Backslashes are left alone, so
- * escaping twice changes nothing; the result is cut to fit. */
+ * holds printable text only, escaped as mc_utf8_escape() does (utf8.h:
+ * control bytes, C1 and bidi controls, invalid UTF-8).  Escaping twice
+ * changes nothing; the result is cut to fit. */
 void mc_ini_escape(char *buf, size_t size);
 
 /* Strict value parsers: the whole string, within [lo, hi].  0 or -1. */

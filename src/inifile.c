@@ -237,55 +237,23 @@ int mc_ini_parse(const char *path, mc_ini_handler handler, void *user,
 
 /* ---- error messages that quote hostile text ---- */
 
-/* U+202A..U+202E and U+2066..U+2069: they reorder how the rest of the
- * line is shown, so a quoted name could make the message read otherwise. */
-static int is_bidi_control(const unsigned char *u)
-{
-	return u[0] == 0xE2 && ((u[1] == 0x80 && u[2] >= 0xAA && u[2] <= 0xAE) ||
-				(u[1] == 0x81 && u[2] >= 0xA6 && u[2] <= 0xA9));
-}
-
-/* Length of the printable character at s, or 0 when its first byte must
- * be escaped: C0 controls, DEL, C1 controls (U+0080..U+009F, which some
- * terminals obey), bidi controls and bytes that are not valid UTF-8. */
-static size_t printable_len(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n;
-
-	if (u[0] < 0x20 || u[0] == 0x7f)
-		return 0;
-	if (u[0] == 0xC2 && u[1] < 0xA0)
-		return 0;
-	n = mc_utf8_len(s);
-	return n == 3 && is_bidi_control(u) ? 0 : n;
-}
-
+/* A copy to escape from, since the message is rewritten where it is.
+ * Without memory for it, the message is cut before its first character
+ * that needs escaping: shorter, never unsafe. */
 void mc_ini_escape(char *buf, size_t size)
 {
-	char *out = size ? malloc(size) : NULL;
-	size_t in = 0, o = 0, n;
+	char *copy = strdup(buf);
+	size_t in = 0, n;
 
-	while (buf[in] && (n = printable_len(buf + in)))
-		in += n;
-	if (!buf[in] || !out) {	/* nothing to escape, or no room: cut there */
-		buf[in] = '\0';
-		free(out);
+	if (copy) {
+		mc_utf8_escape(copy, buf, size);
+		free(copy);
 		return;
 	}
-	memcpy(out, buf, in);
-	for (o = in; buf[in]; in += n ? n : 1, o += n ? n : 4) {
-		n = printable_len(buf + in);
-		if (o + (n ? n : 4) >= size)
-			break;
-		if (n)
-			memcpy(out + o, buf + in, n);
-		else
-			snprintf(out + o, 5, "\\x%02x", (unsigned char)buf[in]);
-	}
-	out[o] = '\0';
-	memcpy(buf, out, o + 1);
-	free(out);
+	while (buf[in] && (n = mc_utf8_printable_len(buf + in)))
+		in += n;
+	if (size)
+		buf[in < size ? in : size - 1] = '\0';
 }
 
 /* ---- values ---- */

@@ -3,9 +3,9 @@
  *
  * Under systemd (JOURNAL_STREAM set) or when stderr is not a terminal the
  * journal adds its own timestamps, so lines carry only the level.
- * Every message is one line: control characters and invalid UTF-8 in it
- * (C0, DEL, C1) are written as \n, \r, \t or \xNN (the text of a log line comes from
- * domain names, file names and policies, none of which memcoord trusts).
+ * Every message is one line, escaped with mc_utf8_put_escaped() (utf8.h):
+ * the text of a log line comes from domain names, file names and
+ * policies, none of which memcoord trusts.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,49 +28,6 @@ static const char *level_name(enum mc_log_level level)
 	case MC_LOG_WARN:  return "warning";
 	case MC_LOG_INFO:  return "info";
 	default:           return "debug";
-	}
-}
-
-/* The escape for the len bytes at s, or NULL when they go out as they
- * are: control characters (C0, DEL, C1) and bytes that are not valid UTF-8.
- * A domain name or a policy's message can then neither start a new log
- * line (a forged entry) nor send a terminal escape sequence. */
-static const char *escape(const char *s, size_t len, char *buf, size_t buflen)
-{
-	unsigned char c = (unsigned char)*s;
-
-	if (c == '\n')
-		return "\\n";
-	if (c == '\r')
-		return "\\r";
-	if (c == '\t')
-		return "\\t";
-	if (c >= 0x20 && c != 0x7F && len)
-		return NULL;
-	snprintf(buf, buflen, "\\x%02x", c);
-	return buf;
-}
-
-/* msg, escaped, to out: at most four bytes out per byte in. */
-static void put_escaped(FILE *out, const char *msg)
-{
-	const char *esc;
-	char buf[8];
-
-	while (*msg) {
-		size_t n = mc_utf8_len(msg);
-
-		/* U+0080..U+009F are controls too (0x9B is a CSI to some
-		 * terminals): escaped byte by byte, as if invalid. */
-		if (n == 2 && (unsigned char)msg[0] == 0xC2 &&
-		    (unsigned char)msg[1] < 0xA0)
-			n = 0;
-		esc = escape(msg, n, buf, sizeof(buf));
-		if (esc)
-			fputs(esc, out);
-		else
-			fwrite(msg, 1, n, out);
-		msg += n ? n : 1;
 	}
 }
 
@@ -99,7 +56,7 @@ static void emit(enum mc_log_level level, const char *msg)
 		fputs(stamp, out);
 	}
 	fprintf(out, "memcoord: %s: ", level_name(level));
-	put_escaped(out, msg);
+	mc_utf8_put_escaped(out, msg);
 	fputc('\n', out);
 	bad = ferror(out);
 	if (fclose(out) || bad)

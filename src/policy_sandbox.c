@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -143,12 +144,21 @@ static int set_limits(void)
 	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1),		\
 	KILL,								\
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+/* tgkill, but only at this process (abort() and raise() signal the
+ * calling thread): a policy that broke out of Lua still could not signal
+ * the daemon or anything else.  tgid is args[0], an int: its low word. */
+#define ALLOW_AT_SELF(nr, self)						\
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 4),		\
+	LOAD(args[0]),							\
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(self), 1, 0),	\
+	KILL,								\
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 
 /* What the worker's loop needs: blocking read/write (send) on its socket,
  * malloc (brk, mmap, mremap, munmap, madvise), the clocks for its CPU
  * time and Lua's os-free math.random seed, futex for glibc's locks, the
- * signal calls abort() makes, and exit. */
-static int install_filter(void)
+ * signal calls abort() makes (at itself only), and exit. */
+static int install_filter(pid_t self)
 {
 #ifdef FILTER_ARCH
 	struct sock_filter prog[] = {
@@ -170,7 +180,8 @@ static int install_filter(void)
 #endif
 		ALLOW_NR(__NR_getpid), ALLOW_NR(__NR_gettid),
 		ALLOW_NR(__NR_rt_sigprocmask), ALLOW_NR(__NR_rt_sigreturn),
-		ALLOW_NR(__NR_tgkill), ALLOW_NR(__NR_exit), ALLOW_NR(__NR_exit_group),
+		ALLOW_AT_SELF(__NR_tgkill, self),
+		ALLOW_NR(__NR_exit), ALLOW_NR(__NR_exit_group),
 		ALLOW_NO_EXEC(__NR_mmap), ALLOW_NO_EXEC(__NR_mprotect),
 #ifdef __SANITIZE_ADDRESS__
 		/* ASan checks the signal stack on every longjmp (a Lua error)
@@ -193,6 +204,7 @@ static int install_filter(void)
 
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog);
 #else
+	(void)self;
 	errno = ENOSYS;		/* an arch we have no syscall table for */
 	return -1;
 #endif
@@ -213,7 +225,7 @@ int mc_policy_sandbox_enter(const struct mc_policy_sandbox_user *u, int fd,
 	fd = keep_only(fd);
 	if (fd < 0 || drop_user(u) || set_limits() ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    (!RUNNING_ON_VALGRIND && install_filter()))
+	    (!RUNNING_ON_VALGRIND && install_filter(getpid())))
 		return -1;
 	return fd;
 }

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "report.h"
 #include "snapshot.h"
+#include "utf8.h"
 #include "util.h"
 
 struct mc_report {
@@ -102,10 +103,13 @@ static void print_row(FILE *out, const char *name, double actual,
 		      const char *unused, const char *target, const char *change,
 		      const char *rules)
 {
-	char line[256];
+	char line[256], shown[21];	/* the name column is 20 bytes wide */
 	size_t len;
 
-	snprintf(line, sizeof(line), "%-20.20s %10.1f %10s %10s %9s  %s", name,
+	/* Names come from libvirt or a scenario: no raw controls to the
+	 * terminal, and the cut to the column never splits an escape. */
+	mc_utf8_escape(name, shown, sizeof(shown));
+	snprintf(line, sizeof(line), "%-20s %10.1f %10s %10s %9s  %s", shown,
 		 actual, unused, target, change, rules);
 	len = strlen(line);
 	while (len && line[len - 1] == ' ')

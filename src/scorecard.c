@@ -27,9 +27,10 @@
 #include "json.h"
 #include "scorecard.h"
 #include "sim_model.h"
+#include "utf8.h"
+#include "util.h"
 
-#define KIB_PER_MIB 1024.0
-#define GIVEBACK_MIN (32 * 1024)	/* KiB freed before give-back counts */
+#define GIVEBACK_MIN (32 * MC_KIB_PER_MIB)	/* KiB freed before give-back counts */
 
 struct phase_end {
 	size_t index;
@@ -365,13 +366,13 @@ static void totals(const struct mc_score *s, const struct mc_sim_model *m,
 
 		mc_sim_model_vm_state(m, i, &v);
 		t->ooms += v.oom_kills;
-		t->swapped_mib += (double)v.cnt.swap_out / KIB_PER_MIB;
+		t->swapped_mib += mc_mib_of_kib(v.cnt.swap_out);
 		t->reversals += vs->reversals;
 		t->resizes += vs->resizes;
 		t->pressure_s += vs->pressure_s;
 		if (vs->have_margin && (!t->have_margin ||
-					(double)vs->margin / KIB_PER_MIB < t->margin_mib)) {
-			t->margin_mib = (double)vs->margin / KIB_PER_MIB;
+					mc_mib_of_kib(vs->margin) < t->margin_mib)) {
+			t->margin_mib = mc_mib_of_kib(vs->margin);
 			t->have_margin = true;
 		}
 		t->unanswered += vs->open;
@@ -379,15 +380,15 @@ static void totals(const struct mc_score *s, const struct mc_sim_model *m,
 	}
 	t->unanswered += s->unanswered;
 	t->giveback_never += s->giveback_never;
-	t->idle_mib = s->time > 0 ? s->idle_kib_s / s->time / KIB_PER_MIB : 0;
+	t->idle_mib = s->time > 0 ? s->idle_kib_s / s->time / (double)MC_KIB_PER_MIB : 0;
 	for (i = 0; i < s->ngroups; i++) {
 		spread += s->groups[i].spread_sum;
 		time += s->groups[i].time;
 		t->fair_max_mib = fmax(t->fair_max_mib,
-				       s->groups[i].spread_max / KIB_PER_MIB);
+				       s->groups[i].spread_max / (double)MC_KIB_PER_MIB);
 	}
 	t->have_fair = time > 0;
-	t->fair_avg_mib = time > 0 ? spread / time / KIB_PER_MIB : 0;
+	t->fair_avg_mib = time > 0 ? spread / time / (double)MC_KIB_PER_MIB : 0;
 }
 
 static double per_tick_ms(double secs, unsigned long n)
@@ -417,7 +418,7 @@ void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 		s->giveback_max, s->givebacks, t.giveback_never);
 	fprintf(out, "  idle memory held     %.1f MiB (time-averaged)\n", t.idle_mib);
 	fprintf(out, "  reserve violations   %lu (%.1f s; min host free %.1f MiB)\n",
-		s->violations, s->violation_s, (double)s->min_host_free / KIB_PER_MIB);
+		s->violations, s->violation_s, mc_mib_of_kib(s->min_host_free));
 	if (t.have_fair)
 		fprintf(out, "  fairness spread      mean %.1f MiB, max %.1f MiB\n",
 			t.fair_avg_mib, t.fair_max_mib);
@@ -432,11 +433,15 @@ void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 	fprintf(out, "  %-16s %8s %8s %8s %8s %5s\n", "domain", "start", "peak",
 		"low", "final", "OOM");
 	for (i = 0; i < s->nvm; i++) {
+		char shown[17];	/* the name column is 16 bytes wide */
+
 		mc_sim_model_vm_state(m, i, &v);
-		fprintf(out, "  %-16.16s %8.1f %8.1f %8.1f %8.1f %5u\n",
-			v.name, v.start_size / KIB_PER_MIB,
-			s->vm[i].peak / KIB_PER_MIB, s->vm[i].low / KIB_PER_MIB,
-			s->vm[i].final / KIB_PER_MIB, v.oom_kills);
+		/* A scenario's names are not trusted to be printable. */
+		mc_utf8_escape(v.name, shown, sizeof(shown));
+		fprintf(out, "  %-16s %8.1f %8.1f %8.1f %8.1f %5u\n",
+			shown, mc_mib_of_kib(v.start_size),
+			mc_mib_of_kib(s->vm[i].peak), mc_mib_of_kib(s->vm[i].low),
+			mc_mib_of_kib(s->vm[i].final), v.oom_kills);
 	}
 }
 
@@ -467,23 +472,23 @@ static void json_vm(FILE *f, const struct mc_sim_vm_state *v, const struct vm_sc
 	fputs(", \"group\": ", f);
 	json_str(f, v->group);
 	fputs(", ", f);
-	json_num(f, "start_mib", v->start_size / KIB_PER_MIB, true, false);
-	json_num(f, "peak_mib", vs->peak / KIB_PER_MIB, vs->seen, false);
+	json_num(f, "start_mib", mc_mib_of_kib(v->start_size), true, false);
+	json_num(f, "peak_mib", mc_mib_of_kib(vs->peak), vs->seen, false);
 	json_num(f, "peak_at", vs->peak_at, vs->seen, false);
-	json_num(f, "low_mib", vs->low / KIB_PER_MIB, vs->seen, false);
-	json_num(f, "final_mib", vs->final / KIB_PER_MIB, vs->seen, false);
-	json_num(f, "final_workload_mib", v->workload / KIB_PER_MIB, true, false);
-	json_num(f, "margin_mib", vs->margin / KIB_PER_MIB, vs->have_margin, false);
+	json_num(f, "low_mib", mc_mib_of_kib(vs->low), vs->seen, false);
+	json_num(f, "final_mib", mc_mib_of_kib(vs->final), vs->seen, false);
+	json_num(f, "final_workload_mib", mc_mib_of_kib(v->workload), true, false);
+	json_num(f, "margin_mib", mc_mib_of_kib(vs->margin), vs->have_margin, false);
 	json_num(f, "pressure_s", vs->pressure_s, true, false);
-	json_num(f, "swapped_mib", v->cnt.swap_out / KIB_PER_MIB, true, false);
+	json_num(f, "swapped_mib", mc_mib_of_kib(v->cnt.swap_out), true, false);
 	fprintf(f, "\"oom_kills\": %u, \"resizes\": %lu, \"reversals\": %lu, "
 		"\"alive\": %s, \"phase_ends\": [", v->oom_kills, vs->resizes,
 		vs->reversals, v->alive ? "true" : "false");
 	for (j = 0; j < vs->nends; j++)
 		fprintf(f, "%s{\"phase\": %zu, \"at\": %.1f, \"actual_mib\": %.1f, "
 			"\"workload_mib\": %.1f}", j ? ", " : "", vs->ends[j].index,
-			vs->ends[j].at, vs->ends[j].actual / KIB_PER_MIB,
-			vs->ends[j].workload / KIB_PER_MIB);
+			vs->ends[j].at, mc_mib_of_kib(vs->ends[j].actual),
+			mc_mib_of_kib(vs->ends[j].workload));
 	fputs("]}", f);
 }
 
@@ -507,7 +512,7 @@ static void json_totals(FILE *f, const struct mc_score *s,
 	fprintf(f, "  \"idle_mib\": %.1f,\n", t->idle_mib);
 	fprintf(f, "  \"reserve_violations\": %lu, \"reserve_violation_s\": %.1f, "
 		"\"min_host_free_mib\": %.1f,\n  ", s->violations, s->violation_s,
-		(double)s->min_host_free / KIB_PER_MIB);
+		mc_mib_of_kib(s->min_host_free));
 	json_num(f, "fairness_spread_mib", t->fair_avg_mib, t->have_fair, false);
 	json_num(f, "fairness_spread_max_mib", t->fair_max_mib, t->have_fair, true);
 	fprintf(f, ",\n  \"resizes\": %lu, \"resize_failures\": %lu, \"reversals\": %lu,\n",

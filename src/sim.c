@@ -40,6 +40,7 @@
 #include "sim.h"
 #include "sim_model.h"
 #include "sim_scenario.h"
+#include "util.h"
 
 #define PLOT_MAX_VMS 12		/* more lines than this is not readable */
 #define PLOT_MAX (64u << 20)	/* bytes: gnuplot's PNG is far smaller */
@@ -64,22 +65,6 @@ struct run {
 };
 
 extern char **environ;
-
-static double thread_cpu(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- the plot's data: host free, guest events, one file per VM ---- */
 
@@ -216,9 +201,9 @@ static void record_vms(struct run *r, double t)
 			continue;
 		if (d->cur.have_stats)
 			fprintf(r->vm_dat[i], "%.3f\t%.3f\t%.3f\n", t,
-				d->cur.actual / 1024.0, mc_snapshot_used(d) / 1024.0);
+				mc_mib_of_kib(d->cur.actual), mc_mib_of_kib(mc_snapshot_used(d)));
 		else
-			fprintf(r->vm_dat[i], "%.3f\t%.3f\t?\n", t, d->cur.actual / 1024.0);
+			fprintf(r->vm_dat[i], "%.3f\t%.3f\t?\n", t, mc_mib_of_kib(d->cur.actual));
 	}
 }
 
@@ -363,7 +348,7 @@ static int copy_plot(const char *from, const char *to, char *err, size_t errlen)
 
 static int draw_plot(struct run *r, const char *out_png)
 {
-	char script[128], png[128], err[512];
+	char script[128], png[128], err[MC_ERR_LEN];
 	int rc;
 
 	close_plot_files(r);
@@ -448,7 +433,7 @@ static int run_open(struct run *r, char *err, size_t errlen)
 		return 1;
 	mc_coord_set_outputs(r->coord, r->metrics, r->events);
 	r->score = mc_score_new(r->model,
-				(uint64_t)cfg->pressure_unused_mib * 1024,
+				(uint64_t)cfg->pressure_unused_mib * MC_KIB_PER_MIB,
 				cfg->limits.host_reserve);
 	if (!r->score) {
 		snprintf(err, errlen, "out of memory");
@@ -462,11 +447,11 @@ static int run_open(struct run *r, char *err, size_t errlen)
 
 static void sample(struct run *r)
 {
-	double t0 = thread_cpu();
+	double t0 = mc_thread_cpu_seconds();
 
 	if (mc_coord_sample(r->coord))
 		mc_warn("sim: sample at %.1fs failed", mc_sim_model_now(r->model));
-	r->coord_cpu += thread_cpu() - t0;
+	r->coord_cpu += mc_thread_cpu_seconds() - t0;
 	r->ticks++;
 }
 
@@ -474,7 +459,7 @@ static void sample(struct run *r)
 static void advance(struct run *r, double secs)
 {
 	long left = (long)(secs * 1000 + 0.5);
-	double t0 = thread_cpu();
+	double t0 = mc_thread_cpu_seconds();
 
 	while (left > 0) {
 		long dt = left < MC_SIM_STEP_MS ? left : MC_SIM_STEP_MS;
@@ -483,7 +468,7 @@ static void advance(struct run *r, double secs)
 		mc_score_observe(r->score, r->model, (double)dt / 1000.0);
 		left -= dt;
 	}
-	r->model_cpu += thread_cpu() - t0;
+	r->model_cpu += mc_thread_cpu_seconds() - t0;
 }
 
 /* Waits up to *wait for a stop signal (blocked since mc_sim_main began, so
@@ -506,7 +491,7 @@ static void poll_stop(struct run *r, const struct timespec *wait)
 static void pace(struct run *r, double start_wall)
 {
 	double ahead = r->cfg->realtime ?
-		mc_sim_model_now(r->model) - (wall() - start_wall) : 0;
+		mc_sim_model_now(r->model) - (mc_monotonic_seconds() - start_wall) : 0;
 	struct timespec ts = { 0, 0 };
 
 	if (ahead > 0) {
@@ -521,7 +506,7 @@ static int loop(struct run *r, double duration)
 	size_t n = mc_sim_model_nvms(r->model);
 	unsigned *prev_oom = calloc(n ? n : 1, sizeof(*prev_oom));
 	uint64_t *prev_swap = calloc(n ? n : 1, sizeof(*prev_swap));
-	double start = wall();
+	double start = mc_monotonic_seconds();
 
 	if (!prev_oom || !prev_swap) {
 		free(prev_oom);
@@ -559,7 +544,7 @@ static int finish(struct run *r, double duration)
 		.ticks = r->ticks, .coord_cpu = r->coord_cpu,
 		.model_cpu = r->model_cpu, .peak_rss_kib = peak_rss_kib(),
 	};
-	char err[512];
+	char err[MC_ERR_LEN];
 	int rc = 0;
 
 	if (cfg->verbosity >= 0)
@@ -594,7 +579,7 @@ static double stopped_at(const struct run *r, double duration)
 static int sim_run(const struct mc_config *cfg)
 {
 	struct run r = { .cfg = cfg };
-	char err[512] = "";
+	char err[MC_ERR_LEN] = "";
 	double duration;
 	int rc;
 

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "sim_model.h"
+#include "util.h"
 
 #define PAGE_KIB 4
 /* Guests stamp stats with wall-clock seconds; any epoch will do. */
@@ -37,9 +38,6 @@ struct mc_sim_model {
 };
 
 /* ---- small helpers ---- */
-
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 double mc_sim_model_now(const struct mc_sim_model *m)
 {
@@ -276,13 +274,13 @@ static void move_balloon(struct mc_sim_vm *v, double dt)
 	uint64_t step = mc_sim_kib_of(MC_SIM_BALLOON_RATE * dt), floor;
 
 	if (v->target > v->actual) {
-		v->actual += min_u64(step, v->target - v->actual);
+		v->actual += mc_min_u64(step, v->target - v->actual);
 		return;
 	}
 	floor = v->kernel + v->base_used + (v->workload - v->swapped) + v->min_free;
-	floor = max_u64(floor, v->target);
+	floor = mc_max_u64(floor, v->target);
 	if (v->actual > floor)
-		v->actual -= min_u64(step, v->actual - floor);
+		v->actual -= mc_min_u64(step, v->actual - floor);
 }
 
 /* The OOM killer: the workload dies, its memory (and swap) is freed, and
@@ -310,8 +308,8 @@ static void fit(struct mc_sim_vm *v, double dt)
 	if (swapped > v->swapped) {
 		/* only what fits in swap was written there; the rest is why
 		 * the OOM killer runs below */
-		v->cnt.swap_out += min_u64(swapped, v->swap_size) -
-				   min_u64(v->swapped, v->swap_size);
+		v->cnt.swap_out += mc_min_u64(swapped, v->swap_size) -
+				   mc_min_u64(v->swapped, v->swap_size);
 	} else if (swapped < v->swapped) {
 		v->cnt.swap_in += v->swapped - swapped;
 		/* every page swapped in was a major fault */
@@ -324,8 +322,8 @@ static void fit(struct mc_sim_vm *v, double dt)
 	if (v->cache > spare)
 		v->cache = spare;	/* reclaimed before anything swaps */
 	else
-		v->cache += min_u64(min_u64(mc_sim_kib_of(MC_SIM_CACHE_REGROW * dt),
-					    v->cache_max - min_u64(v->cache, v->cache_max)),
+		v->cache += mc_min_u64(mc_min_u64(mc_sim_kib_of(MC_SIM_CACHE_REGROW * dt),
+					    v->cache_max - mc_min_u64(v->cache, v->cache_max)),
 				    spare - v->cache);
 }
 

@@ -16,8 +16,8 @@
 #include "inifile.h"
 #include "sim_model.h"
 #include "sim_scenario.h"
+#include "util.h"
 
-#define KIB_PER_MIB 1024ULL
 #define MAX_COUNT 100000	/* count = N per [vm] section */
 #define REPLAY_MAX (64u << 20)	/* bytes of a replayed trace */
 
@@ -44,12 +44,12 @@ struct parse {
 static void default_vm(struct mc_sim_vm *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->start_size = 512 * KIB_PER_MIB;
-	v->max = 2048 * KIB_PER_MIB;
-	v->kernel = 24 * KIB_PER_MIB;
-	v->base_used = 128 * KIB_PER_MIB;
-	v->cache_max = 30 * KIB_PER_MIB;
-	v->min_free = 16 * KIB_PER_MIB;
+	v->start_size = 512 * MC_KIB_PER_MIB;
+	v->max = 2048 * MC_KIB_PER_MIB;
+	v->kernel = 24 * MC_KIB_PER_MIB;
+	v->base_used = 128 * MC_KIB_PER_MIB;
+	v->cache_max = 30 * MC_KIB_PER_MIB;
+	v->min_free = 16 * MC_KIB_PER_MIB;
 	v->stats = true;
 	v->stop_at = -1;
 	v->stats_stop_at = -1;
@@ -61,7 +61,7 @@ static int parse_mib(const char *s, uint64_t *kib)
 
 	if (mc_ini_double(s, 0, 1 << 30, &v))
 		return -1;
-	*kib = mc_sim_kib_of(v * KIB_PER_MIB);
+	*kib = mc_sim_kib_of(v * MC_KIB_PER_MIB);
 	return 0;
 }
 
@@ -106,8 +106,8 @@ static int parse_phase(const char *s, struct mc_sim_phase *ph)
 	} else {
 		return -1;
 	}
-	ph->rate = rate * KIB_PER_MIB;
-	ph->to = mc_sim_kib_of(to * KIB_PER_MIB);
+	ph->rate = rate * MC_KIB_PER_MIB;
+	ph->to = mc_sim_kib_of(to * MC_KIB_PER_MIB);
 	return 0;
 }
 
@@ -601,8 +601,8 @@ struct mc_sim_model *mc_sim_scenario_load(const char *path, char *err,
 	struct parse p = { .path = path };
 	struct mc_sim_model *m = NULL;
 
-	p.host.total = 16384 * KIB_PER_MIB;
-	p.host.overhead = 512 * KIB_PER_MIB;
+	p.host.total = 16384 * MC_KIB_PER_MIB;
+	p.host.overhead = 512 * MC_KIB_PER_MIB;
 	p.host.duration = 120;
 	p.host.stats_period = 1;
 	default_vm(&p.defaults);

@@ -13,8 +13,7 @@
 #include "clamp.h"
 #include "log.h"
 #include "policy.h"
-
-#define MiB 1024ULL
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,14 +26,14 @@ static void make_snapshot(struct mc_snapshot *s)
 	for (i = 0; i < 3; i++) {
 		struct mc_domain *d = mc_snapshot_add(s, names[i]);
 
-		d->track.max = 2048 * MiB;
-		d->track.min = 256 * MiB;
-		d->cur.actual = 512 * MiB;
-		d->cur.unused = 200 * MiB;
+		d->track.max = 2048 * MC_KIB_PER_MIB;
+		d->track.min = 256 * MC_KIB_PER_MIB;
+		d->cur.actual = 512 * MC_KIB_PER_MIB;
+		d->cur.unused = 200 * MC_KIB_PER_MIB;
 		d->cur.have_stats = i != 2;
 	}
 	mc_snapshot_sort(s);
-	s->host.free = 8192 * MiB;
+	s->host.free = 8192 * MC_KIB_PER_MIB;
 }
 
 static void check(const struct mc_snapshot *s, const struct mc_clamp_result *r)
@@ -60,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mc_clamp_result r;
 	struct mc_snapshot s;
 	struct mc_policy *p;
-	char path[64], err[512];
+	char path[64], err[MC_ERR_LEN];
 	int fd = memfd_create("fuzz.lua", 0);
 
 	mc_log_set_level(MC_LOG_ERROR);

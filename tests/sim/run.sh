@@ -356,5 +356,21 @@ if command -v valgrind >/dev/null; then
 	fi
 fi
 
+echo "== hostile VM names on the console"
+# A C1 CSI (0x9b), a bidi override (U+202E) and an invalid byte in a VM's
+# name: the per-tick table and the scorecard show them escaped, never raw.
+printf '[host]\ntotal_mib = 4096\nduration = 3\n\n[vm "x\302\2332J\342\200\256y\377"]\nphase = idle\n' \
+	>"$OUT/evil.ini"
+"$BIN" --simulate "$OUT/evil.ini" -p "$POLICY" >"$OUT/evil.out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -qF 'x\xc2\x9b2J\xe2\x80' "$OUT/evil.out" &&
+   ! LC_ALL=C grep -qaP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]|[\xc0\xc1\xf5-\xff]' \
+	"$OUT/evil.out"; then
+	echo "PASS: hostile VM names: escaped in the table and the scorecard"
+else
+	echo "FAIL: hostile VM names: exit $rc or raw control bytes on the console"
+	fails=$((fails + 1))
+fi
+
 echo "== sim: $fails failed"
 [ "$fails" -eq 0 ]

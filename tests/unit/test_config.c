@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "inifile.h"
 #include "testutil.h"
 
 static enum mc_config_status load_args(struct mc_config *cfg, char *err,
@@ -349,6 +350,26 @@ static void test_errors_escaped(void **state)
 	mc_config_free(&cfg);
 }
 
+/* mc_ini_escape() and the log share one escaper: \n, \r and \t by name;
+ * escaping twice changes nothing; a cut never splits an escape or a
+ * UTF-8 sequence. */
+static void test_escape_rules(void **state)
+{
+	char twice[64] = "a\nb\tc\x1b\xe2\x80\xae", once[64];
+	char cut_esc[5] = "ab\x1b", cut_utf8[8] = "ab\x1b\xc3\xa9";
+
+	(void)state;
+	mc_ini_escape(twice, sizeof(twice));
+	assert_string_equal(twice, "a\\nb\\tc\\x1b\\xe2\\x80\\xae");
+	strcpy(once, twice);
+	mc_ini_escape(twice, sizeof(twice));
+	assert_string_equal(twice, once);
+	mc_ini_escape(cut_esc, sizeof(cut_esc));
+	assert_string_equal(cut_esc, "ab");
+	mc_ini_escape(cut_utf8, sizeof(cut_utf8));
+	assert_string_equal(cut_utf8, "ab\\x1b");	/* 6 bytes, not 8 */
+}
+
 static void test_not_regular_files(void **state)
 {
 	struct mc_config cfg;
@@ -429,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_long_section_names),
 		cmocka_unit_test(test_nul_and_control_bytes),
 		cmocka_unit_test(test_errors_escaped),
+		cmocka_unit_test(test_escape_rules),
 		cmocka_unit_test(test_not_regular_files),
 		cmocka_unit_test(test_mode_conflicts),
 	};

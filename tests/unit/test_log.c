@@ -57,6 +57,18 @@ static void bad_utf8_and_c1_escaped(void **state)
 	free(out);
 }
 
+/* Bidi controls (U+202E RLO, U+2066 LRI) would reorder the rest of the
+ * line on screen: escaped byte by byte.  U+206A, just past them, is not. */
+static void bidi_controls_escaped(void **state)
+{
+	char *out = logged("%s", "a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xe2\x81\xaa");
+
+	(void)state;
+	assert_string_equal(out, "memcoord: warning: a\\xe2\\x80\\xaeb\\xe2\\x81\\xa6"
+			    "c\xe2\x81\xaa\n");
+	free(out);
+}
+
 /* Longer than any fixed buffer: still one whole line. */
 static void long_message_whole(void **state)
 {
@@ -80,6 +92,7 @@ int main(void)
 		cmocka_unit_test(plain_line_unchanged),
 		cmocka_unit_test(control_characters_escaped),
 		cmocka_unit_test(bad_utf8_and_c1_escaped),
+		cmocka_unit_test(bidi_controls_escaped),
 		cmocka_unit_test(long_message_whole),
 	};
 

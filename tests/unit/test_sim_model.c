@@ -14,12 +14,10 @@
 #include "sim_scenario.h"
 #include "testutil.h"
 
-#define MIB 1024ULL
-
 static struct mc_sim_model *load(const char *ini)
 {
 	char *path = write_temp(ini, ".ini");
-	char err[512];
+	char err[MC_ERR_LEN];
 	struct mc_sim_model *m = mc_sim_scenario_load(path, err, sizeof(err));
 
 	if (!m)
@@ -56,9 +54,9 @@ static void test_guest_accounting(void **state)
 
 	(void)state;
 	/* available = actual - kernel; unused = available - base - cache. */
-	assert_int_equal(vm(m, 0).available, (512 - 24) * MIB);
-	assert_int_equal(vm(m, 0).unused, (512 - 24 - 128 - 30) * MIB);
-	assert_int_equal(mc_sim_host_free(m), (8192 - 512 - 512) * MIB);
+	assert_int_equal(vm(m, 0).available, (512 - 24) * MiB);
+	assert_int_equal(vm(m, 0).unused, (512 - 24 - 128 - 30) * MiB);
+	assert_int_equal(mc_sim_host_free(m), (8192 - 512 - 512) * MiB);
 	mc_sim_model_free(m);
 }
 
@@ -68,14 +66,14 @@ static void test_balloon_rate(void **state)
 	struct mc_domain d = dom_of(m, 0);
 
 	(void)state;
-	assert_int_equal(mc_sim_model_set_target(m, &d, 1536 * MIB), 0);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 1536 * MiB), 0);
 	mc_sim_model_step(m, 1.0);
 	/* One second deflates MC_SIM_BALLOON_RATE (to rounding in 0.1 s
 	 * steps), not all 1024 MiB. */
-	assert_in_range(vm(m, 0).actual, 512 * MIB + MC_SIM_BALLOON_RATE - 10,
-			512 * MIB + MC_SIM_BALLOON_RATE);
+	assert_in_range(vm(m, 0).actual, 512 * MiB + MC_SIM_BALLOON_RATE - 10,
+			512 * MiB + MC_SIM_BALLOON_RATE);
 	mc_sim_model_step(m, 5.0);
-	assert_int_equal(vm(m, 0).actual, 1536 * MIB);
+	assert_int_equal(vm(m, 0).actual, 1536 * MiB);
 	mc_sim_model_free(m);
 }
 
@@ -87,12 +85,12 @@ static void test_inflate_floor(void **state)
 
 	(void)state;
 	mc_sim_model_step(m, 1.0);
-	assert_int_equal(vm(m, 0).workload, 300 * MIB);
-	assert_int_equal(mc_sim_model_set_target(m, &d, 256 * MIB), 0);
+	assert_int_equal(vm(m, 0).workload, 300 * MiB);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 256 * MiB), 0);
 	mc_sim_model_step(m, 10.0);
 	/* The balloon stops at kernel + base + workload + min_free; the page
 	 * cache was given up, nothing swapped, nobody killed. */
-	assert_int_equal(vm(m, 0).actual, (24 + 128 + 300 + 16) * MIB);
+	assert_int_equal(vm(m, 0).actual, (24 + 128 + 300 + 16) * MiB);
 	assert_int_equal(vm(m, 0).cache, 0);
 	assert_int_equal(vm(m, 0).swapped, 0);
 	assert_int_equal(vm(m, 0).oom_kills, 0);
@@ -125,8 +123,8 @@ static void test_swap_then_oom(void **state)
 	(void)state;
 	mc_sim_model_step(m, 40.0);	/* 400 MiB: 56 MiB over, in swap */
 	assert_int_equal(vm(m, 0).oom_kills, 0);
-	assert_int_equal(vm(m, 0).swapped, (400 - 344) * MIB);
-	assert_int_equal(vm(m, 0).cnt.swap_out, (400 - 344) * MIB);
+	assert_int_equal(vm(m, 0).swapped, (400 - 344) * MiB);
+	assert_int_equal(vm(m, 0).cnt.swap_out, (400 - 344) * MiB);
 	mc_sim_model_step(m, 10.0);	/* 5 s hold, then +50 MiB: 106 > 100 */
 	assert_int_equal(vm(m, 0).oom_kills, 1);
 	assert_int_equal(vm(m, 0).workload, 0);
@@ -141,12 +139,12 @@ static void test_swap_in_on_grow(void **state)
 
 	(void)state;
 	mc_sim_model_step(m, 5.0);
-	assert_int_equal(vm(m, 0).swapped, 56 * MIB);
-	assert_int_equal(mc_sim_model_set_target(m, &d, 1024 * MIB), 0);
+	assert_int_equal(vm(m, 0).swapped, 56 * MiB);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 1024 * MiB), 0);
 	mc_sim_model_step(m, 3.0);
 	assert_int_equal(vm(m, 0).swapped, 0);
-	assert_int_equal(vm(m, 0).cnt.swap_in, 56 * MIB);
-	assert_int_equal(vm(m, 0).cnt.major_fault, 56 * MIB / 4);
+	assert_int_equal(vm(m, 0).cnt.swap_in, 56 * MiB);
+	assert_int_equal(vm(m, 0).cnt.major_fault, 56 * MiB / 4);
 	mc_sim_model_free(m);
 }
 
@@ -170,7 +168,7 @@ static void test_stats_delay(void **state)
 	mc_sim_model_step(m, 0.5);
 	mc_snapshot_clear(&s);
 	assert_int_equal(mc_sim_model_collect(m, &s), 0);
-	assert_int_equal(s.doms[0].cur.unused, before - 100 * MIB);
+	assert_int_equal(s.doms[0].cur.unused, before - 100 * MiB);
 	assert_int_equal(s.doms[0].cur.last_update, 1700000000LL + 1);
 	mc_snapshot_free(&s);
 	mc_sim_model_free(m);
@@ -189,7 +187,7 @@ static void test_stats_stop_and_none(void **state)
 	assert_int_equal(s.ndoms, 2);
 	assert_int_equal(s.doms[0].cur.last_update, 1700000000LL + 1);
 	assert_false(s.doms[1].cur.have_stats);
-	assert_int_equal(s.doms[1].cur.actual, 512 * MIB);
+	assert_int_equal(s.doms[1].cur.actual, 512 * MiB);
 	mc_snapshot_free(&s);
 	mc_sim_model_free(m);
 }
@@ -210,7 +208,7 @@ static void test_lifecycle_and_count(void **state)
 	mc_snapshot_clear(&s);
 	assert_int_equal(mc_sim_model_collect(m, &s), 0);
 	assert_int_equal(s.ndoms, 3);
-	assert_int_equal(mc_sim_host_free(m), (16384 - 512 - 3 * 512) * MIB);
+	assert_int_equal(mc_sim_host_free(m), (16384 - 512 - 3 * 512) * MiB);
 	mc_sim_model_step(m, 2.0);
 	mc_snapshot_clear(&s);
 	assert_int_equal(mc_sim_model_collect(m, &s), 0);
@@ -247,21 +245,21 @@ static void test_set_target_rules(void **state)
 
 	(void)state;
 	mc_sim_model_on_target(m, tell, &t);
-	assert_int_equal(mc_sim_model_set_target(m, &d, 4096 * MIB), -1);
-	assert_int_equal(mc_sim_model_set_target(m, &ghost, 600 * MIB), -1);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 4096 * MiB), -1);
+	assert_int_equal(mc_sim_model_set_target(m, &ghost, 600 * MiB), -1);
 	assert_int_equal(t.n, 0);
-	assert_int_equal(vm(m, 0).target, 512 * MIB);
-	assert_int_equal(mc_sim_model_set_target(m, &d, 600 * MIB), 0);
+	assert_int_equal(vm(m, 0).target, 512 * MiB);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 600 * MiB), 0);
 	mc_sim_model_step(m, 0.5);
-	assert_int_equal(mc_sim_model_set_target(m, &d, 400 * MIB), 0);
+	assert_int_equal(mc_sim_model_set_target(m, &d, 400 * MiB), 0);
 	assert_int_equal(t.n, 2);
 	assert_int_equal(t.vm[1], 0);
-	assert_int_equal(t.actual[0], 512 * MIB);
-	assert_int_equal(t.kib[0], 600 * MIB);
-	assert_int_equal(t.actual[1], 600 * MIB);	/* arrived within 0.5 s */
-	assert_int_equal(t.kib[1], 400 * MIB);
+	assert_int_equal(t.actual[0], 512 * MiB);
+	assert_int_equal(t.kib[0], 600 * MiB);
+	assert_int_equal(t.actual[1], 600 * MiB);	/* arrived within 0.5 s */
+	assert_int_equal(t.kib[1], 400 * MiB);
 	assert_true(t.now[0] == 0 && t.now[1] > 0.49 && t.now[1] < 0.51);
-	assert_int_equal(vm(m, 0).target, 400 * MIB);
+	assert_int_equal(vm(m, 0).target, 400 * MiB);
 	mc_sim_model_free(m);
 }
 
@@ -273,9 +271,9 @@ static void test_free_phases(void **state)
 
 	(void)state;
 	mc_sim_model_step(m, 5.0);
-	assert_int_equal(vm(m, 0).workload, 500 * MIB);
+	assert_int_equal(vm(m, 0).workload, 500 * MiB);
 	mc_sim_model_step(m, 2.0);
-	assert_int_equal(vm(m, 0).workload, 400 * MIB);
+	assert_int_equal(vm(m, 0).workload, 400 * MiB);
 	mc_sim_model_step(m, 2.1);	/* reaches 300, then frees all */
 	assert_int_equal(vm(m, 0).workload, 0);
 	assert_int_equal(vm(m, 0).phase, 3);
@@ -291,7 +289,7 @@ static void test_replay(void **state)
 		"10.000,x,524288,200000,,,sample\n", ".csv");
 	char ini[512], *path;
 	struct mc_sim_model *m;
-	uint64_t own = (24 + 128 + 30) * MIB;
+	uint64_t own = (24 + 128 + 30) * MiB;
 
 	(void)state;
 	snprintf(ini, sizeof(ini), "[vm \"x\"]\nreplay = %s\n", csv);
@@ -317,7 +315,7 @@ static void test_bad_scenarios(void **state)
 		"[host]\ntotal_mib = 100\n",
 		"[vm \"g\"]\nreplay = /nonexistent.csv\n",
 	};
-	char err[512];
+	char err[MC_ERR_LEN];
 	size_t i;
 
 	(void)state;
@@ -353,9 +351,9 @@ static void test_long_names(void **state)
 	assert_string_equal(s.doms[0].name, a);
 	assert_string_equal(s.doms[1].name, b);
 	assert_ptr_equal(mc_snapshot_find(&s, b), &s.doms[1]);
-	assert_int_equal(mc_sim_model_set_target(m, &s.doms[1], 700 * MIB), 0);
-	assert_int_equal(vm(m, 1).target, 700 * MIB);	/* b's, not a's */
-	assert_int_equal(vm(m, 0).target, 512 * MIB);
+	assert_int_equal(mc_sim_model_set_target(m, &s.doms[1], 700 * MiB), 0);
+	assert_int_equal(vm(m, 1).target, 700 * MiB);	/* b's, not a's */
+	assert_int_equal(vm(m, 0).target, 512 * MiB);
 	mc_snapshot_free(&s);
 	mc_sim_model_free(m);
 }
@@ -376,7 +374,7 @@ static void test_bad_vm_sections(void **state)
 		{ "[vm \"a\"]\ngroup = 0123456789012345678901234567890123456789"
 		  "012345678901234567890123\n", 2, "group: bad value" },
 	};
-	char err[512], where[128];
+	char err[MC_ERR_LEN], where[128];
 	size_t i;
 
 	(void)state;
@@ -404,12 +402,12 @@ static void test_backend(void **state)
 	assert_string_equal(b->kind, "sim");
 	mc_snapshot_init(&s);
 	assert_int_equal(b->ops->collect(b, &s), 0);
-	assert_int_equal(b->ops->set_target(b, &s.doms[0], 600 * MIB), 0);
+	assert_int_equal(b->ops->set_target(b, &s.doms[0], 600 * MiB), 0);
 	mc_sim_model_step(m, 1.5);
 	mc_snapshot_clear(&s);	/* the backend's clock: the snapshot's time */
 	assert_int_equal(b->ops->collect(b, &s), 0);
 	assert_true(s.time > 1.49 && s.time < 1.51);
-	assert_int_equal(vm(m, 0).actual, 600 * MIB);
+	assert_int_equal(vm(m, 0).actual, 600 * MiB);
 	mc_snapshot_free(&s);
 	b->ops->close(b);
 	mc_sim_model_free(m);
