@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "coordinator.h"	/* struct mc_coord_stats */
+#include "coord_stats.h"
 #include "fileio.h"
 #include "json.h"
 #include "scorecard.h"
