@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "inifile.h"
 #include "policy.h"
 #include "util.h"
@@ -235,24 +236,9 @@ static int handle_value(struct parse *p, const char *section, const char *key,
 	return 1;
 }
 
-/* value, or when it is relative, value under the config file's directory:
- * under systemd the working directory is /, and a file that names its
- * neighbours must find them wherever it is read from.  NULL when out of
- * memory. */
-static char *path_beside(const char *file, const char *value)
-{
-	const char *slash = file ? strrchr(file, '/') : NULL;
-	char *joined;
-
-	if (value[0] == '/' || !slash)
-		return strdup(value);
-	if (asprintf(&joined, "%.*s/%s", (int)(slash - file), file, value) < 0)
-		return NULL;
-	return joined;
-}
-
 /* A file path in the config file: relative ones resolve against the
- * file's directory (flags resolve against the working directory). */
+ * file's directory, since under systemd the working directory is / (flags
+ * resolve against the working directory). */
 static int handle_path(struct parse *p, const char *section, const char *key,
 		       const char *value, char **dst)
 {
@@ -260,7 +246,7 @@ static int handle_path(struct parse *p, const char *section, const char *key,
 
 	if (!*value)
 		return mc_ini_fail(p->ini, section, key, "empty path");
-	path = path_beside(p->cfg->file, value);
+	path = mc_file_path_beside(p->cfg->file, value);
 	if (!path)
 		return mc_ini_fail(p->ini, section, key, "out of memory");
 	free(*dst);
