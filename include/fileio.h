@@ -23,6 +23,12 @@
 int mc_file_read(const char *path, size_t max, char **buf, size_t *len,
 		 char *err, size_t errlen);
 
+/* rel, or when it is relative and base names a directory, rel under
+ * base's directory: a config or scenario names its neighbours relative to
+ * itself, wherever it is read from.  Fresh (free()); NULL when out of
+ * memory. */
+char *mc_file_path_beside(const char *base, const char *rel);
+
 /* ---- outputs ----
  * Writers never follow a symlink at the path, never open anything but a
  * regular file (a FIFO would block, a device may act on open: /dev/null

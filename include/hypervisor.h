@@ -71,6 +71,7 @@
 #ifndef MC_HYPERVISOR_H
 #define MC_HYPERVISOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,9 +108,15 @@ struct mc_backend {
 
 /* Every constructor returns NULL on failure, with err saying why. */
 
-/* libvirt (hypervisor_libvirt.c): opens uri (NULL = qemu:///system).  A
- * lost connection is re-opened from collect(), with back-off. */
-struct mc_backend *mc_hv_libvirt_open(const char *uri, char *err, size_t errlen);
+/* libvirt (hypervisor_libvirt.c): opens uri; NULL lets libvirt choose, as
+ * virsh does (LIBVIRT_DEFAULT_URI, then libvirt's own default).  Remote
+ * URIs that ask for credentials get libvirt's default auth callback.  A
+ * lost connection is re-opened from collect(), with back-off, to the URI
+ * first connected to.  read_only (dry run): VIR_CONNECT_RO, set_target()
+ * always fails, and nothing on the host is changed, not even a guest's
+ * balloon stats period (a guest without stats is logged once instead). */
+struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
+				      char *err, size_t errlen);
 
 /* The simulator (hypervisor_sim.c): a thin wrapper over model m, borrowed
  * (the caller frees m after closing the backend). */

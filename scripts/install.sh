@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 
 # The example config, with its policy key pointing at the installed policy.
 example_config() {
-	sed "s|^policy = policies/|policy = $POLICYDIR/|" conf/memcoord.ini
+	sed "s|^policy = \\.\\./policies/|policy = $POLICYDIR/|" conf/memcoord.ini
 }
 
 do_install() {

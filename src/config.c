@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "inifile.h"
 #include "policy.h"
 #include "util.h"
@@ -225,16 +226,41 @@ static int handle_limits(struct parse *p, const char *key, const char *value)
 	return mc_ini_fail(p->ini, "limits", key, "unknown key");
 }
 
+static int handle_value(struct parse *p, const char *section, const char *key,
+			const char *value, char **dst)
+{
+	if (!*value)
+		return mc_ini_fail(p->ini, section, key, "empty value");
+	if (replace_str(dst, value))
+		return mc_ini_fail(p->ini, section, key, "out of memory");
+	return 1;
+}
+
+/* A file path in the config file: relative ones resolve against the
+ * file's directory, since under systemd the working directory is / (flags
+ * resolve against the working directory). */
+static int handle_path(struct parse *p, const char *section, const char *key,
+		       const char *value, char **dst)
+{
+	char *path;
+
+	if (!*value)
+		return mc_ini_fail(p->ini, section, key, "empty path");
+	path = mc_file_path_beside(p->cfg->file, value);
+	if (!path)
+		return mc_ini_fail(p->ini, section, key, "out of memory");
+	free(*dst);
+	*dst = path;
+	return 1;
+}
+
 static int handle_coordinator(struct parse *p, const char *key, const char *value)
 {
 	struct mc_config *cfg = p->cfg;
 
-	if (!strcmp(key, "policy")) {
-		if (!*value)
-			return mc_ini_fail(p->ini, "coordinator", key, "empty path");
-		if (replace_str(&cfg->policy, value))
-			return mc_ini_fail(p->ini, "coordinator", key, "out of memory");
-	} else if (!strcmp(key, "period")) {
+	if (!strcmp(key, "policy"))
+		return handle_path(p, "coordinator", key, value, &cfg->policy);
+	if (!strcmp(key, "period")) {
 		if (mc_ini_double(value, 0.01, 3600, &cfg->period))
 			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not a number of seconds (0.01..3600)", value);
 	} else if (!strcmp(key, "sample")) {
@@ -252,16 +278,6 @@ static int handle_coordinator(struct parse *p, const char *key, const char *valu
 	} else {
 		return mc_ini_fail(p->ini, "coordinator", key, "unknown key");
 	}
-	return 1;
-}
-
-static int handle_path(struct parse *p, const char *section, const char *key,
-		       const char *value, char **dst)
-{
-	if (!*value)
-		return mc_ini_fail(p->ini, section, key, "empty value");
-	if (replace_str(dst, value))
-		return mc_ini_fail(p->ini, section, key, "out of memory");
 	return 1;
 }
 
@@ -303,7 +319,7 @@ static int handler(struct mc_ini *ini, const char *section, const char *key,
 	if (!strcmp(section, "libvirt")) {
 		if (strcmp(key, "uri"))
 			return mc_ini_fail(p->ini, section, key, "unknown key");
-		return handle_path(p, section, key, value, &p->cfg->uri);
+		return handle_value(p, section, key, value, &p->cfg->uri);
 	}
 	if (!strcmp(section, "coordinator"))
 		return handle_coordinator(p, key, value);
@@ -376,7 +392,8 @@ static void usage(FILE *out)
 	fputs("usage: memcoord [options]\n"
 	      "  -c, --config FILE     INI configuration\n"
 	      "  -p, --policy FILE     Lua policy (overrides [coordinator] policy)\n"
-	      "  -u, --uri URI         libvirt URI (default qemu:///system)\n"
+	      "  -u, --uri URI         libvirt URI (default: LIBVIRT_DEFAULT_URI, then\n"
+	      "                        libvirt's own default, as virsh)\n"
 	      "  -i, --interval SEC    decide() period in seconds\n"
 	      "  -n, --dry-run         decide and print, never resize\n"
 	      "      --once            one period, then exit\n"
@@ -581,10 +598,6 @@ static enum mc_config_status load(struct mc_config *cfg, int argc,
 		st = apply_flag(cfg, opt, optarg, err, errlen);
 		if (st != MC_CONFIG_OK)
 			return st;
-	}
-	if (!cfg->uri && replace_str(&cfg->uri, "qemu:///system")) {
-		set_err(err, errlen, "out of memory");
-		return MC_CONFIG_ERROR;
 	}
 	return validate(cfg, err, errlen);
 }

@@ -314,3 +314,15 @@ void mc_file_note(bool *failing, const char *what, const char *path,
 		mc_info("%s: writing %s again", what, path);
 	*failing = why != NULL;
 }
+
+char *mc_file_path_beside(const char *base, const char *rel)
+{
+	const char *slash = base ? strrchr(base, '/') : NULL;
+	char *out;
+
+	if (rel[0] == '/' || !slash)
+		return strdup(rel);
+	if (asprintf(&out, "%.*s/%s", (int)(slash - base), base, rel) < 0)
+		return NULL;
+	return out;
+}

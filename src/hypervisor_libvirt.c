@@ -6,7 +6,12 @@
  * stats period switched on once; until stats arrive they are collected
  * without them and the clamps never resize them.  A lost connection is
  * re-opened with back-off from collect().
+ *
+ * Read-only (dry run): the connection is opened with VIR_CONNECT_RO, so
+ * libvirt itself refuses every write, and the stats period is never
+ * touched: a guest without stats is only reported, once.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +30,13 @@
 
 struct lv_backend {
 	struct mc_backend base;
-	char *uri;
+	char *uri;		/* NULL until the first connect when libvirt chose */
+	bool read_only;
 	virConnectPtr conn;
 	double retry_at;	/* monotonic s: next reconnect attempt */
 	double backoff;
-	char **stats_enabled;	/* "uuid/id" whose stats period we set */
+	char **stats_enabled;	/* "uuid/id" whose stats period we set (or,
+				 * read-only, whose missing stats we logged) */
 	size_t nstats_enabled;
 };
 
@@ -47,20 +54,31 @@ static void quiet_errors(void *opaque, virErrorPtr err)
 	(void)err;
 }
 
-static int lv_connect(struct lv_backend *b)
-{
-	b->conn = virConnectOpen(b->uri);
-	if (!b->conn)
-		return -1;
-	b->backoff = 0;
-	return 0;
-}
-
 static void lv_disconnect(struct lv_backend *b)
 {
 	if (b->conn)
 		virConnectClose(b->conn);
 	b->conn = NULL;
+}
+
+/* virConnectAuthPtrDefault answers a remote URI's credential questions
+ * (libvirt's auth.conf first, then a terminal when there is one), as virsh
+ * does.  A NULL uri lets libvirt choose (LIBVIRT_DEFAULT_URI, then its own
+ * default); the URI it chose is kept so a reconnect goes to the same
+ * place. */
+static int lv_connect(struct lv_backend *b)
+{
+	unsigned int flags = b->read_only ? VIR_CONNECT_RO : 0;
+
+	b->conn = virConnectOpenAuth(b->uri, virConnectAuthPtrDefault, flags);
+	if (!b->conn)
+		return -1;
+	if (!b->uri && !(b->uri = virConnectGetURI(b->conn))) {
+		lv_disconnect(b);
+		return -1;
+	}
+	b->backoff = 0;
+	return 0;
 }
 
 /* Re-opens a lost connection, at most once per back-off; 0 when connected. */
@@ -199,9 +217,8 @@ static void read_memory_stats(virDomainPtr dom, struct mc_memstats *m)
 	m->have_stats = have == 2;
 }
 
-/* Switches the guest's stats period on, once per domain instance. */
-static void enable_stats(struct lv_backend *b, virDomainPtr dom,
-			 const struct mc_domain *d)
+/* True the first time d (this instance: uuid and id) is seen here. */
+static bool first_time(struct lv_backend *b, const struct mc_domain *d)
 {
 	char key[MC_UUID_LEN + 16], **grown;
 	size_t i;
@@ -209,19 +226,36 @@ static void enable_stats(struct lv_backend *b, virDomainPtr dom,
 	snprintf(key, sizeof(key), "%s/%d", d->uuid, d->id);
 	for (i = 0; i < b->nstats_enabled; i++)
 		if (!strcmp(b->stats_enabled[i], key))
-			return;
+			return false;
 	grown = realloc(b->stats_enabled, (b->nstats_enabled + 1) * sizeof(*grown));
 	if (!grown || !(grown[b->nstats_enabled] = strdup(key))) {
 		if (grown)
 			b->stats_enabled = grown;
-		return;
+		return false;	/* out of memory: skip, try next sample */
 	}
 	b->stats_enabled = grown;
 	b->nstats_enabled++;
-	if (virDomainSetMemoryStatsPeriod(dom, STATS_PERIOD, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		mc_warn("%s: cannot enable balloon stats: %s", d->name, lv_err());
-	else
-		mc_info("%s: balloon stats period set to %ds", d->name, STATS_PERIOD);
+	return true;
+}
+
+/* Guest stats missing from the bulk record: read-write, switch the stats
+ * period on once; then ask the domain directly.  A dry run changes
+ * nothing and says once that this guest has no stats. */
+static void read_missing_stats(struct lv_backend *b, virDomainPtr dom,
+			       struct mc_domain *d)
+{
+	if (!b->read_only && first_time(b, d)) {
+		if (virDomainSetMemoryStatsPeriod(dom, STATS_PERIOD,
+						  VIR_DOMAIN_AFFECT_LIVE) < 0)
+			mc_warn("%s: cannot enable balloon stats: %s", d->name, lv_err());
+		else
+			mc_info("%s: balloon stats period set to %ds", d->name, STATS_PERIOD);
+	}
+	read_memory_stats(dom, &d->cur);
+	if (b->read_only && !d->cur.have_stats && first_time(b, d))
+		mc_warn("%s: no balloon stats, so never resized; a dry run leaves "
+			"the stats period off (virsh dommemstat --period 1 --live "
+			"switches it on)", d->name);
 }
 
 static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
@@ -248,10 +282,8 @@ static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 		d->cur.actual = info.memory;
 		d->max = info.maxMem;
 	}
-	if (!d->cur.have_stats) {
-		enable_stats(b, rec->dom, d);
-		read_memory_stats(rec->dom, &d->cur);
-	}
+	if (!d->cur.have_stats)
+		read_missing_stats(b, rec->dom, d);
 	return 0;
 }
 
@@ -295,6 +327,10 @@ static int lv_set_target(struct mc_backend *base, const struct mc_domain *d,
 
 	if (!b->conn)
 		return -1;
+	if (b->read_only) {
+		mc_warn("%s: not resized: the connection is read-only", d->name);
+		return -1;
+	}
 	/* By UUID: a name may have been reused by another domain since. */
 	dom = virDomainLookupByUUIDString(b->conn, d->uuid);
 	if (!dom) {
@@ -320,7 +356,7 @@ static void lv_close(struct mc_backend *base)
 	for (i = 0; i < b->nstats_enabled; i++)
 		free(b->stats_enabled[i]);
 	free(b->stats_enabled);
-	free(b->uri);
+	free(b->uri);	/* strdup() or virConnectGetURI(): both free() */
 	free(b);
 }
 
@@ -330,22 +366,26 @@ static const struct mc_backend_ops lv_ops = {
 	.close = lv_close,
 };
 
-struct mc_backend *mc_hv_libvirt_open(const char *uri, char *err, size_t errlen)
+struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
+				      char *err, size_t errlen)
 {
 	struct lv_backend *b = calloc(1, sizeof(*b));
 
 	virSetErrorFunc(NULL, quiet_errors);
-	if (!b || !(b->uri = strdup(uri ? uri : "qemu:///system"))) {
+	if (!b || (uri && !(b->uri = strdup(uri)))) {
 		free(b);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	b->base.ops = &lv_ops;
 	b->base.kind = "libvirt";
+	b->read_only = read_only;
 	if (lv_connect(b) < 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", b->uri, lv_err());
+		snprintf(err, errlen, "cannot connect to %s: %s",
+			 uri ? uri : "libvirt's default URI", lv_err());
 		lv_close(&b->base);
 		return NULL;
 	}
+	mc_info("connected to %s%s", b->uri, read_only ? " (read-only)" : "");
 	return &b->base;
 }

@@ -300,7 +300,7 @@ static int start(struct daemon *dm)
 		fprintf(stderr, "memcoord: cannot start libvirt's event loop\n");
 		return 1;
 	}
-	dm->backend = mc_hv_libvirt_open(dm->cfg.uri, err, sizeof(err));
+	dm->backend = mc_hv_libvirt_open(dm->cfg.uri, dm->cfg.dry_run, err, sizeof(err));
 	dm->report = dm->backend ? mc_report_open(dm->cfg.verbosity < 0 ? NULL : stdout,
 						  dm->cfg.trace, err, sizeof(err)) : NULL;
 	dm->coord = dm->report ? mc_coord_new(&dm->cfg, dm->backend, policy,
@@ -314,7 +314,8 @@ static int start(struct daemon *dm)
 	if (open_outputs(dm))
 		return 1;
 	mc_info("policy %s, %s, sample %gs, period %gs%s", dm->cfg.policy,
-		dm->cfg.uri, dm->cfg.sample, dm->cfg.period,
+		dm->cfg.uri ? dm->cfg.uri : "libvirt's default URI",
+		dm->cfg.sample, dm->cfg.period,
 		dm->cfg.dry_run ? ", dry run" : "");
 	return 0;
 }

@@ -368,20 +368,6 @@ static int load_replay(const char *path, const char *dom,
 
 /* ==== building the model ==== */
 
-/* Relative replay paths are relative to the scenario file.  NULL when out
- * of memory. */
-static char *resolve_path(const char *scenario, const char *rel)
-{
-	const char *slash = strrchr(scenario, '/');
-	char *out;
-
-	if (rel[0] == '/' || !slash)
-		return strdup(rel);
-	if (asprintf(&out, "%.*s/%s", (int)(slash - scenario), scenario, rel) < 0)
-		return NULL;
-	return out;
-}
-
 /* The k-th copy's name: NAME, or NAME00001.. with count = N. */
 static char *copy_name(const struct vm_tmpl *t, long k)
 {
@@ -481,7 +467,7 @@ static int load_replays(struct parse *p, char *err, size_t errlen)
 
 		if (!t->replay_path || !*t->replay_path)
 			continue;
-		path = resolve_path(p->path, t->replay_path);
+		path = mc_file_path_beside(p->path, t->replay_path);	/* relative to the scenario */
 		if (!path) {
 			snprintf(err, errlen, "out of memory");
 			return -1;

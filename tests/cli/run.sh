@@ -284,5 +284,20 @@ check "--once exits 1 when decide() failed" test "$rc" = 1
 set +e; $MC -u test:///default --once -n -p "$tmp/params.lua" >/dev/null 2>&1; rc=$?; set -e
 check "--once exits 0 when decide() worked" test "$rc" = 0
 
+# --- issue 13 items 5 and 9 (G3): a dry run is a read-only look; no uri
+# lets libvirt choose (LIBVIRT_DEFAULT_URI first, as virsh); a relative
+# policy in a config file is found beside the file from any directory.
+out=$(LIBVIRT_DEFAULT_URI=test:///default $MC --once -n -p policies/balance_unused.lua 2>&1)
+check "no -u and no uri: LIBVIRT_DEFAULT_URI chooses the test driver" \
+	grep -q '^test  ' <<<"$out"
+check "a dry run connects read-only" grep -q 'connected to test:///default (read-only)' <<<"$out"
+out=$($MC -u test:///default --once -p policies/balance_unused.lua 2>&1)
+check "a real run connects read-write" grep -q 'connected to test:///default$' <<<"$out"
+mkdir "$tmp/g3conf"
+printf 'function decide(d, h, ctx) ctx.log("beside the file") return {} end\n' > "$tmp/g3conf/p.lua"
+printf '[coordinator]\npolicy = p.lua\n' > "$tmp/g3conf/mc.ini"
+out=$(cd / && "$OLDPWD/$MC" -c "$tmp/g3conf/mc.ini" -u test:///default --once -n -v 2>&1)
+check "policy = p.lua loads the config file's neighbour from /" grep -q 'beside the file' <<<"$out"
+
 echo "cli: $fails failure(s)"
 [ "$fails" = 0 ]

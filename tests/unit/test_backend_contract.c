@@ -89,7 +89,7 @@ static void check_contract(struct mc_backend *b, void (*step)(void *), void *arg
 static void test_libvirt(void **state)
 {
 	char err[256];
-	struct mc_backend *b = mc_hv_libvirt_open("test:///default", err, sizeof(err));
+	struct mc_backend *b = mc_hv_libvirt_open("test:///default", false, err, sizeof(err));
 
 	(void)state;
 	if (!b)

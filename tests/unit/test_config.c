@@ -46,7 +46,7 @@ static void test_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(load_args(&cfg, err, sizeof(err), 1), MC_CONFIG_OK);
-	assert_string_equal(cfg.uri, "qemu:///system");
+	assert_null(cfg.uri);	/* libvirt chooses, as virsh does */
 	assert_true(cfg.period == 2.0 && cfg.sample == 1.0);
 	assert_int_equal(cfg.limits.host_reserve, 1024 * MiB);
 	assert_null(cfg.policy);
@@ -56,14 +56,16 @@ static void test_defaults(void **state)
 static void test_full_file(void **state)
 {
 	struct mc_config cfg;
-	char err[256] = "", *path;
+	char err[256] = "", *path, *text;
 	const struct mc_domain_conf *dc;
+	/* The policy beside the file (both in /tmp), named relatively. */
+	char *policy = write_temp("function decide() return {} end\n", ".lua");
 
 	(void)state;
-	assert_int_equal(load_ini(
+	assert_true(asprintf(&text,
 		"; comment\n"
 		"[libvirt]\nuri = test:///default\n"
-		"[coordinator]\npolicy = policies/balance_unused.lua\nperiod = 3\n"
+		"[coordinator]\npolicy = %s\nperiod = 3\n"
 		"sample = 0.5\ndry_run = yes\npressure_unused_mib = 32\n"
 		"[limits]\nmin_domain_mib = 300\nguest_reserve_mib = 10\n"
 		"host_reserve_mib = 2048\nguest_pool_mib = 9000\nmax_grow_mib = 500\n"
@@ -71,8 +73,11 @@ static void test_full_file(void **state)
 		"[policy]\ntarget_unused_mib = 200\nmode = fast\n"
 		"[domain \"web-*\"]\nmin_mib = 512\nmax_mib = 1024\nweight = 2\n"
 		"[domain \"batch\"]\nexclude = yes\n"
-		"[output]\ntrace = /tmp/t.csv\n",
-		&cfg, err, sizeof(err), &path), MC_CONFIG_OK);
+		"[output]\ntrace = /tmp/t.csv\n", strrchr(policy, '/') + 1) > 0);
+	assert_int_equal(load_ini(text, &cfg, err, sizeof(err), &path), MC_CONFIG_OK);
+	free(text);
+	assert_string_equal(cfg.policy, policy);
+	drop_temp(policy);
 	assert_string_equal(cfg.uri, "test:///default");
 	assert_true(cfg.period == 3.0 && cfg.sample == 0.5 && cfg.dry_run);
 	assert_int_equal(cfg.pressure_unused_mib, 32);
@@ -437,6 +442,60 @@ static void test_mode_conflicts(void **state)
 	mc_config_free(&cfg);
 }
 
+/* ---- issue 13 item 9: paths in the file are relative to the file ---- */
+
+/* Writes text to dir/name; dir must exist. */
+static void write_in(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void remove_in(const char *dir, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* policy, trace, metrics and events named relatively in a config file
+ * resolve against the file's directory (the working directory is / under
+ * systemd); absolute ones stay; a flag still resolves against the cwd. */
+static void test_paths_beside_the_file(void **state)
+{
+	char dir[] = "/tmp/mcconf-XXXXXX", ini[64], err[256] = "";
+	struct mc_config cfg;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_in(dir, "p.lua", "function decide() return {} end\n");
+	write_in(dir, "mc.ini", "[coordinator]\npolicy = p.lua\n"
+		 "[output]\ntrace = out/t.csv\nmetrics = m.prom\n"
+		 "events = /var/log/e.jsonl\n");
+	snprintf(ini, sizeof(ini), "%s/mc.ini", dir);
+	assert_int_equal(load_args(&cfg, err, sizeof(err), 3, "-c", ini), MC_CONFIG_OK);
+	assert_true(!strncmp(cfg.policy, dir, strlen(dir)) &&
+		    !strcmp(cfg.policy + strlen(dir), "/p.lua"));
+	assert_string_equal(cfg.trace + strlen(dir), "/out/t.csv");
+	assert_string_equal(cfg.metrics + strlen(dir), "/m.prom");
+	assert_string_equal(cfg.events, "/var/log/e.jsonl");
+	mc_config_free(&cfg);
+	assert_int_equal(load_args(&cfg, err, sizeof(err), 5, "-c", ini,
+				   "--trace", "t.csv"), MC_CONFIG_OK);
+	assert_string_equal(cfg.trace, "t.csv");
+	mc_config_free(&cfg);
+	remove_in(dir, "p.lua");
+	remove_in(dir, "mc.ini");
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_escape_rules),
 		cmocka_unit_test(test_not_regular_files),
 		cmocka_unit_test(test_mode_conflicts),
+		cmocka_unit_test(test_paths_beside_the_file),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -7,6 +7,10 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
 
 #include "config.h"
 #include "coordinator.h"
@@ -17,7 +21,7 @@
 static struct mc_backend *open_test(void)
 {
 	char err[256];
-	struct mc_backend *b = mc_hv_libvirt_open("test:///default", err, sizeof(err));
+	struct mc_backend *b = mc_hv_libvirt_open("test:///default", false, err, sizeof(err));
 
 	if (!b)
 		fail_msg("%s", err);
@@ -59,7 +63,7 @@ static void test_open_bad_uri(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_null(mc_hv_libvirt_open("nosuchdriver:///x", err, sizeof(err)));
+	assert_null(mc_hv_libvirt_open("nosuchdriver:///x", false, err, sizeof(err)));
 	assert_non_null(strstr(err, "nosuchdriver:///x"));
 }
 
@@ -121,6 +125,89 @@ static void test_dry_run_never_resizes(void **state)
 	run_tick(true, 2048 * MiB);
 }
 
+/* ---- issue 13 item 5: a dry run is a read-only look ---- */
+
+/* The domain's XML as another connection of this process sees it: the
+ * default test driver's state is shared while one connection holds it. */
+static char *test_domain_xml(virConnectPtr conn)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, "test");
+	char *xml;
+
+	assert_non_null(dom);
+	xml = virDomainGetXMLDesc(dom, 0);
+	virDomainFree(dom);
+	assert_non_null(xml);
+	return xml;
+}
+
+/* The test driver's bulk stats are empty, so a read-write collect switches
+ * the stats period on (<stats period='1'/>); a dry run must not, and
+ * libvirt itself must refuse its writes. */
+static void test_dry_run_is_read_only(void **state)
+{
+	virConnectPtr watch = virConnectOpen("test:///default");
+	char err[256], *xml;
+	struct mc_backend *b;
+	struct mc_snapshot s;
+	const struct mc_domain *d;
+
+	(void)state;
+	assert_non_null(watch);
+	b = mc_hv_libvirt_open("test:///default", true, err, sizeof(err));
+	assert_non_null(b);
+	mc_snapshot_init(&s);
+	d = collect_test(b, &s);
+	assert_non_null(d);
+	assert_int_equal(b->ops->set_target(b, d, 1024 * MiB), -1);
+	xml = test_domain_xml(watch);
+	assert_null(strstr(xml, "<stats period"));
+	free(xml);
+	assert_int_equal(collect_test(b, &s)->cur.actual, 2048 * MiB);
+	mc_snapshot_free(&s);
+	b->ops->close(b);
+	virConnectClose(watch);
+}
+
+/* ... while a read-write collect does set it (the check above can fail). */
+static void test_collect_enables_stats(void **state)
+{
+	virConnectPtr watch = virConnectOpen("test:///default");
+	struct mc_backend *b = open_test();
+	struct mc_snapshot s;
+	char *xml;
+
+	(void)state;
+	assert_non_null(watch);
+	mc_snapshot_init(&s);
+	assert_non_null(collect_test(b, &s));
+	xml = test_domain_xml(watch);
+	assert_non_null(strstr(xml, "<stats period='1'/>"));
+	free(xml);
+	mc_snapshot_free(&s);
+	b->ops->close(b);
+	virConnectClose(watch);
+}
+
+/* No URI: libvirt chooses, and LIBVIRT_DEFAULT_URI comes first. */
+static void test_default_uri_from_environment(void **state)
+{
+	char err[256];
+	struct mc_backend *b;
+	struct mc_snapshot s;
+
+	(void)state;
+	assert_int_equal(setenv("LIBVIRT_DEFAULT_URI", "test:///default", 1), 0);
+	b = mc_hv_libvirt_open(NULL, false, err, sizeof(err));
+	unsetenv("LIBVIRT_DEFAULT_URI");
+	if (!b)
+		fail_msg("%s", err);
+	mc_snapshot_init(&s);
+	assert_non_null(collect_test(b, &s));
+	mc_snapshot_free(&s);
+	b->ops->close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +216,9 @@ int main(void)
 		cmocka_unit_test(test_resize_failure),
 		cmocka_unit_test(test_tick_resizes),
 		cmocka_unit_test(test_dry_run_never_resizes),
+		cmocka_unit_test(test_dry_run_is_read_only),
+		cmocka_unit_test(test_collect_enables_stats),
+		cmocka_unit_test(test_default_uri_from_environment),
 	};
 
 	return cmocka_run_group_tests_name("libvirt", tests, NULL, NULL);
