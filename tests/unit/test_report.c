@@ -72,7 +72,7 @@ static int whole_rows(const char *path)
 
 static bool try_trace(const char *path, char *err, size_t errlen)
 {
-	struct mc_report *r = mc_report_open(NULL, path, err, errlen);
+	struct mc_report *r = mc_report_open(NULL, path, true, err, errlen);
 
 	mc_report_close(r);
 	return r != NULL;
@@ -91,7 +91,7 @@ static void full_disk_logged_once_and_recovered(void **state)
 {
 	char *path = write_temp("", ".csv"), *log = write_temp("", ".log");
 	char err[256];
-	struct mc_report *r = mc_report_open(NULL, path, err, sizeof(err));
+	struct mc_report *r = mc_report_open(NULL, path, true, err, sizeof(err));
 	struct mc_snapshot s;
 	int saved, i;
 
@@ -131,7 +131,7 @@ static void header_written_late(void **state)
 	mc_snapshot_init(&s);
 	saved = capture_begin(log);
 	limit_file_size(10);
-	r = mc_report_open(NULL, path, err, sizeof(err));
+	r = mc_report_open(NULL, path, true, err, sizeof(err));
 	limit_file_size(RLIM_INFINITY);
 	assert_non_null(r);
 	fill(&s, 2, 0);
@@ -190,7 +190,7 @@ static void table_and_trace_rows(void **state)
 	char *path = write_temp("", ".csv"), *table = NULL, *trace, err[256];
 	size_t len;
 	FILE *out = open_memstream(&table, &len);
-	struct mc_report *r = mc_report_open(out, path, err, sizeof(err));
+	struct mc_report *r = mc_report_open(out, path, true, err, sizeof(err));
 	struct mc_snapshot s;
 
 	(void)state;
