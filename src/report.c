@@ -86,19 +86,10 @@ struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 
 int mc_report_reopen(struct mc_report *r)
 {
-	char err[MC_ERR_LEN];
-	int fd;
-
 	if (!r || r->trace < 0)
 		return 0;
-	fd = mc_file_open_append(r->trace_path, err, sizeof(err));
-	if (fd < 0) {
-		mc_warn("trace: cannot re-open, the old file stays in use: %s", err);
+	if (mc_file_reopen_append(&r->trace, "trace", r->trace_path))
 		return -1;
-	}
-	if (close(r->trace))
-		mc_warn("trace: closing %s: %s", r->trace_path, strerror(errno));
-	r->trace = fd;
 	trace_append(r, "", 0);	/* a new file gets its header now */
 	return 0;
 }
