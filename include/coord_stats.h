@@ -8,6 +8,9 @@
 #ifndef MC_COORD_STATS_H
 #define MC_COORD_STATS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct mc_coord_stats {
 	unsigned long samples;
 	unsigned long decides;
@@ -21,6 +24,13 @@ struct mc_coord_stats {
 	double decide_cpu;	/* s, summed: daemon + policy worker */
 	double decide_worker_cpu;	/* s, summed: the policy worker's part */
 	unsigned long reconnects;	/* the backend's, as last seen */
+	/* Health, for the metrics: what an alert asks before it trusts the
+	 * counters above. */
+	bool connected;		/* the last collect() worked */
+	const char *policy_path;	/* the running policy's, borrowed; NULL: none */
+	uint64_t policy_hash;	/* FNV-1a 64 of its text as loaded */
+	double last_reload;	/* unix s of the last policy loaded while running; 0: never */
+	double last_refusal;	/* unix s of the last policy refused; 0: never */
 };
 
 #endif

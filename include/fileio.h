@@ -39,6 +39,10 @@ char *mc_file_path_beside(const char *base, const char *rel);
  * file with other hard links is refused too: it may be someone else's
  * file linked into a writable directory.  The fd, or -1 with err set. */
 int mc_file_open_append(const char *path, char *err, size_t errlen);
+/* Log rotation (SIGHUP): *fd, from mc_file_open_append, is replaced by a
+ * fresh one on path, which may have been renamed away.  what names the
+ * output in the log ("trace").  0, or -1 (logged; *fd stays in use). */
+int mc_file_reopen_append(int *fd, const char *what, const char *path);
 /* The same, emptied (the trace: a new run, a new file). */
 int mc_file_open_trunc(const char *path, char *err, size_t errlen);
 /* Appends one record (a line, a sample's rows) to an fd from the above.

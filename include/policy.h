@@ -59,6 +59,8 @@ int mc_policy_decide(struct mc_policy *p, const struct mc_snapshot *s,
 		     const struct mc_policy_ctx *ctx, struct mc_proposals *out,
 		     char *err, size_t errlen);
 const char *mc_policy_path(const struct mc_policy *p);
+/* FNV-1a 64 of the policy text as it was read and loaded. */
+uint64_t mc_policy_hash(const struct mc_policy *p);
 /* Seconds of CPU the last decide() took: the daemon's marshalling plus
  * the worker's own (which it measures and reports in each reply). */
 double mc_policy_last_cpu(const struct mc_policy *p);

@@ -12,9 +12,15 @@ struct mc_report;
 struct mc_snapshot;
 
 /* table: stream for the per-period table (NULL = none).  trace: CSV path
- * (NULL = none).  NULL on failure with err set. */
-struct mc_report *mc_report_open(FILE *table, const char *trace,
+ * (NULL = none); append: keep what is there (the daemon: a restart must
+ * not lose the trace so far) rather than start empty (a simulation: a new
+ * run, a new file).  The header is written whenever the file is empty.
+ * NULL on failure with err set. */
+struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 				 char *err, size_t errlen);
+/* Re-opens the trace at its path (SIGHUP, after logrotate moved it).  0,
+ * or -1 (logged; the old file stays in use). */
+int mc_report_reopen(struct mc_report *r);
 void mc_report_close(struct mc_report *r);
 
 /* One sample.  res is NULL when nothing was decided this sample; reason is

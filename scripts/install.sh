@@ -20,6 +20,7 @@ MANDIR=$PREFIX/share/man
 # built with PREFIX=/usr puts its unit where Debian's own units are.
 if [ "$PREFIX" = /usr ]; then UNITDIR=/lib/systemd/system; else UNITDIR=$PREFIX/lib/systemd/system; fi
 CONFDIR=/etc/memcoord
+LOGROTATEDIR=/etc/logrotate.d
 
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,8 @@ example_config() {
 do_install() {
 	[ -x memcoord ] || { echo "install: build first (make)" >&2; exit 1; }
 	install -d "$DESTDIR$SBINDIR" "$DESTDIR$POLICYDIR" "$DESTDIR$MANDIR/man8" \
-		"$DESTDIR$MANDIR/man5" "$DESTDIR$UNITDIR" "$DESTDIR$CONFDIR"
+		"$DESTDIR$MANDIR/man5" "$DESTDIR$UNITDIR" "$DESTDIR$CONFDIR" \
+		"$DESTDIR$LOGROTATEDIR"
 	install -m 0755 memcoord "$DESTDIR$SBINDIR/memcoord"
 	install -m 0644 policies/*.lua "$DESTDIR$POLICYDIR/"
 	install -m 0644 dist/memcoord.8 "$DESTDIR$MANDIR/man8/memcoord.8"
@@ -41,6 +43,11 @@ do_install() {
 	chmod 0644 "$DESTDIR$UNITDIR/memcoord.service"
 	# Always refreshed, so an upgrade can be diffed against the live config.
 	example_config > "$DESTDIR$DATADIR/memcoord.ini.example"
+	install -m 0644 dist/prometheus-alerts.yml "$DESTDIR$DATADIR/prometheus-alerts.yml"
+	# Like the config: an operator's edits (rotate count) are kept.
+	if [ ! -e "$DESTDIR$LOGROTATEDIR/memcoord" ]; then
+		install -m 0644 dist/memcoord.logrotate "$DESTDIR$LOGROTATEDIR/memcoord"
+	fi
 	if [ -e "$DESTDIR$CONFDIR/memcoord.ini" ]; then
 		echo "install: kept $DESTDIR$CONFDIR/memcoord.ini (new example: $DESTDIR$DATADIR/memcoord.ini.example)"
 	else
@@ -53,7 +60,11 @@ do_install() {
 do_uninstall() {
 	rm -f "$DESTDIR$SBINDIR/memcoord" "$DESTDIR$MANDIR/man8/memcoord.8" \
 		"$DESTDIR$MANDIR/man5/memcoord.ini.5" "$DESTDIR$UNITDIR/memcoord.service" \
-		"$DESTDIR$DATADIR/memcoord.ini.example"
+		"$DESTDIR$DATADIR/memcoord.ini.example" "$DESTDIR$DATADIR/prometheus-alerts.yml"
+	# Ours only while unchanged: an edited one is the operator's, like the config.
+	if cmp -s dist/memcoord.logrotate "$DESTDIR$LOGROTATEDIR/memcoord"; then
+		rm -f "$DESTDIR$LOGROTATEDIR/memcoord"
+	fi
 	for p in policies/*.lua; do
 		rm -f "$DESTDIR$POLICYDIR/$(basename "$p")"
 	done

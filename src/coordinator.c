@@ -406,8 +406,14 @@ int mc_coord_sample(struct mc_coord *c)
 		c->stats.reconnects = c->backend->reconnects;
 		mc_events_reconnect(c->events, c->backend->kind, c->stats.reconnects);
 	}
-	if (rc)
+	c->stats.connected = rc == 0;
+	c->stats.policy_path = c->policy ? mc_policy_path(c->policy) : NULL;
+	c->stats.policy_hash = c->policy ? mc_policy_hash(c->policy) : 0;
+	if (rc) {
+		/* Health only: no host or domain series from a failed read. */
+		mc_metrics_sample(c->metrics, NULL, NULL, c->cfg->dry_run, &c->stats);
 		return -1;
+	}
 	c->cur = !c->cur;
 	c->have_snapshot = true;
 	c->stats.samples++;
@@ -439,6 +445,7 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 				 mc_config_policy_timeout(c->cfg), err, errlen);
 	if (!p) {
 		c->stats.policy_refusals++;
+		c->stats.last_refusal = mc_clock_seconds(CLOCK_REALTIME);
 		return -1;
 	}
 	/* A trial call on the last real sample: a policy that cannot answer
@@ -449,6 +456,7 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 	if (rc) {
 		mc_policy_close(p);
 		c->stats.policy_refusals++;
+		c->stats.last_refusal = mc_clock_seconds(CLOCK_REALTIME);
 		return -1;
 	}
 	/* SIGKILL: the old policy's finalizers never run, here or there. */
@@ -459,5 +467,6 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 	c->last_error[0] = '\0';
 	c->warned_drops = 0;
 	c->stats.policy_reloads++;
+	c->stats.last_reload = mc_clock_seconds(CLOCK_REALTIME);
 	return 0;
 }

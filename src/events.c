@@ -194,20 +194,9 @@ struct mc_events *mc_events_open(const char *path, char *err, size_t errlen)
 
 int mc_events_reopen(struct mc_events *e)
 {
-	char err[MC_ERR_LEN];
-	int fd;
-
 	if (!e)
 		return 0;
-	fd = mc_file_open_append(e->path, err, sizeof(err));
-	if (fd < 0) {
-		mc_warn("events: cannot re-open: %s (keeping the old file)", err);
-		return -1;
-	}
-	if (close(e->fd))
-		mc_warn("events: closing the old %s: %s", e->path, strerror(errno));
-	e->fd = fd;
-	return 0;
+	return mc_file_reopen_append(&e->fd, "events", e->path);
 }
 
 void mc_events_close(struct mc_events *e)

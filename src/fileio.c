@@ -23,6 +23,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "util.h"
 
 static int open_regular(const char *path, struct stat *st, char *err, size_t errlen)
 {
@@ -170,6 +171,21 @@ static int open_output(const char *path, char *err, size_t errlen)
 int mc_file_open_append(const char *path, char *err, size_t errlen)
 {
 	return open_output(path, err, errlen);
+}
+
+int mc_file_reopen_append(int *fd, const char *what, const char *path)
+{
+	char err[MC_ERR_LEN];
+	int fresh = open_output(path, err, sizeof(err));
+
+	if (fresh < 0) {
+		mc_warn("%s: cannot re-open, the old file stays in use: %s", what, err);
+		return -1;
+	}
+	if (close(*fd))
+		mc_warn("%s: closing the old %s: %s", what, path, strerror(errno));
+	*fd = fresh;
+	return 0;
 }
 
 /* Emptied after the checks, never with O_TRUNC: that would act on

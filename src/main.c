@@ -178,6 +178,7 @@ static void reload_config(struct daemon *dm)
 	mc_coord_set_config(dm->coord, &dm->cfg);
 	set_log_level(&dm->cfg);
 	mc_events_reopen(dm->events);	/* after logrotate; [output] paths are kept */
+	mc_report_reopen(dm->report);
 	mc_info("SIGHUP: config %s re-read", dm->cfg.file ? dm->cfg.file : "(none)");
 	virEventUpdateTimeout(dm->sample_timer, (int)(dm->cfg.sample * 1000));
 	reload_policy(dm, "SIGHUP");
@@ -251,6 +252,8 @@ static void teardown(struct daemon *dm)
 	if (dm->inofd >= 0)
 		close(dm->inofd);
 	mc_coord_free(dm->coord);
+	if (!dm->cfg.once)	/* --once leaves its sample for a script to read */
+		mc_metrics_remove(dm->metrics);
 	mc_metrics_close(dm->metrics);
 	mc_events_close(dm->events);
 	mc_report_close(dm->report);
@@ -302,7 +305,7 @@ static int start(struct daemon *dm)
 	}
 	dm->backend = mc_hv_libvirt_open(dm->cfg.uri, dm->cfg.dry_run, err, sizeof(err));
 	dm->report = dm->backend ? mc_report_open(dm->cfg.verbosity < 0 ? NULL : stdout,
-						  dm->cfg.trace, err, sizeof(err)) : NULL;
+						  dm->cfg.trace, true, err, sizeof(err)) : NULL;
 	dm->coord = dm->report ? mc_coord_new(&dm->cfg, dm->backend, policy,
 					      dm->report) : NULL;
 	if (!dm->coord) {

@@ -2,17 +2,20 @@
  * metrics.c - the Prometheus text-format metrics file.
  *
  * Memory is exported in bytes (Prometheus' base unit), not KiB.  Per-domain
- * counters are kept in an open-addressing hash table keyed by name, so a
+ * counters are kept in an open-addressing hash table keyed by uuid and
+ * name (a reused name is another domain, another series), so a
  * sample costs O(domains) at any scale; a domain not seen for
  * FORGET_SAMPLES samples is dropped when the table next grows, so domain
  * churn cannot grow it without bound.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clamp.h"
 #include "coord_stats.h"
@@ -45,6 +48,7 @@ struct mc_metrics {
 	unsigned long tick;
 	unsigned long rules[NRULES];	/* decisions changed, by rule */
 	bool failing;
+	double last_sample;	/* unix s of the last sample read; 0: none yet */
 };
 
 /* ---- the table ---- */
@@ -139,6 +143,18 @@ static void count_rules(struct mc_metrics *m, unsigned rules)
 			m->rules[i]++;
 }
 
+/* The table's key: the uuid first (fixed-length, no blank, or empty), so
+ * a name reused by another domain gets its own counters and series. */
+static char *domain_key(const struct mc_domain *d)
+{
+	size_t len = strlen(d->uuid) + 1 + strlen(d->name) + 1;
+	char *key = malloc(len);
+
+	if (key)
+		snprintf(key, len, "%s %s", d->uuid, d->name);
+	return key;
+}
+
 /* Finds (or creates) every snapshot domain's entry, in m->row.  Room for
  * all of them is made first, so no rehash moves an entry m->row already
  * points at.  -1 when out of memory. */
@@ -157,7 +173,10 @@ static int touch(struct mc_metrics *m, const struct mc_snapshot *s)
 	if (reserve(m, s->ndoms))
 		return -1;
 	for (i = 0; i < s->ndoms; i++) {
-		m->row[i] = entry(m, s->doms[i].name);
+		char *key = domain_key(&s->doms[i]);
+
+		m->row[i] = key ? entry(m, key) : NULL;
+		free(key);
 		if (!m->row[i])
 			return -1;
 		m->row[i]->seen = m->tick;
@@ -210,8 +229,9 @@ static void label_value(FILE *f, const char *v)
 	}
 }
 
-static void daemon_metrics(FILE *f, const struct mc_coord_stats *st,
-			   size_t ndoms)
+static void daemon_metrics(FILE *f, const struct mc_metrics *m,
+			   const struct mc_coord_stats *st, size_t ndoms,
+			   bool dry_run)
 {
 	const struct {
 		const char *name, *type, *help;
@@ -229,7 +249,11 @@ static void daemon_metrics(FILE *f, const struct mc_coord_stats *st,
 		{ "memcoord_policy_refusals_total", "counter", "New policies refused (the old one kept running).", (double)st->policy_refusals },
 		{ "memcoord_libvirt_reconnects_total", "counter", "Connections to the hypervisor re-opened.", (double)st->reconnects },
 		{ "memcoord_domains", "gauge", "Running domains in the last sample.", (double)ndoms },
-		{ "memcoord_last_sample_timestamp_seconds", "gauge", "Wall-clock time of the last sample.", (double)time(NULL) },
+		{ "memcoord_last_sample_timestamp_seconds", "gauge", "Wall-clock time of the last sample read (0: none yet).", m->last_sample },
+		{ "memcoord_libvirt_connected", "gauge", "1 when the last read of the hypervisor worked.", st->connected },
+		{ "memcoord_dry_run", "gauge", "1 in a dry run: nothing is resized.", dry_run },
+		{ "memcoord_policy_last_reload_timestamp_seconds", "gauge", "Wall-clock time a policy was last loaded while running (0: never).", st->last_reload },
+		{ "memcoord_policy_last_refusal_timestamp_seconds", "gauge", "Wall-clock time a new policy was last refused (0: never).", st->last_refusal },
 	};
 	size_t i;
 
@@ -241,6 +265,20 @@ static void daemon_metrics(FILE *f, const struct mc_coord_stats *st,
 	}
 	family(f, "memcoord_build_info", "gauge", "The memcoord version.");
 	fprintf(f, "memcoord_build_info{version=\"%s\"} 1\n", MC_VERSION);
+}
+
+/* Which policy text runs: the hash changes when the file is edited and
+ * reloaded, so a dashboard shows which version each host runs. */
+static void policy_info(FILE *f, const struct mc_coord_stats *st)
+{
+	family(f, "memcoord_policy_info", "gauge",
+	       "The running policy: its path and the FNV-1a 64 hash of its text.");
+	if (!st->policy_path)
+		return;
+	fputs("memcoord_policy_info{path=\"", f);
+	label_value(f, st->policy_path);
+	fprintf(f, "\",hash=\"%016llx\"} 1\n",
+		(unsigned long long)st->policy_hash);
 }
 
 static void rule_metrics(FILE *f, const struct mc_metrics *m)
@@ -322,6 +360,8 @@ static void domain_metrics(FILE *f, const struct mc_metrics *m,
 				continue;
 			fprintf(f, "%s{domain=\"", dom_families[fld].name);
 			label_value(f, s->doms[i].name);
+			fputs("\",uuid=\"", f);
+			label_value(f, s->doms[i].uuid);
 			fprintf(f, "\"} %llu\n", v);
 		}
 	}
@@ -331,17 +371,21 @@ static void domain_metrics(FILE *f, const struct mc_metrics *m,
  * the old file or the new one, never a mix.  No fsync: after a crash a
  * stale or missing metrics file is harmless, and the next sample fixes it. */
 static int write_file(struct mc_metrics *m, const struct mc_snapshot *s,
-		      const struct mc_coord_stats *st, char *err, size_t errlen)
+		      bool dry_run, const struct mc_coord_stats *st,
+		      char *err, size_t errlen)
 {
 	char *tmp;
 	FILE *f = mc_file_replace_begin(m->path, &tmp, err, errlen);
 
 	if (!f)
 		return -1;
-	daemon_metrics(f, st, s->ndoms);
+	daemon_metrics(f, m, st, s ? s->ndoms : 0, dry_run);
+	policy_info(f, st);
 	rule_metrics(f, m);
-	host_metrics(f, &s->host);
-	domain_metrics(f, m, s);
+	if (s) {
+		host_metrics(f, &s->host);
+		domain_metrics(f, m, s);
+	}
 	return mc_file_replace_commit(f, tmp, m->path, err, errlen);
 }
 
@@ -354,13 +398,16 @@ int mc_metrics_sample(struct mc_metrics *m, const struct mc_snapshot *s,
 
 	if (!m)
 		return 0;
-	m->tick++;
-	if (touch(m, s)) {
-		mc_warn("metrics: out of memory; %s not updated", m->path);
-		return -1;
+	if (s) {
+		m->tick++;
+		m->last_sample = mc_clock_seconds(CLOCK_REALTIME);
+		if (touch(m, s)) {
+			mc_warn("metrics: out of memory; %s not updated", m->path);
+			return -1;
+		}
+		count(m, res, dry_run);
 	}
-	count(m, res, dry_run);
-	rc = write_file(m, s, st, err, sizeof(err));
+	rc = write_file(m, s, dry_run, st, err, sizeof(err));
 	mc_file_note(&m->failing, "metrics", m->path, rc ? err : NULL);
 	return rc;
 }
@@ -383,6 +430,14 @@ struct mc_metrics *mc_metrics_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return m;
+}
+
+/* A stopped daemon's numbers must not be scraped as if it still ran:
+ * node_exporter's textfile collector serves whatever file is there. */
+void mc_metrics_remove(struct mc_metrics *m)
+{
+	if (m && unlink(m->path) && errno != ENOENT)
+		mc_warn("metrics: cannot remove %s: %s", m->path, strerror(errno));
 }
 
 void mc_metrics_close(struct mc_metrics *m)

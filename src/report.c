@@ -2,12 +2,16 @@
  * report.c - the console table (each decision) and the CSV trace (each
  * sample, each domain).  The trace is opened by fileio.c (never through a
  * link, never a FIFO or a device) and written with write(2), so every
- * failure is seen: logged once, and its end once.
+ * failure is seen: logged once, and its end once.  The daemon's trace is
+ * opened O_APPEND and kept across restarts; SIGHUP re-opens it for
+ * logrotate's create mode, and after copytruncate each append lands at the
+ * new end (no hole of NULs), with the header again since the file is empty.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clamp.h"
@@ -22,7 +26,6 @@ struct mc_report {
 	FILE *table;
 	int trace;		/* fd, -1 = none */
 	char *trace_path;
-	bool header_done;	/* the CSV header is in the trace */
 	bool trace_failing;	/* the last trace write failed (warned) */
 	double t0;
 	int have_t0;
@@ -31,17 +34,26 @@ struct mc_report {
 static const char trace_header[] =
 	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
 
+/* An empty trace needs the header first: a new file, one that
+ * copytruncate emptied, or one whose header write failed. */
+static int trace_header_if_empty(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -1;
+	if (st.st_size)
+		return 0;
+	return mc_file_append_record(fd, trace_header, sizeof(trace_header) - 1);
+}
+
 /* Appends one record to the trace; a failure is logged once, and so is the
  * first write that works again.  The header goes first, however late. */
 static void trace_append(struct mc_report *r, const char *buf, size_t len)
 {
 	char why[MC_ERR_LEN];
-	int rc = 0;
+	int rc = trace_header_if_empty(r->trace);
 
-	if (!r->header_done)
-		rc = mc_file_append_record(r->trace, trace_header,
-					   sizeof(trace_header) - 1);
-	r->header_done = !rc;
 	if (!rc && len)
 		rc = mc_file_append_record(r->trace, buf, len);
 	if (rc)
@@ -50,7 +62,7 @@ static void trace_append(struct mc_report *r, const char *buf, size_t len)
 	mc_file_note(&r->trace_failing, "trace", r->trace_path, rc ? why : NULL);
 }
 
-struct mc_report *mc_report_open(FILE *table, const char *trace,
+struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 				 char *err, size_t errlen)
 {
 	struct mc_report *r = calloc(1, sizeof(*r));
@@ -61,7 +73,8 @@ struct mc_report *mc_report_open(FILE *table, const char *trace,
 		return NULL;
 	}
 	r->table = table;
-	r->trace = trace ? mc_file_open_trunc(trace, err, errlen) : -1;
+	r->trace = !trace ? -1 : append ? mc_file_open_append(trace, err, errlen) :
+		   mc_file_open_trunc(trace, err, errlen);
 	if (trace && r->trace < 0) {
 		free(r->trace_path);
 		free(r);
@@ -70,6 +83,16 @@ struct mc_report *mc_report_open(FILE *table, const char *trace,
 	if (trace)
 		trace_append(r, "", 0);
 	return r;
+}
+
+int mc_report_reopen(struct mc_report *r)
+{
+	if (!r || r->trace < 0)
+		return 0;
+	if (mc_file_reopen_append(&r->trace, "trace", r->trace_path))
+		return -1;
+	trace_append(r, "", 0);	/* a new file gets its header now */
+	return 0;
 }
 
 void mc_report_close(struct mc_report *r)

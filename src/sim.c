@@ -418,7 +418,7 @@ static int run_open(struct run *r, char *err, size_t errlen)
 	if (!policy)
 		return 2;
 	r->report = mc_report_open(cfg->verbosity < 0 ? NULL : stdout, cfg->trace,
-				   err, errlen);
+				   false, err, errlen);
 	r->coord = r->report ? mc_coord_new(cfg, r->backend, policy, r->report) : NULL;
 	if (!r->coord) {
 		mc_policy_close(policy);

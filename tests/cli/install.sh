@@ -16,7 +16,8 @@ d=$tmp/root
 make -s install DESTDIR="$d" >/dev/null
 for f in usr/local/sbin/memcoord usr/local/share/memcoord/policies/balance_unused.lua \
 	 usr/local/share/man/man8/memcoord.8 usr/local/share/man/man5/memcoord.ini.5 \
-	 usr/local/lib/systemd/system/memcoord.service etc/memcoord/memcoord.ini; do
+	 usr/local/lib/systemd/system/memcoord.service etc/memcoord/memcoord.ini \
+	 etc/logrotate.d/memcoord usr/local/share/memcoord/prometheus-alerts.yml; do
 	check "installs /$f" test -s "$d/$f"
 done
 check "binary is executable" test -x "$d/usr/local/sbin/memcoord"
@@ -44,6 +45,19 @@ if command -v systemd-analyze >/dev/null; then
 	[ -z "$out" ] || echo "$out"
 else
 	echo "SKIP systemd-analyze verify (no systemd-analyze)"
+fi
+
+if command -v logrotate >/dev/null; then
+	out=$(logrotate -d "$d/etc/logrotate.d/memcoord" 2>&1) &&
+		check "logrotate accepts the snippet" true || { bad "logrotate accepts the snippet"; echo "$out"; }
+else
+	echo "SKIP logrotate -d (no logrotate)"
+fi
+if command -v promtool >/dev/null; then
+	check "promtool accepts the alert rules" \
+		promtool check rules "$d/usr/local/share/memcoord/prometheus-alerts.yml"
+else
+	echo "SKIP promtool check rules (no promtool)"
 fi
 
 make -s uninstall DESTDIR="$d" >/dev/null

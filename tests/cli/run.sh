@@ -298,6 +298,49 @@ printf 'function decide(d, h, ctx) ctx.log("beside the file") return {} end\n' >
 printf '[coordinator]\npolicy = p.lua\n' > "$tmp/g3conf/mc.ini"
 out=$(cd / && "$OLDPWD/$MC" -c "$tmp/g3conf/mc.ini" -u test:///default --once -n -v 2>&1)
 check "policy = p.lua loads the config file's neighbour from /" grep -q 'beside the file' <<<"$out"
+# --- metrics health, and a trace that survives restarts and rotation ---
+g4=$tmp/g4; mkdir "$g4"
+printf '[coordinator]\nperiod = 0.2\nsample = 0.1\n[output]\nmetrics = %s\n' \
+	"$g4/m.prom" > "$g4/m.ini"
+printf 'function decide(d, h, ctx) return {} end\n' > "$g4/p.lua"
+g4_until() {	# g4_until COMMAND: up to 10 s for COMMAND to succeed
+	for _ in $(seq 100); do bash -c "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+fnv=$(python3 -c 'import sys
+h = 14695981039346656037
+for b in open(sys.argv[1], "rb").read(): h = ((h ^ b) * 1099511628211) % 2**64
+print("%016x" % h)' "$g4/p.lua")
+$MC -c "$g4/m.ini" -u test:///default -n -p "$g4/p.lua" --trace "$g4/t.csv" \
+	2>"$g4/log" >/dev/null &
+pid=$!
+check "metrics: connected, dry run, the policy's path and text hash" g4_until \
+	"grep -qx 'memcoord_libvirt_connected 1' '$g4/m.prom' &&
+	 grep -qx 'memcoord_dry_run 1' '$g4/m.prom' &&
+	 grep -qxF 'memcoord_policy_info{path=\"$g4/p.lua\",hash=\"$fnv\"} 1' '$g4/m.prom'"
+check "metrics: a uuid label beside domain" grep -Eq \
+	'^memcoord_domain_actual_bytes\{domain="test",uuid="[0-9a-f-]{36}"\} [0-9]+$' "$g4/m.prom"
+printf 'function decide(d, h, ctx) return { oops\n' > "$g4/.new"; mv "$g4/.new" "$g4/p.lua"
+check "metrics: a refused reload is counted and stamped" g4_until \
+	"grep -qx 'memcoord_policy_refusals_total 1' '$g4/m.prom' &&
+	 grep -Eq '^memcoord_policy_last_refusal_timestamp_seconds [1-9][0-9.]+$' '$g4/m.prom'"
+g4_until "[ \$(wc -l < '$g4/t.csv') -ge 3 ]"
+truncate -s 0 "$g4/t.csv"	# logrotate's copytruncate
+check "trace: after copytruncate, a header and rows, no NUL hole" g4_until \
+	"[ \$(wc -l < '$g4/t.csv') -ge 3 ] && [ \$(tr -dc '\\000' < '$g4/t.csv' | wc -c) = 0 ] &&
+	 head -1 '$g4/t.csv' | grep -q '^time,domain,'"
+mv "$g4/t.csv" "$g4/t.csv.1"	# logrotate's create mode, then its postrotate
+kill -HUP "$pid"
+check "trace: SIGHUP re-opens it at its path, header first" g4_until \
+	"[ \$(wc -l < '$g4/t.csv') -ge 2 ] && head -1 '$g4/t.csv' | grep -q '^time,domain,'"
+kill -TERM "$pid"; set +e; wait "$pid"; rc=$?; set -e; pid=
+check "metrics: the file is removed on a clean exit" bash -c "[ $rc = 0 ] && [ ! -e '$g4/m.prom' ]"
+printf 'function decide(d, h, ctx) return {} end\n' > "$g4/p.lua"
+for _ in 1 2; do
+	$MC -u test:///default --once -n -p "$g4/p.lua" --trace "$g4/o.csv" >/dev/null 2>&1
+done
+check "trace: a restart appends, one header" bash -c \
+	"[ \$(grep -c '^time,domain,' '$g4/o.csv') = 1 ] && [ \$(grep -c '^[0-9]' '$g4/o.csv') = 2 ]"
 
 echo "cli: $fails failure(s)"
 [ "$fails" = 0 ]

@@ -1,7 +1,10 @@
 /* test_metrics.c - the Prometheus metrics file: strictly well-formed (a
  * line parser of the text format here, and promtool when it is installed),
  * values right, per-domain counters kept across samples, label values
- * escaped, the file replaced atomically, and 10000 domains handled; no
+ * escaped, the file replaced atomically, and 10000 domains handled;
+ * health (connected, dry run, policy info), the uuid label that keeps a
+ * reused name apart, health only when the hypervisor cannot be read, and
+ * the file removed on exit; no
  * link, FIFO or device at the path is ever written through or replaced. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -216,7 +219,9 @@ static struct parsed parse_file(const char *path)
 	return r;
 }
 
-/* The value of name{label="value"} (label NULL: no labels); NAN if absent. */
+/* The value of name{label="value"} (label NULL: no labels); NAN if absent.
+ * Per-domain series match on their first label, domain; dom() also
+ * requires the uuid label beside it. */
 static double get(const struct parsed *r, const char *name, const char *label,
 		  const char *value)
 {
@@ -229,16 +234,47 @@ static double get(const struct parsed *r, const char *name, const char *label,
 			continue;
 		if (!label && !s->nlabels)
 			return s->value;
-		if (label && s->nlabels == 1 && !strcmp(s->labels[0][0], label) &&
+		if (label && s->nlabels >= 1 && !strcmp(s->labels[0][0], label) &&
 		    !strcmp(s->labels[0][1], value))
 			return s->value;
 	}
 	return NAN;
 }
 
+/* The uuid label of name{domain="d",uuid="..."}; NULL if absent. */
+static const char *uuid_of(const struct parsed *r, const char *name,
+			   const char *d)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct sample *s = &r->v[i];
+
+		if (!strcmp(s->name, name) && s->nlabels == 2 &&
+		    !strcmp(s->labels[0][0], "domain") &&
+		    !strcmp(s->labels[0][1], d) &&
+		    !strcmp(s->labels[1][0], "uuid"))
+			return s->labels[1][1];
+	}
+	return NULL;
+}
+
 static double dom(const struct parsed *r, const char *name, const char *d)
 {
+	if (!uuid_of(r, name, d))
+		return NAN;
 	return get(r, name, "domain", d);
+}
+
+/* Any sample of family name, with any labels. */
+static bool has_family(const struct parsed *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i].name, name))
+			return true;
+	return false;
 }
 
 /* ---- fixtures ---- */
@@ -598,6 +634,109 @@ static void ten_thousand_domains(void **state)
 	free(r.v);
 }
 
+/* Health: connected, dry run, which policy text runs (path escaped like
+ * any label), and when a reload last worked or was refused. */
+static void health_and_policy_info(void **state)
+{
+	struct fixture *fx = *state;
+	static const char path[] = "/etc/mem\"coord\\\n.lua";
+	struct parsed r;
+	const struct sample *info = NULL;
+	size_t i;
+
+	add(&fx->s, "a", 512, 100);
+	fx->st = (struct mc_coord_stats){ .connected = true, .policy_path = path,
+		.policy_hash = 0x0123456789abcdefULL, .last_reload = 1700000000.0,
+		.last_refusal = 1700000100.0 };
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, NULL, true, &fx->st), 0);
+	r = parse_file(fx->path);
+	assert_true(get(&r, "memcoord_libvirt_connected", NULL, NULL) == 1);
+	assert_true(get(&r, "memcoord_dry_run", NULL, NULL) == 1);
+	assert_true(get(&r, "memcoord_policy_last_reload_timestamp_seconds", NULL, NULL) == 1700000000.0);
+	assert_true(get(&r, "memcoord_policy_last_refusal_timestamp_seconds", NULL, NULL) == 1700000100.0);
+	for (i = 0; i < r.n; i++)
+		if (!strcmp(r.v[i].name, "memcoord_policy_info"))
+			info = &r.v[i];
+	assert_non_null(info);
+	assert_int_equal(info->nlabels, 2);
+	assert_string_equal(info->labels[0][1], path);
+	assert_string_equal(info->labels[1][0], "hash");
+	assert_string_equal(info->labels[1][1], "0123456789abcdef");
+	assert_true(info->value == 1);
+	free(r.v);
+	promtool_check(fx->path);
+}
+
+/* A failed read of the hypervisor: connected 0, the counters still
+ * written, but no host or domain values that would be stale lies. */
+static void disconnected_writes_health_only(void **state)
+{
+	struct fixture *fx = *state;
+	struct parsed r;
+	double last;
+
+	add(&fx->s, "a", 512, 100);
+	fx->s.host.free = 9000 * MiB;
+	fx->st.connected = true;
+	fx->st.samples = 1;
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st), 0);
+	r = parse_file(fx->path);
+	last = get(&r, "memcoord_last_sample_timestamp_seconds", NULL, NULL);
+	free(r.v);
+	fx->st.connected = false;
+	assert_int_equal(mc_metrics_sample(fx->m, NULL, NULL, false, &fx->st), 0);
+	r = parse_file(fx->path);
+	assert_true(get(&r, "memcoord_libvirt_connected", NULL, NULL) == 0);
+	assert_true(get(&r, "memcoord_samples_total", NULL, NULL) == 1);
+	assert_true(get(&r, "memcoord_domains", NULL, NULL) == 0);
+	assert_true(get(&r, "memcoord_last_sample_timestamp_seconds", NULL, NULL) == last);
+	assert_false(has_family(&r, "memcoord_host_free_bytes"));
+	assert_false(has_family(&r, "memcoord_domain_actual_bytes"));
+	assert_false(has_family(&r, "memcoord_policy_info"));
+	free(r.v);
+}
+
+/* A name reused by another domain (another uuid) is another series, with
+ * counters of its own; the uuid label tells them apart. */
+static void reused_name_not_merged(void **state)
+{
+	struct fixture *fx = *state;
+	struct parsed r;
+
+	strcpy(add(&fx->s, "web", 1024, 100)->uuid, "11111111-1111-1111-1111-111111111111");
+	decide(fx, 0, 900, 0);
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, &fx->res, false, &fx->st), 0);
+	next_sample(fx);
+	strcpy(add(&fx->s, "web", 2048, 100)->uuid, "22222222-2222-2222-2222-222222222222");
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st), 0);
+	r = parse_file(fx->path);
+	assert_string_equal(uuid_of(&r, "memcoord_domain_actual_bytes", "web"),
+			    "22222222-2222-2222-2222-222222222222");
+	assert_true(dom(&r, "memcoord_domain_resize_calls_total", "web") == 0);
+	assert_true(isnan(dom(&r, "memcoord_domain_target_bytes", "web")));
+	free(r.v);
+}
+
+/* A clean exit removes the file; one already gone is not an error. */
+static void removed_on_exit(void **state)
+{
+	struct fixture *fx = *state;
+	char *log = write_temp("", ".log");
+	int saved;
+
+	add(&fx->s, "a", 512, 100);
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st), 0);
+	assert_int_equal(access(fx->path, F_OK), 0);
+	saved = capture_begin(log);
+	mc_metrics_remove(fx->m);
+	mc_metrics_remove(fx->m);
+	mc_metrics_remove(NULL);
+	capture_end(saved);
+	assert_int_equal(access(fx->path, F_OK), -1);
+	assert_int_equal(count_lines(log, "metrics"), 0);
+	drop_temp(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +749,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(planted_link_not_followed, setup, teardown),
 		cmocka_unit_test(non_regular_targets_refused),
 		cmocka_unit_test_setup_teardown(failure_logged_once_then_recovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(health_and_policy_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(disconnected_writes_health_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(reused_name_not_merged, setup, teardown),
+		cmocka_unit_test_setup_teardown(removed_on_exit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

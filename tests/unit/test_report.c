@@ -1,7 +1,8 @@
 /* test_report.c - the console table and the CSV trace, row by row; the
  * trace is never written through a planted link or into a FIFO (which
  * would block start-up), and a full disk is logged once, recovered from
- * (and said so), without leaving half a row. */
+ * (and said so), without leaving half a row.  A restart appends, a
+ * copytruncate leaves no hole, and a re-open follows a rename. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,7 +73,7 @@ static int whole_rows(const char *path)
 
 static bool try_trace(const char *path, char *err, size_t errlen)
 {
-	struct mc_report *r = mc_report_open(NULL, path, err, errlen);
+	struct mc_report *r = mc_report_open(NULL, path, true, err, errlen);
 
 	mc_report_close(r);
 	return r != NULL;
@@ -91,7 +92,7 @@ static void full_disk_logged_once_and_recovered(void **state)
 {
 	char *path = write_temp("", ".csv"), *log = write_temp("", ".log");
 	char err[256];
-	struct mc_report *r = mc_report_open(NULL, path, err, sizeof(err));
+	struct mc_report *r = mc_report_open(NULL, path, true, err, sizeof(err));
 	struct mc_snapshot s;
 	int saved, i;
 
@@ -131,7 +132,7 @@ static void header_written_late(void **state)
 	mc_snapshot_init(&s);
 	saved = capture_begin(log);
 	limit_file_size(10);
-	r = mc_report_open(NULL, path, err, sizeof(err));
+	r = mc_report_open(NULL, path, true, err, sizeof(err));
 	limit_file_size(RLIM_INFINITY);
 	assert_non_null(r);
 	fill(&s, 2, 0);
@@ -190,7 +191,7 @@ static void table_and_trace_rows(void **state)
 	char *path = write_temp("", ".csv"), *table = NULL, *trace, err[256];
 	size_t len;
 	FILE *out = open_memstream(&table, &len);
-	struct mc_report *r = mc_report_open(out, path, err, sizeof(err));
+	struct mc_report *r = mc_report_open(out, path, true, err, sizeof(err));
 	struct mc_snapshot s;
 
 	(void)state;
@@ -224,6 +225,117 @@ static void table_and_trace_rows(void **state)
 	drop_temp(path);
 }
 
+/* The number of times needle occurs in path's text (which must hold no
+ * NUL byte: a hole left by writing past a truncated end). */
+static int occurrences(const char *path, const char *needle)
+{
+	char *buf, *p, err[256];
+	size_t len;
+	int n = 0;
+
+	assert_int_equal(mc_file_read(path, 1 << 20, &buf, &len, err, sizeof(err)), 0);
+	assert_int_equal(strlen(buf), len);
+	for (p = buf; (p = strstr(p, needle)); p++)
+		n++;
+	free(buf);
+	return n;
+}
+
+/* One sample of two domains at time t into a fresh report on path. */
+static void one_run(const char *path, bool append, double t)
+{
+	char err[256];
+	struct mc_report *r = mc_report_open(NULL, path, append, err, sizeof(err));
+	struct mc_snapshot s;
+
+	assert_non_null(r);
+	mc_snapshot_init(&s);
+	fill(&s, 2, t);
+	mc_report_sample(r, &s, NULL, "period", false);
+	mc_report_close(r);
+	mc_snapshot_free(&s);
+}
+
+/* A restart appends (one header, both runs' rows); a new simulation run
+ * starts the file again. */
+static void restart_appends_new_run_truncates(void **state)
+{
+	char *path = write_temp("", ".csv");
+
+	(void)state;
+	one_run(path, true, 0);
+	one_run(path, true, 5);
+	assert_int_equal(whole_rows(path), 4);
+	assert_int_equal(occurrences(path, "time,domain"), 1);
+	one_run(path, false, 0);
+	assert_int_equal(whole_rows(path), 2);
+	drop_temp(path);
+}
+
+static void sample_into(struct mc_report *r, double t)
+{
+	struct mc_snapshot s;
+
+	mc_snapshot_init(&s);
+	fill(&s, 2, t);
+	mc_report_sample(r, &s, NULL, "period", false);
+	mc_snapshot_free(&s);
+}
+
+/* logrotate's copytruncate empties the file under the open descriptor:
+ * the next rows land at the new end, after a new header, with no NULs. */
+static void copytruncate_leaves_no_hole(void **state)
+{
+	char *path = write_temp("", ".csv"), err[256];
+	struct mc_report *r = mc_report_open(NULL, path, true, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(r);
+	sample_into(r, 0);
+	sample_into(r, 1);
+	assert_int_equal(truncate(path, 0), 0);
+	sample_into(r, 2);
+	mc_report_close(r);
+	assert_int_equal(whole_rows(path), 2);
+	assert_int_equal(occurrences(path, "time,domain"), 1);
+	drop_temp(path);
+}
+
+/* logrotate's create mode renames the file; SIGHUP re-opens the path: a
+ * new file with its header.  A path that cannot be opened keeps the old
+ * file in use, with a warning. */
+static void reopen_follows_rename(void **state)
+{
+	char *path = write_temp("", ".csv"), *log = write_temp("", ".log");
+	char old[256], err[256];
+	struct mc_report *r = mc_report_open(NULL, path, true, err, sizeof(err));
+	int saved, rc;
+
+	(void)state;
+	assert_non_null(r);
+	snprintf(old, sizeof(old), "%s.1", path);
+	sample_into(r, 0);
+	assert_int_equal(rename(path, old), 0);
+	assert_int_equal(mc_report_reopen(r), 0);
+	sample_into(r, 1);
+	assert_int_equal(whole_rows(path), 2);
+	assert_int_equal(whole_rows(old), 2);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);	/* cannot be opened */
+	saved = capture_begin(log);
+	rc = mc_report_reopen(r);
+	capture_end(saved);
+	assert_int_equal(rc, -1);
+	assert_int_equal(count_lines(log, "trace: cannot re-open"), 1);
+	sample_into(r, 2);	/* still the renamed file's descriptor: gone */
+	mc_report_close(r);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(unlink(old), 0);
+	assert_int_equal(mc_report_reopen(NULL), 0);
+	drop_temp(log);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +343,9 @@ int main(void)
 		cmocka_unit_test(full_disk_logged_once_and_recovered),
 		cmocka_unit_test(header_written_late),
 		cmocka_unit_test(table_and_trace_rows),
+		cmocka_unit_test(restart_appends_new_run_truncates),
+		cmocka_unit_test(copytruncate_leaves_no_hole),
+		cmocka_unit_test(reopen_follows_rename),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
