@@ -224,6 +224,40 @@ static void table_and_trace_rows(void **state)
 	drop_temp(path);
 }
 
+/* changes_only: the first decision's table, then only decisions that
+ * resize; a steady state (nact 0) prints nothing. */
+static void table_changes_only(void **state)
+{
+	struct mc_clamp_result moves = { .dec = decided, .ndec = 2, .nact = 1 };
+	struct mc_clamp_result steady = { .dec = decided + 1, .ndec = 1, .nact = 0 };
+	char *table = NULL, err[256];
+	size_t len;
+	FILE *out = open_memstream(&table, &len);
+	struct mc_report *r = mc_report_open(out, NULL, err, sizeof(err));
+	struct mc_snapshot s;
+
+	(void)state;
+	assert_non_null(r);
+	mc_report_table_changes_only(r, true);
+	mc_snapshot_init(&s);
+	three_domains(&s, 100.0);
+	mc_report_sample(r, &s, &steady, "period", false);	/* first: shown */
+	three_domains(&s, 101.0);
+	mc_report_sample(r, &s, &steady, "period", false);	/* steady: not */
+	three_domains(&s, 102.0);
+	mc_report_sample(r, &s, &moves, "pressure", false);	/* moves: shown */
+	three_domains(&s, 103.0);
+	mc_report_sample(r, &s, &steady, "period", false);	/* steady: not */
+	mc_report_close(r);
+	mc_snapshot_free(&s);
+	assert_int_equal(fclose(out), 0);
+	assert_non_null(strstr(table, "--- t=0.0s  period\n"));
+	assert_non_null(strstr(table, "--- t=2.0s  pressure\n"));
+	assert_null(strstr(table, "t=1.0s"));
+	assert_null(strstr(table, "t=3.0s"));
+	free(table);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +265,7 @@ int main(void)
 		cmocka_unit_test(full_disk_logged_once_and_recovered),
 		cmocka_unit_test(header_written_late),
 		cmocka_unit_test(table_and_trace_rows),
+		cmocka_unit_test(table_changes_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
