@@ -23,6 +23,11 @@ struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 int mc_report_reopen(struct mc_report *r);
 void mc_report_close(struct mc_report *r);
 
+/* on: print the table for the first decision and then only for decisions
+ * that change (or, in a dry run, would change) a guest's size; for a
+ * daemon nobody watches.  Off (the default): every decision. */
+void mc_report_table_changes_only(struct mc_report *r, bool on);
+
 /* One sample.  res is NULL when nothing was decided this sample; reason is
  * "period", "pressure", or the reason decide() failed. */
 void mc_report_sample(struct mc_report *r, const struct mc_snapshot *s,

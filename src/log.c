@@ -2,14 +2,22 @@
  * log.c - leveled logging to stderr.
  *
  * Under systemd (JOURNAL_STREAM set) or when stderr is not a terminal the
- * journal adds its own timestamps, so lines carry only the level.
+ * journal adds its own timestamps, so lines carry only the level.  When
+ * stderr IS the journal (JOURNAL_STREAM names its device and inode, see
+ * sd-daemon(3) and systemd.exec(5)) each line starts with the syslog
+ * priority "<N>", so `journalctl -p warning` selects warnings and errors.
+ * The "memcoord: level: " text stays after it: whoever reads the captured
+ * stream (tests, `journalctl -o cat`) still greps for it.
  * Every message is one line, escaped with mc_utf8_put_escaped() (utf8.h):
  * the text of a log line comes from domain names, file names and
  * policies, none of which memcoord trusts.
  */
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +37,33 @@ static const char *level_name(enum mc_log_level level)
 	case MC_LOG_INFO:  return "info";
 	default:           return "debug";
 	}
+}
+
+/* The sd-daemon(3) priority of level (syslog's LOG_ERR .. LOG_DEBUG). */
+static int journal_priority(enum mc_log_level level)
+{
+	switch (level) {
+	case MC_LOG_ERROR: return 3;
+	case MC_LOG_WARN:  return 4;
+	case MC_LOG_INFO:  return 6;
+	default:           return 7;
+	}
+}
+
+/* True when stderr is the journal's stream: JOURNAL_STREAM is inherited by
+ * children whose stderr was redirected since, so its "dev:ino" must match
+ * stderr's own (a redirected stderr would otherwise get "<N>" garbage). */
+bool mc_log_to_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	uintmax_t dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (!env || sscanf(env, "%" SCNuMAX ":%" SCNuMAX "%n", &dev, &ino, &end) != 2 ||
+	    env[end] != '\0' || fstat(STDERR_FILENO, &st))
+		return false;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
 }
 
 /* The whole line is built first and written with one call: stderr is
@@ -55,6 +90,8 @@ static void emit(enum mc_log_level level, const char *msg)
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S ", &tm);
 		fputs(stamp, out);
 	}
+	if (mc_log_to_journal())
+		fprintf(out, "<%d>", journal_priority(level));
 	fprintf(out, "memcoord: %s: ", level_name(level));
 	mc_utf8_put_escaped(out, msg);
 	fputc('\n', out);

@@ -9,11 +9,18 @@
  * SIGHUP/SIGINT/SIGTERM are blocked before anything else: one that arrives
  * during start-up stays pending and is read from the signalfd once the loop
  * runs, instead of killing the daemon with a status systemd does not retry.
+ *
+ * Under Type=notify systemd hears (notify.c): READY=1 after the first
+ * sample that worked (not before: a daemon that cannot read libvirt is not
+ * up), RELOADING=1 ... READY=1 around every reload, STATUS= when the policy
+ * or the number of domains changes or a reload is refused, WATCHDOG=1 each
+ * sample, STOPPING=1 on the way out.
  */
 #include <errno.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +37,7 @@
 #include "hypervisor.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "policy.h"
 #include "report.h"
 #include "signals.h"
@@ -55,7 +63,56 @@ struct daemon {
 	char policy_name[256];	/* basename watched in the policy's dir */
 	char target_name[256];	/* basename of its resolved target, if a link */
 	int quit;
+	bool ready;		/* READY=1 sent: the first sample worked */
+	bool notify_failing;	/* a notification failed (warned once) */
+	uint64_t watchdog_usec;	/* WATCHDOG=1 is due within this, 0 = none */
+	size_t status_ndoms;	/* domains named in the last STATUS= */
+	char refusal[2 * MC_ERR_LEN];	/* why the last reload was refused, or "" */
 };
+
+/* ---- systemd notifications ---- */
+
+/* rc of an mc_notify*() call: a broken NOTIFY_SOCKET is warned about once,
+ * not every sample (WATCHDOG=1), and never stops the daemon. */
+static void notified(struct daemon *dm, int rc)
+{
+	if (rc && !dm->notify_failing)
+		mc_warn("systemd notification failed: %s", strerror(errno));
+	dm->notify_failing = rc != 0;
+}
+
+/* STATUS= for `systemctl status`: the policy, the domains, and a refused
+ * reload until the next one works.  Sent when force or when the number of
+ * domains changed, not every sample. */
+static void update_status(struct daemon *dm, bool force)
+{
+	const struct mc_snapshot *s = mc_coord_snapshot(dm->coord);
+	size_t n = s ? s->ndoms : 0;
+	char text[4 * MC_ERR_LEN];
+
+	if (!force && n == dm->status_ndoms)
+		return;
+	dm->status_ndoms = n;
+	snprintf(text, sizeof(text), "policy %s, %zu domain%s%s%s", dm->cfg.policy,
+		 n, n == 1 ? "" : "s", dm->refusal[0] ? "; " : "", dm->refusal);
+	notified(dm, mc_notify_status(text));
+}
+
+/* Before the first good sample systemd still waits for READY=1: a reload
+ * then must not announce one. */
+static void reload_begins(struct daemon *dm)
+{
+	if (dm->ready)
+		notified(dm, mc_notify_reloading());
+}
+
+static void reload_ends(struct daemon *dm)
+{
+	if (!dm->ready)
+		return;
+	update_status(dm, true);
+	notified(dm, mc_notify("READY=1"));
+}
 
 static void set_log_level(const struct mc_config *cfg)
 {
@@ -126,7 +183,10 @@ static void reload_policy(struct daemon *dm, const char *why)
 		mc_error("new policy refused (%s), the old one keeps running: %s",
 			 why, err);
 		mc_events_policy(dm->events, "policy_refused", dm->cfg.policy, err);
+		snprintf(dm->refusal, sizeof(dm->refusal),
+			 "new policy refused (%s): %s", why, err);
 	} else {
+		dm->refusal[0] = '\0';
 		mc_info("policy %s loaded (%s)", dm->cfg.policy, why);
 		mc_events_policy(dm->events, "policy_load", dm->cfg.policy, why);
 	}
@@ -137,7 +197,9 @@ static void on_reload_timer(int timer, void *opaque)
 	struct daemon *dm = opaque;
 
 	virEventUpdateTimeout(timer, -1);
+	reload_begins(dm);
 	reload_policy(dm, "file changed");
+	reload_ends(dm);
 }
 
 static void on_inotify(int watch, int fd, int events, void *opaque)
@@ -169,6 +231,7 @@ static void reload_config(struct daemon *dm)
 
 	if (mc_config_load(&fresh, dm->argc, dm->argv, err, sizeof(err)) != MC_CONFIG_OK) {
 		mc_error("SIGHUP: config refused, the running one stays: %s", err);
+		snprintf(dm->refusal, sizeof(dm->refusal), "config refused: %s", err);
 		mc_config_free(&fresh);
 		return;
 	}
@@ -193,9 +256,12 @@ static void on_signal(int watch, int fd, int events, void *opaque)
 	(void)events;
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
+			reload_begins(dm);
 			reload_config(dm);
+			reload_ends(dm);
 		} else {
 			mc_info("signal %u: exiting", si.ssi_signo);
+			notified(dm, mc_notify("STOPPING=1"));
 			dm->quit = 1;
 		}
 	}
@@ -204,9 +270,30 @@ static void on_signal(int watch, int fd, int events, void *opaque)
 static void on_sample(int timer, void *opaque)
 {
 	struct daemon *dm = opaque;
+	int rc;
 
 	(void)timer;
-	mc_coord_sample(dm->coord);
+	rc = mc_coord_sample(dm->coord);
+	/* The loop is alive even when libvirt is not: keep the watchdog fed. */
+	if (dm->watchdog_usec)
+		notified(dm, mc_notify("WATCHDOG=1"));
+	if (rc)
+		return;
+	update_status(dm, !dm->ready);
+	if (!dm->ready)
+		notified(dm, mc_notify("READY=1"));
+	dm->ready = true;
+}
+
+/* systemd restarts a daemon that misses WatchdogSec=: a sample interval
+ * longer than half of it would be killed while healthy. */
+static void setup_watchdog(struct daemon *dm)
+{
+	dm->watchdog_usec = mc_notify_watchdog_usec();
+	if (dm->watchdog_usec && dm->cfg.sample * 2e6 > (double)dm->watchdog_usec)
+		mc_warn("sample = %gs is more than half of WatchdogSec= (%gs): "
+			"systemd may restart memcoord while it is healthy",
+			dm->cfg.sample, (double)dm->watchdog_usec / 1e6);
 }
 
 static int setup_loop(struct daemon *dm)
@@ -234,6 +321,7 @@ static int setup_loop(struct daemon *dm)
 		dm->ino_watch = virEventAddHandle(dm->inofd, VIR_EVENT_HANDLE_READABLE,
 						  on_inotify, dm, NULL);
 	watch_policy(dm);
+	setup_watchdog(dm);
 	return 0;
 }
 
@@ -273,7 +361,7 @@ static int open_outputs(struct daemon *dm)
 	     !(dm->metrics = mc_metrics_open(dm->cfg.metrics, err, sizeof(err)))) ||
 	    (dm->cfg.events &&
 	     !(dm->events = mc_events_open(dm->cfg.events, err, sizeof(err))))) {
-		fprintf(stderr, "memcoord: %s\n", err);
+		mc_error("%s", err);
 		return 1;
 	}
 	mc_coord_set_outputs(dm->coord, dm->metrics, dm->events);
@@ -294,13 +382,13 @@ static int start(struct daemon *dm)
 		return START_STOPPED;
 	}
 	if (!policy) {
-		fprintf(stderr, "memcoord: policy refused: %s\n", err);
+		mc_error("policy refused: %s", err);
 		return MC_EXIT_USAGE;
 	}
 	/* libvirt wants its event loop registered before the first connect. */
 	if (virEventRegisterDefaultImpl() < 0) {
 		mc_policy_close(policy);
-		fprintf(stderr, "memcoord: cannot start libvirt's event loop\n");
+		mc_error("cannot start libvirt's event loop");
 		return 1;
 	}
 	dm->backend = mc_hv_libvirt_open(dm->cfg.uri, dm->cfg.dry_run, err, sizeof(err));
@@ -311,9 +399,13 @@ static int start(struct daemon *dm)
 	if (!dm->coord) {
 		if (!dm->report)
 			mc_policy_close(policy);
-		fprintf(stderr, "memcoord: %s\n", dm->report ? "out of memory" : err);
+		mc_error("%s", dm->report ? "out of memory" : err);
 		return 1;
 	}
+	/* The table every period only for someone watching: -v, a terminal,
+	 * or the one period of --once. */
+	mc_report_table_changes_only(dm->report, !(dm->cfg.verbosity > 0 ||
+						   dm->cfg.once || isatty(STDOUT_FILENO)));
 	if (open_outputs(dm))
 		return 1;
 	mc_info("policy %s, %s, sample %gs, period %gs%s", dm->cfg.policy,
@@ -350,14 +442,14 @@ int main(int argc, char **argv)
 	 * --check runs with the signals it had; --simulate polls them. */
 	mc_signals_set(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, &before) < 0) {
-		fprintf(stderr, "memcoord: cannot block signals: %s\n", strerror(errno));
+		mc_error("cannot block signals: %s", strerror(errno));
 		return 1;
 	}
 	switch (mc_config_load(&dm.cfg, argc, argv, err, sizeof(err))) {
 	case MC_CONFIG_OK: break;
 	case MC_CONFIG_EXIT: mc_config_free(&dm.cfg); return 0;
 	default:
-		fprintf(stderr, "memcoord: %s\n", err);
+		mc_error("%s", err);
 		mc_config_free(&dm.cfg);
 		return MC_EXIT_USAGE;
 	}
@@ -369,7 +461,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (!dm.cfg.policy) {
-		fprintf(stderr, "memcoord: no policy: give -p FILE or [coordinator] policy\n");
+		mc_error("no policy: give -p FILE or [coordinator] policy");
 		mc_config_free(&dm.cfg);
 		return MC_EXIT_USAGE;
 	}

@@ -27,6 +27,8 @@ struct mc_report {
 	int trace;		/* fd, -1 = none */
 	char *trace_path;
 	bool trace_failing;	/* the last trace write failed (warned) */
+	bool changes_only;	/* table only for decisions that change a size */
+	bool table_shown;	/* a table has been printed */
 	double t0;
 	int have_t0;
 };
@@ -93,6 +95,23 @@ int mc_report_reopen(struct mc_report *r)
 		return -1;
 	trace_append(r, "", 0);	/* a new file gets its header now */
 	return 0;
+}
+
+void mc_report_table_changes_only(struct mc_report *r, bool on)
+{
+	r->changes_only = on;
+}
+
+/* The first decision shows where things start; after it, under
+ * changes_only, a table only when a size moves (nact: resized, or in a
+ * dry run would have been): an unattended daemon's
+ * stdout is the journal, and a table each period is ~300k lines a day. */
+static bool table_wanted(const struct mc_report *r,
+			 const struct mc_clamp_result *res)
+{
+	if (!r->table || !res)
+		return false;
+	return !r->changes_only || !r->table_shown || res->nact > 0;
 }
 
 void mc_report_close(struct mc_report *r)
@@ -236,7 +255,9 @@ void mc_report_sample(struct mc_report *r, const struct mc_snapshot *s,
 	by_dom = index_decisions(s, res);
 	if (r->trace >= 0)
 		write_trace(r, s, t, by_dom, res ? reason : "sample");
-	if (r->table && res)
+	if (table_wanted(r, res)) {
 		print_table(r->table, s, t, by_dom, reason, dry_run);
+		r->table_shown = true;
+	}
 	free(by_dom);
 }

@@ -341,6 +341,62 @@ for _ in 1 2; do
 done
 check "trace: a restart appends, one header" bash -c \
 	"[ \$(grep -c '^time,domain,' '$g4/o.csv') = 1 ] && [ \$(grep -c '^[0-9]' '$g4/o.csv') = 2 ]"
+# --- issue 13 items 1-2: journald priorities, systemd notify, the table ---
+# A listener stands in for systemd's NOTIFY_SOCKET: one line per datagram
+# (newlines as '|') with the trace's line count when it arrived, so READY=1
+# can be seen to come after the first sample.  JOURNAL_STREAM names the log
+# file's dev:ino, as systemd names the journal's stream.
+g1=$tmp/g1; mkdir "$g1"
+printf 'function decide(d, h, ctx) return {} end\n' > "$g1/p.lua"
+printf '[coordinator]\nperiod = 0.2\nsample = 0.1\n' > "$g1/fast.ini"
+timeout 60 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    d = s.recv(4096).decode(errors="replace").replace("\n", "|")
+    try: n = sum(1 for _ in open(sys.argv[3]))
+    except OSError: n = 0
+    out.write("%s rows=%d\n" % (d, n))
+' "$g1/sock" "$g1/notes" "$g1/trace.csv" & g1_listener=$!
+for _ in $(seq 50); do [ -S "$g1/sock" ] && break; sleep 0.1; done
+: > "$g1/log"
+NOTIFY_SOCKET=$g1/sock WATCHDOG_USEC=150000 JOURNAL_STREAM=$(stat -L -c '%d:%i' "$g1/log") \
+	$MC -c "$g1/fast.ini" -u test:///default -n -p "$g1/p.lua" --trace "$g1/trace.csv" \
+	2>"$g1/log" >"$g1/table" &
+pid=$!
+g1_wait() {	# g1_wait FILE PATTERN: up to 5 s for PATTERN in FILE
+	for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
+	return 1
+}
+check "notify: READY=1 arrives" g1_wait "$g1/notes" '^READY=1'
+check "notify: READY=1 only after the first sample (trace has rows)" \
+	bash -c "grep -m1 '^READY=1' '$g1/notes' | grep -qv 'rows=[01]\$'"
+check "notify: STATUS= names the policy and domains" g1_wait "$g1/notes" "^STATUS=policy $g1/p.lua, [0-9]* domain"
+check "notify: WATCHDOG=1 with WATCHDOG_USEC set" g1_wait "$g1/notes" '^WATCHDOG=1'
+check "journald: a warning line starts with <4>" grep -q '^<4>memcoord: warning: sample = ' "$g1/log"
+check "journald: an info line starts with <6>" grep -q '^<6>memcoord: info: policy ' "$g1/log"
+kill -HUP "$pid"
+check "notify: RELOADING=1 with MONOTONIC_USEC on SIGHUP" g1_wait "$g1/notes" '^RELOADING=1|MONOTONIC_USEC=[0-9]'
+g1_ready_after_reload() {
+	for _ in $(seq 50); do
+		sed -n '/^RELOADING=1/,$p' "$g1/notes" | grep -q '^READY=1' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "notify: READY=1 again after the reload" g1_ready_after_reload
+printf 'function decide(d, h, ctx) return { oops\n' > "$g1/.new"; mv "$g1/.new" "$g1/p.lua"
+check "notify: a refused reload shows in STATUS=" g1_wait "$g1/notes" '^STATUS=policy .*; new policy refused (file changed): '
+sleep 0.5
+check "table: steady state prints the first table only (stdout not a tty, no -v)" \
+	bash -c "[ \$(grep -c '^--- t=' '$g1/table') = 1 ] && [ \$(grep -c ',period\$' '$g1/trace.csv') -ge 3 ]"
+kill -TERM "$pid"; set +e; wait "$pid"; set -e; pid=
+check "notify: STOPPING=1 on SIGTERM" g1_wait "$g1/notes" '^STOPPING=1'
+kill "$g1_listener" 2>/dev/null || true; wait "$g1_listener" 2>/dev/null || true
+JOURNAL_STREAM=1:1 $MC -u test:///default --once -n -p policies/balance_unused.lua 2>"$g1/log2" >/dev/null || true
+check "journald: no prefixes when JOURNAL_STREAM is not stderr" \
+	bash -c "grep -q '^memcoord: info: ' '$g1/log2' && ! grep -q '^<' '$g1/log2'"
 
 echo "cli: $fails failure(s)"
 [ "$fails" = 0 ]

@@ -8,6 +8,9 @@
 
 #include <cmocka.h>
 
+#include <inttypes.h>
+#include <sys/stat.h>
+
 #include "fileio.h"
 #include "log.h"
 #include "testutil.h"
@@ -86,6 +89,60 @@ static void long_message_whole(void **state)
 	free(out);
 }
 
+/* What each level writes when JOURNAL_STREAM is env, or the log file's
+ * own "dev:ino" when env is NULL (stderr is then the "journal"). */
+static char *logged_journal(const char *env)
+{
+	char *log = write_temp("", ".log"), *buf, err[256], id[64];
+	struct stat st;
+	size_t len;
+	int saved = capture_begin(log);
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(id, sizeof(id), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	setenv("JOURNAL_STREAM", env ? env : id, 1);
+	mc_log_set_level(MC_LOG_DEBUG);
+	mc_error("e");
+	mc_warn("w");
+	mc_info("i");
+	mc_debug("d");
+	mc_log_set_level(MC_LOG_INFO);
+	unsetenv("JOURNAL_STREAM");
+	capture_end(saved);
+	assert_int_equal(mc_file_read(log, 1 << 20, &buf, &len, err, sizeof(err)), 0);
+	drop_temp(log);
+	return buf;
+}
+
+/* stderr is the journal: every line starts with its sd-daemon priority,
+ * the "memcoord: level:" text kept after it. */
+static void journal_priority_prefixes(void **state)
+{
+	char *out = logged_journal(NULL);
+
+	(void)state;
+	assert_string_equal(out, "<3>memcoord: error: e\n<4>memcoord: warning: w\n"
+			    "<6>memcoord: info: i\n<7>memcoord: debug: d\n");
+	free(out);
+}
+
+/* JOURNAL_STREAM inherited but stderr redirected since (another inode),
+ * or a malformed value: no prefixes. */
+static void journal_stream_mismatch_no_prefix(void **state)
+{
+	static const char *const wrong[] = { "1:1", "garbage", "", "1:1x" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		char *out = logged_journal(wrong[i]);
+
+		assert_string_equal(out, "memcoord: error: e\nmemcoord: warning: w\n"
+				    "memcoord: info: i\nmemcoord: debug: d\n");
+		free(out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +151,8 @@ int main(void)
 		cmocka_unit_test(bad_utf8_and_c1_escaped),
 		cmocka_unit_test(bidi_controls_escaped),
 		cmocka_unit_test(long_message_whole),
+		cmocka_unit_test(journal_priority_prefixes),
+		cmocka_unit_test(journal_stream_mismatch_no_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -336,6 +336,40 @@ static void reopen_follows_rename(void **state)
 	free(path);
 }
 
+/* changes_only: the first decision's table, then only decisions that
+ * resize; a steady state (nact 0) prints nothing. */
+static void table_changes_only(void **state)
+{
+	struct mc_clamp_result moves = { .dec = decided, .ndec = 2, .nact = 1 };
+	struct mc_clamp_result steady = { .dec = decided + 1, .ndec = 1, .nact = 0 };
+	char *table = NULL, err[256];
+	size_t len;
+	FILE *out = open_memstream(&table, &len);
+	struct mc_report *r = mc_report_open(out, NULL, false, err, sizeof(err));
+	struct mc_snapshot s;
+
+	(void)state;
+	assert_non_null(r);
+	mc_report_table_changes_only(r, true);
+	mc_snapshot_init(&s);
+	three_domains(&s, 100.0);
+	mc_report_sample(r, &s, &steady, "period", false);	/* first: shown */
+	three_domains(&s, 101.0);
+	mc_report_sample(r, &s, &steady, "period", false);	/* steady: not */
+	three_domains(&s, 102.0);
+	mc_report_sample(r, &s, &moves, "pressure", false);	/* moves: shown */
+	three_domains(&s, 103.0);
+	mc_report_sample(r, &s, &steady, "period", false);	/* steady: not */
+	mc_report_close(r);
+	mc_snapshot_free(&s);
+	assert_int_equal(fclose(out), 0);
+	assert_non_null(strstr(table, "--- t=0.0s  period\n"));
+	assert_non_null(strstr(table, "--- t=2.0s  pressure\n"));
+	assert_null(strstr(table, "t=1.0s"));
+	assert_null(strstr(table, "t=3.0s"));
+	free(table);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +380,7 @@ int main(void)
 		cmocka_unit_test(restart_appends_new_run_truncates),
 		cmocka_unit_test(copytruncate_leaves_no_hole),
 		cmocka_unit_test(reopen_follows_rename),
+		cmocka_unit_test(table_changes_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
