@@ -353,24 +353,24 @@ static int draw_plot(struct run *r, const char *out_png)
 
 	close_plot_files(r);
 	if (write_plot_script(r, script, sizeof(script))) {
-		fprintf(stderr, "memcoord: cannot write the plot script\n");
+		mc_error("cannot write the plot script");
 		return -1;
 	}
 	rc = run_gnuplot(script);
 	if (rc < 0 && errno == ENOENT) {
-		fprintf(stderr, "memcoord: --plot needs gnuplot (apt-get install "
-			"gnuplot-nox); no plot written\n");
+		mc_error("--plot needs gnuplot (apt-get install "
+			 "gnuplot-nox); no plot written");
 		return -1;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "memcoord: gnuplot failed (%s %d); no plot\n",
+		mc_error("gnuplot failed (%s %d); no plot",
 			rc < 0 ? "error" : "status", rc < 0 ? errno : rc);
 		return -1;
 	}
 	snprintf(png, sizeof(png), "%s/plot.png", r->tmpdir);
 	errno = 0;
 	if (copy_plot(png, out_png, err, sizeof(err))) {
-		fprintf(stderr, "memcoord: --plot %s\n", err);
+		mc_error("--plot %s", err);
 		return -1;
 	}
 	return 0;
@@ -552,7 +552,7 @@ static int finish(struct run *r, double duration)
 	if (cfg->report &&
 	    mc_score_write_json(r->score, r->model, &info, cfg->report, err,
 				sizeof(err))) {
-		fprintf(stderr, "memcoord: --report %s\n", err);
+		mc_error("--report %s", err);
 		rc = 1;
 	}
 	/* The plot reads the trace: close it so every row is on disk. */
@@ -585,14 +585,14 @@ static int sim_run(const struct mc_config *cfg)
 
 	rc = run_open(&r, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "memcoord: %s\n", err);
+		mc_error("%s", err);
 		run_free(&r);
 		return rc;
 	}
 	duration = cfg->duration > 0 ? cfg->duration :
 		   mc_sim_model_host(r.model)->duration;
 	if (duration / cfg->sample > MC_SIM_SAMPLES_MAX) {
-		fprintf(stderr, "memcoord: %.0f s at a sample every %g s is more than %.0f samples\n",
+		mc_error("%.0f s at a sample every %g s is more than %.0f samples",
 			duration, cfg->sample, MC_SIM_SAMPLES_MAX);
 		run_free(&r);
 		return MC_EXIT_USAGE;
@@ -601,7 +601,7 @@ static int sim_run(const struct mc_config *cfg)
 		duration, mc_sim_model_nvms(r.model), cfg->policy,
 		cfg->realtime ? ", real time" : "");
 	if (loop(&r, duration)) {
-		fprintf(stderr, "memcoord: out of memory\n");
+		mc_error("out of memory");
 		run_free(&r);
 		return 1;
 	}
@@ -617,7 +617,7 @@ int mc_sim_main(const struct mc_config *cfg)
 
 	mc_signals_set(&set);
 	if (sigprocmask(SIG_BLOCK, &set, &before) < 0) {
-		fprintf(stderr, "memcoord: cannot block signals: %s\n", strerror(errno));
+		mc_error("cannot block signals: %s", strerror(errno));
 		return 1;
 	}
 	rc = sim_run(cfg);
