@@ -25,14 +25,18 @@
 
 #include "check.h"
 #include "config.h"
+#include "control.h"
 #include "coordinator.h"
+#include "ctl_client.h"
 #include "events.h"
 #include "hypervisor.h"
+#include "inifile.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
 #include "report.h"
 #include "signals.h"
+#include "status.h"
 #include "sim.h"
 #include "util.h"
 
@@ -55,6 +59,8 @@ struct daemon {
 	char policy_name[256];	/* basename watched in the policy's dir */
 	char target_name[256];	/* basename of its resolved target, if a link */
 	int quit;
+	struct mc_control *control;	/* [output] control, NULL = none */
+	char refusal[MC_ERR_LEN + 32];	/* why the last reload was refused */
 };
 
 static void set_log_level(const struct mc_config *cfg)
@@ -125,6 +131,7 @@ static void reload_policy(struct daemon *dm, const char *why)
 	if (mc_coord_reload_policy(dm->coord, dm->cfg.policy, err, sizeof(err))) {
 		mc_error("new policy refused (%s), the old one keeps running: %s",
 			 why, err);
+		snprintf(dm->refusal, sizeof(dm->refusal), "policy refused: %s", err);
 		mc_events_policy(dm->events, "policy_refused", dm->cfg.policy, err);
 	} else {
 		mc_info("policy %s loaded (%s)", dm->cfg.policy, why);
@@ -169,6 +176,7 @@ static void reload_config(struct daemon *dm)
 
 	if (mc_config_load(&fresh, dm->argc, dm->argv, err, sizeof(err)) != MC_CONFIG_OK) {
 		mc_error("SIGHUP: config refused, the running one stays: %s", err);
+		snprintf(dm->refusal, sizeof(dm->refusal), "config refused: %s", err);
 		mc_config_free(&fresh);
 		return;
 	}
@@ -208,6 +216,48 @@ static void on_sample(int timer, void *opaque)
 	mc_coord_sample(dm->coord);
 }
 
+/* ---- the control socket ---- */
+
+/* `memcoord status|reload`: a reload is exactly SIGHUP's, and answers. */
+static void on_control(void *opaque, const char *request, FILE *reply)
+{
+	struct daemon *dm = opaque;
+
+	if (!strcmp(request, "status") || !strcmp(request, "status json")) {
+		fputs("ok\n", reply);
+		mc_status_write(reply, &dm->cfg, dm->coord, request[6] != '\0');
+	} else if (!strcmp(request, "reload")) {
+		dm->refusal[0] = '\0';
+		reload_config(dm);
+		if (dm->refusal[0])
+			fprintf(reply, "error: %s\n", dm->refusal);
+		else
+			fprintf(reply, "ok\npolicy %s loaded\n", dm->cfg.policy);
+	} else {
+		fputs("error: unknown request (status, status json, reload)\n", reply);
+	}
+}
+
+/* The default path is best effort (a user running memcoord by hand has no
+ * /run/memcoord); one configured, or a live daemon there, must work. */
+static int open_control(struct daemon *dm)
+{
+	const char *path = dm->cfg.control ? dm->cfg.control : MC_CONTROL_DEFAULT;
+	char err[MC_ERR_LEN];
+	int denied;
+
+	dm->control = mc_control_open(path, on_control, dm, &denied, err, sizeof(err));
+	if (dm->control)
+		return 0;
+	mc_ini_escape(err, sizeof(err));
+	if (denied && !dm->cfg.control) {
+		mc_warn("%s: running without a control socket", err);
+		return 0;
+	}
+	mc_error("%s", err);
+	return -1;
+}
+
 static int setup_loop(struct daemon *dm)
 {
 	sigset_t mask;
@@ -233,11 +283,12 @@ static int setup_loop(struct daemon *dm)
 		dm->ino_watch = virEventAddHandle(dm->inofd, VIR_EVENT_HANDLE_READABLE,
 						  on_inotify, dm, NULL);
 	watch_policy(dm);
-	return 0;
+	return open_control(dm);
 }
 
 static void teardown(struct daemon *dm)
 {
+	mc_control_close(dm->control);
 	if (dm->sample_timer >= 0)
 		virEventRemoveTimeout(dm->sample_timer);
 	if (dm->reload_timer >= 0)
@@ -342,6 +393,8 @@ int main(int argc, char **argv)
 	char err[MC_ERR_LEN];
 	int rc;
 
+	if (mc_ctl_is_command(argc, argv))
+		return mc_ctl_main(argc - 1, argv + 1);
 	/* First thing: a SIGHUP during start-up must not kill the daemon.
 	 * --check runs with the signals it had; --simulate polls them. */
 	mc_signals_set(&mask);
@@ -368,6 +421,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "memcoord: no policy: give -p FILE or [coordinator] policy\n");
 		mc_config_free(&dm.cfg);
 		return MC_EXIT_USAGE;
+	}
+	if (dm.cfg.test_config) {
+		rc = mc_ctl_test_config(&dm.cfg);
+		mc_config_free(&dm.cfg);
+		return rc;
 	}
 	if (dm.cfg.simulate) {
 		rc = mc_sim_main(&dm.cfg);
