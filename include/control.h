@@ -27,14 +27,18 @@ typedef void mc_control_handler(void *opaque, const char *request, FILE *reply);
 
 struct mc_control;
 
-/* Binds path and registers it with libvirt's event loop (already set up).
- * Refuses a path that exists and is not a socket, or where another daemon
+/* Binds path and listens; connections wait until mc_control_start().
+ * Called before anything else is opened, so a second daemon stops before
+ * it touches the first one's trace or event log.  Refuses a path that exists and is not a socket, or where another daemon
  * answers; a stale socket is removed.  NULL with err set; *denied is set
  * when the failure was a permission one (the caller may carry on without
  * a socket at the default path). */
 struct mc_control *mc_control_open(const char *path, mc_control_handler *h,
 				   void *opaque, int *denied, char *err,
 				   size_t errlen);
+/* Starts answering: joins libvirt's event loop (registered by then).
+ * 0 or -1 (logged). */
+int mc_control_start(struct mc_control *ctl);
 /* Drops every client, closes and unlinks the socket (if still ours). */
 void mc_control_close(struct mc_control *ctl);
 

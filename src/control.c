@@ -337,13 +337,17 @@ struct mc_control *mc_control_open(const char *path, mc_control_handler *h,
 		mc_control_close(ctl);
 		return NULL;
 	}
+	return ctl;
+}
+
+int mc_control_start(struct mc_control *ctl)
+{
 	ctl->watch = virEventAddHandle(ctl->fd, VIR_EVENT_HANDLE_READABLE, on_accept, ctl, NULL);
 	if (ctl->watch < 0) {
-		snprintf(err, errlen, "control socket %s: cannot join the event loop", path);
-		mc_control_close(ctl);
-		return NULL;
+		mc_error("control socket %s: cannot join the event loop", ctl->path);
+		return -1;
 	}
-	return ctl;
+	return 0;
 }
 
 void mc_control_close(struct mc_control *ctl)

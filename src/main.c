@@ -239,13 +239,16 @@ static void on_control(void *opaque, const char *request, FILE *reply)
 }
 
 /* The default path is best effort (a user running memcoord by hand has no
- * /run/memcoord); one configured, or a live daemon there, must work. */
+ * /run/memcoord); one configured, or a live daemon there, must work.
+ * --once has nothing to answer for. */
 static int open_control(struct daemon *dm)
 {
 	const char *path = dm->cfg.control ? dm->cfg.control : MC_CONTROL_DEFAULT;
 	char err[MC_ERR_LEN];
 	int denied;
 
+	if (dm->cfg.once)
+		return 0;
 	dm->control = mc_control_open(path, on_control, dm, &denied, err, sizeof(err));
 	if (dm->control)
 		return 0;
@@ -283,7 +286,7 @@ static int setup_loop(struct daemon *dm)
 		dm->ino_watch = virEventAddHandle(dm->inofd, VIR_EVENT_HANDLE_READABLE,
 						  on_inotify, dm, NULL);
 	watch_policy(dm);
-	return open_control(dm);
+	return dm->control ? mc_control_start(dm->control) : 0;
 }
 
 static void teardown(struct daemon *dm)
@@ -432,7 +435,7 @@ int main(int argc, char **argv)
 		mc_config_free(&dm.cfg);
 		return rc;
 	}
-	rc = start(&dm);
+	rc = open_control(&dm) ? 1 : start(&dm);
 	if (rc == START_STOPPED)
 		rc = 0;		/* SIGTERM while the policy loaded: a clean stop */
 	else if (rc == 0 && dm.cfg.once)

@@ -59,7 +59,8 @@ static void table_head(FILE *out, const struct mc_config *cfg,
 		fprintf(out, " since %s: %s", since, safe(h->policy_error, buf, sizeof(buf)));
 	when_str(h->backend_failing_since, since, sizeof(since));
 	fprintf(out, "\nlibvirt    %s %s", safe(cfg->uri, buf, sizeof(buf)),
-		h->backend_failing ? "unreachable since " : "connected");
+		h->backend_failing ? "unreachable since " :
+		h->last_sample ? "connected" : "not sampled yet");
 	fprintf(out, "%s, %lu reconnects\n", h->backend_failing ? since : "", st->reconnects);
 	fprintf(out, "mode       %s\n", cfg->dry_run ? "dry run (nothing resized)" : "resizing");
 	fprintf(out, "counters   %lu samples, %lu decides, %lu resizes, %lu resize failures, "
@@ -165,7 +166,7 @@ static void write_json(FILE *out, const struct mc_config *cfg,
 	fputs("\"libvirt\":{", out);
 	jkey_str(out, "uri", cfg->uri, ",");
 	fprintf(out, "\"connected\":%s,\"failing_since\":%lld,\"reconnects\":%lu},",
-		h->backend_failing ? "false" : "true", (long long)h->backend_failing_since,
+		h->backend_failing || !h->last_sample ? "false" : "true", (long long)h->backend_failing_since,
 		st->reconnects);
 	fprintf(out, "\"dry_run\":%s,\"last_sample\":%lld,\"samples\":%lu,\"decides\":%lu,"
 		"\"resizes\":%lu,\"resize_failures\":%lu,\"domains\":[",
