@@ -15,7 +15,7 @@ ok()   { echo "PASS $1"; }
 bad()  { echo "FAIL $1"; fails=$((fails + 1)); }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 sock=$tmp/run/ctl.sock		# its directory does not exist yet
-samples() { $MC status --json -s "$sock" | jq .samples; }
+samples() { timeout 2 $MC status --json -s "$sock" | jq .samples || true; }	# a blocked daemon: no number
 wait_sock() { for _ in $(seq 50); do [ -S "$sock" ] && $MC status -s "$sock" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 printf '[coordinator]\nsample = 0.2\nperiod = 0.4\n[output]\ncontrol = %s\n' "$sock" > "$tmp/c.ini"
@@ -51,6 +51,15 @@ sleep 1
 after=$(samples)
 check "a silent client does not stop sampling ($before -> $after samples)" \
 	bash -c "[ -n '$before' ] && [ -n '$after' ] && [ '$after' -gt '$before' ]"
+kill "$silent" 2>/dev/null || true; wait "$silent" 2>/dev/null || true
+# Silent clients filling every slot are dropped after their timeout (2 s).
+python3 -c 'import socket, sys, time
+c = [socket.socket(socket.AF_UNIX) for _ in range(9)]
+[s.connect(sys.argv[1]) for s in c]; time.sleep(6)' "$sock" &
+silent=$!
+sleep 2.5
+check "silent clients in every slot are dropped after their timeout" \
+	bash -c "timeout 3 $MC status -s '$sock' >/dev/null 2>&1"
 kill "$silent" 2>/dev/null || true; wait "$silent" 2>/dev/null || true
 
 # reload: refused (exit 1, why, the old policy stays), then accepted (exit 0).
