@@ -120,7 +120,10 @@ static int client_read(struct client *cl)
 
 static void client_write(struct client *cl)
 {
-	ssize_t n = write(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff);
+	/* MSG_NOSIGNAL: a client gone before its reply is its loss, and
+	 * must not SIGPIPE the daemon. */
+	ssize_t n = send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+			 MSG_NOSIGNAL);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;

@@ -153,7 +153,8 @@ static int exchange(const char *path, const struct request *rq)
 		return MC_CTL_UNREACHABLE;
 	}
 	snprintf(line, sizeof(line), "%s%s\n", rq->command, rq->json ? " json" : "");
-	reply = write(fd, line, strlen(line)) == (ssize_t)strlen(line) ? read_reply(fd) : NULL;
+	reply = send(fd, line, strlen(line), MSG_NOSIGNAL) == (ssize_t)strlen(line) ?
+		read_reply(fd) : NULL;
 	close(fd);
 	if (!reply || !*reply) {
 		fprintf(stderr, "memcoord: no answer from the daemon at %s\n", path);
@@ -165,7 +166,8 @@ static int exchange(const char *path, const struct request *rq)
 	rc = strcmp(reply, "ok") ? MC_CTL_REFUSED : MC_CTL_OK;
 	if (rc) {
 		mc_ini_escape(reply, strlen(reply) + 1);
-		fprintf(stderr, "memcoord: %s: %s\n", rq->command, reply);
+		fprintf(stderr, "memcoord: %s: %s\n", rq->command,
+			strncmp(reply, "error: ", 7) ? reply : reply + 7);
 	}
 	fputs(body, stdout);
 	free(reply);

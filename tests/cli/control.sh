@@ -62,6 +62,15 @@ check "silent clients in every slot are dropped after their timeout" \
 	bash -c "timeout 3 $MC status -s '$sock' >/dev/null 2>&1"
 kill "$silent" 2>/dev/null || true; wait "$silent" 2>/dev/null || true
 
+# Clients that leave before their reply (the request ends at their EOF):
+# no SIGPIPE.  One asks too much, one asks without a newline.
+python3 -c 'import socket, sys
+for req in (b"a" * 500, b"status"):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(req); s.close()' "$sock"
+sleep 0.3
+check "a client gone before its reply does not kill the daemon" \
+	bash -c "kill -0 $pid && timeout 3 $MC status -s '$sock' >/dev/null"
+
 # reload: refused (exit 1, why, the old policy stays), then accepted (exit 0).
 printf 'function decide(d, h, ctx)\n  return {\nend\n' > "$tmp/broken.lua"
 cp "$tmp/broken.lua" "$tmp/policy.lua"
@@ -80,7 +89,7 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b\"shutdown
 print(s.makefile().read())' '$sock' | grep '^error: unknown request' >/dev/null"
 
 # A second daemon on the same path stops before it opens anything.
-set +e; out=$($MC -c "$tmp/c.ini" -u test:///default -n -q -p "$tmp/policy.lua" \
+set +e; out=$(timeout 5 $MC -c "$tmp/c.ini" -u test:///default -n -q -p "$tmp/policy.lua" \
 	--trace "$tmp/second.csv" 2>&1 >/dev/null); rc=$?; set -e
 check "a second daemon on the same socket refuses to start" \
 	bash -c "[ $rc != 0 ] && grep -q 'another memcoord answers there' <<<'$out' && [ ! -e '$tmp/second.csv' ]"
@@ -98,7 +107,7 @@ pid=$!
 check "a stale socket is replaced" wait_sock
 kill -TERM "$pid"; set +e; wait "$pid"; set -e; pid=
 echo keep > "$sock"
-set +e; out=$($MC -c "$tmp/c.ini" -u test:///default -n -q -p "$tmp/policy.lua" 2>&1 >/dev/null); rc=$?; set -e
+set +e; out=$(timeout 5 $MC -c "$tmp/c.ini" -u test:///default -n -q -p "$tmp/policy.lua" 2>&1 >/dev/null); rc=$?; set -e
 check "a path that is not a socket is refused and left alone" \
 	bash -c "[ $rc != 0 ] && grep -q 'exists and is not a socket' <<<'$out' && [ \"\$(cat '$sock')\" = keep ]"
 
