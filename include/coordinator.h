@@ -78,6 +78,9 @@ struct mc_coord_health {
 	size_t nlast;
 };
 void mc_coord_health(const struct mc_coord *c, struct mc_coord_health *out);
+/* The decision kept for the domain with this uuid, or NULL. */
+const struct mc_coord_decision *mc_coord_decision_find(const struct mc_coord_health *h,
+						       const char *uuid);
 const struct mc_snapshot *mc_coord_snapshot(const struct mc_coord *c);
 
 #endif

@@ -287,14 +287,14 @@ static const char *decide_reason(struct mc_coord *c, const struct mc_snapshot *s
 
 /* ---- decide, clamp, actuate ---- */
 
-static const struct mc_coord_decision *last_of(const struct mc_coord *c,
-					       const char *uuid)
+const struct mc_coord_decision *mc_coord_decision_find(const struct mc_coord_health *h,
+						       const char *uuid)
 {
 	size_t i;
 
-	for (i = 0; i < c->nlast; i++)
-		if (!strcmp(c->last[i].uuid, uuid))
-			return &c->last[i];
+	for (i = 0; i < h->nlast; i++)
+		if (!strcmp(h->last[i].uuid, uuid))
+			return &h->last[i];
 	return NULL;
 }
 
@@ -326,6 +326,7 @@ static bool decided_now(const struct mc_clamp_result *res, size_t dom)
 static void remember_decisions(struct mc_coord *c, const struct mc_snapshot *s)
 {
 	struct mc_coord_decision *fresh = calloc(s->ndoms + c->res.ndec + 1, sizeof(*fresh));
+	const struct mc_coord_health kept = { .last = c->last, .nlast = c->nlast };
 	const struct mc_coord_decision *old;
 	time_t now = time(NULL);
 	size_t i, n = 0;
@@ -334,7 +335,7 @@ static void remember_decisions(struct mc_coord *c, const struct mc_snapshot *s)
 		n += !decision_of(&c->res.dec[i], &s->doms[c->res.dec[i].dom], now,
 				  &fresh[n]);
 	for (i = 0; fresh && i < s->ndoms; i++) {
-		old = decided_now(&c->res, i) ? NULL : last_of(c, s->doms[i].uuid);
+		old = decided_now(&c->res, i) ? NULL : mc_coord_decision_find(&kept, s->doms[i].uuid);
 		if (!old)
 			continue;
 		fresh[n] = *old;

@@ -85,17 +85,6 @@ static void table_row(FILE *out, const struct mc_domain *d,
 		d->uuid, mc_mib_of_kib(d->cur.actual), target, when, rules[0] ? rules : "-");
 }
 
-static const struct mc_coord_decision *find(const struct mc_coord_health *h,
-					    const char *uuid)
-{
-	size_t i;
-
-	for (i = 0; i < h->nlast; i++)
-		if (!strcmp(h->last[i].uuid, uuid))
-			return &h->last[i];
-	return NULL;
-}
-
 static void write_table(FILE *out, const struct mc_config *cfg,
 			const struct mc_coord *coord, const struct mc_coord_health *h)
 {
@@ -106,7 +95,7 @@ static void write_table(FILE *out, const struct mc_config *cfg,
 	fprintf(out, "\n%-20s %-36s %10s %10s  %-19s  %s\n", "domain", "uuid",
 		"actual MiB", "target MiB", "decided", "clamps");
 	for (i = 0; s && i < s->ndoms; i++)
-		table_row(out, &s->doms[i], find(h, s->doms[i].uuid));
+		table_row(out, &s->doms[i], mc_coord_decision_find(h, s->doms[i].uuid));
 }
 
 /* ---- JSON ---- */
@@ -174,7 +163,7 @@ static void write_json(FILE *out, const struct mc_config *cfg,
 		st->decides, st->resizes, st->resize_failures);
 	for (i = 0; s && i < s->ndoms; i++) {
 		fputs(i ? ",{" : "{", out);
-		json_domain(out, &s->doms[i], find(h, s->doms[i].uuid));
+		json_domain(out, &s->doms[i], mc_coord_decision_find(h, s->doms[i].uuid));
 		fputc('}', out);
 	}
 	fputs("]}\n", out);
