@@ -42,6 +42,7 @@ struct mc_config {
 	double policy_timeout;	/* s a policy call may take (capped by period) */
 	bool dry_run;
 	bool once;
+	bool test_config;	/* -t: check config and policy, then exit */
 	int verbosity;		/* -1 quiet, 0 normal, 1 verbose */
 	struct mc_limits limits;	/* KiB */
 	struct mc_kv *policy_params;
@@ -51,6 +52,7 @@ struct mc_config {
 	char *trace;		/* [output] trace: CSV path */
 	char *metrics;
 	char *events;		/* [output] events: JSON-lines event log */
+	char *control;		/* [output] control: socket, NULL = the default */
 	/* simulator and tooling (command line only) */
 	char *simulate;		/* scenario file */
 	bool realtime;

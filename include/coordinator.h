@@ -8,9 +8,13 @@
 #ifndef MC_COORDINATOR_H
 #define MC_COORDINATOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "coord_stats.h"
+#include "snapshot.h"
 
 struct mc_backend;
 struct mc_config;
@@ -45,6 +49,38 @@ void mc_coord_set_outputs(struct mc_coord *c, struct mc_metrics *m,
 			  struct mc_events *e);
 
 const struct mc_coord_stats *mc_coord_stats(const struct mc_coord *c);
+
+/* The last decision made for a domain (policy or fallback), kept until
+ * the domain is gone, for `memcoord status`. */
+struct mc_coord_decision {
+	char *name;
+	char uuid[MC_UUID_LEN];
+	uint64_t from, target;	/* KiB */
+	double proposed;	/* KiB, what was asked */
+	unsigned rules;		/* MC_CLAMP_* that fired */
+	bool act;		/* a resize was asked of the backend */
+	time_t when;		/* wall clock */
+};
+
+/* What an operator asks a running daemon: borrowed, valid until the next
+ * sample or reload. */
+struct mc_coord_health {
+	const char *policy_path;
+	uint64_t policy_hash;	/* FNV-1a 64 of the file as loaded, 0 = unread:
+				 * it names a version, it proves nothing */
+	const char *policy_error;	/* "" while the policy works */
+	time_t policy_failing_since;	/* 0 while it works */
+	bool fallback_active;
+	bool backend_failing;	/* the last collect() failed */
+	time_t backend_failing_since;
+	time_t last_sample;	/* 0 = none yet */
+	const struct mc_coord_decision *last;
+	size_t nlast;
+};
+void mc_coord_health(const struct mc_coord *c, struct mc_coord_health *out);
+/* The decision kept for the domain with this uuid, or NULL. */
+const struct mc_coord_decision *mc_coord_decision_find(const struct mc_coord_health *h,
+						       const char *uuid);
 const struct mc_snapshot *mc_coord_snapshot(const struct mc_coord *c);
 
 #endif

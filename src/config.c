@@ -337,6 +337,8 @@ static int handler(struct mc_ini *ini, const char *section, const char *key,
 			return handle_path(p, section, key, value, &p->cfg->metrics);
 		if (!strcmp(key, "events"))
 			return handle_path(p, section, key, value, &p->cfg->events);
+		if (!strcmp(key, "control"))
+			return handle_path(p, section, key, value, &p->cfg->control);
 		return mc_ini_fail(p->ini, section, key, "unknown key");
 	}
 	pattern = domain_pattern(section);
@@ -390,12 +392,14 @@ static enum mc_config_status validate(struct mc_config *cfg, char *err,
 static void usage(FILE *out)
 {
 	fputs("usage: memcoord [options]\n"
+	      "       memcoord status [--json] | reload  [-c FILE | -s SOCKET]\n"
 	      "  -c, --config FILE     INI configuration\n"
 	      "  -p, --policy FILE     Lua policy (overrides [coordinator] policy)\n"
 	      "  -u, --uri URI         libvirt URI (default: LIBVIRT_DEFAULT_URI, then\n"
 	      "                        libvirt's own default, as virsh)\n"
 	      "  -i, --interval SEC    decide() period in seconds\n"
 	      "  -n, --dry-run         decide and print, never resize\n"
+	      "  -t, --test-config     load config and policy, trial calls, exit 0 or 2\n"
 	      "      --once            one period, then exit\n"
 	      "      --trace FILE      CSV trace, one row per domain per sample\n"
 	      "      --simulate FILE   run on a simulated host (scenario INI)\n"
@@ -422,6 +426,7 @@ static const struct option long_opts[] = {
 	{ "uri", required_argument, NULL, 'u' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "dry-run", no_argument, NULL, 'n' },
+	{ "test-config", no_argument, NULL, 't' },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "simulate", required_argument, NULL, OPT_SIMULATE },
@@ -447,6 +452,7 @@ static const struct { int opt; const char *name; int modes; } flag_modes[] = {
 	{ 'i', "-i", IN_DAEMON | IN_SIM },
 	{ 'n', "-n", IN_DAEMON | IN_SIM },
 	{ OPT_ONCE, "--once", IN_DAEMON },
+	{ 't', "-t", IN_DAEMON },
 	{ OPT_TRACE, "--trace", IN_DAEMON | IN_SIM },
 	{ OPT_REALTIME, "--realtime", IN_SIM },
 	{ OPT_REPORT, "--report", IN_SIM },
@@ -518,6 +524,7 @@ static enum mc_config_status apply_flag(struct mc_config *cfg, int opt,
 		}
 		return MC_CONFIG_OK;
 	case 'n': cfg->dry_run = true; return MC_CONFIG_OK;
+	case 't': cfg->test_config = true; return MC_CONFIG_OK;
 	case OPT_ONCE: cfg->once = true; return MC_CONFIG_OK;
 	case OPT_REALTIME: cfg->realtime = true; return MC_CONFIG_OK;
 	case OPT_FOREGROUND: return MC_CONFIG_OK;
@@ -561,7 +568,7 @@ static enum mc_config_status load(struct mc_config *cfg, int argc,
 	/* First pass: only -c, --help and --version, and reject bad flags. */
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:p:u:i:nqvhV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:p:u:i:ntqvhV", long_opts, NULL)) != -1) {
 		if (opt == 'h') {
 			usage(stdout);
 			return MC_CONFIG_EXIT;
@@ -594,7 +601,7 @@ static enum mc_config_status load(struct mc_config *cfg, int argc,
 			return st;
 	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":c:p:u:i:nqvhV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:p:u:i:ntqvhV", long_opts, NULL)) != -1) {
 		st = apply_flag(cfg, opt, optarg, err, errlen);
 		if (st != MC_CONFIG_OK)
 			return st;
@@ -630,6 +637,7 @@ void mc_config_free(struct mc_config *cfg)
 	free(cfg->trace);
 	free(cfg->metrics);
 	free(cfg->events);
+	free(cfg->control);
 	free(cfg->simulate);
 	free(cfg->report);
 	free(cfg->plot);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "coordinator.h"
 #include "events.h"
+#include "fileio.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "metrics.h"
@@ -54,7 +55,40 @@ struct mc_coord {
 	bool fell_back;			/* this sample's decisions are the fallback's */
 	unsigned long seen_restarts;	/* the policy's worker restarts counted */
 	unsigned warned_drops;		/* MC_CLAMP_* causes already logged */
+	/* For `memcoord status` only (mc_coord_health). */
+	uint64_t policy_hash;
+	time_t policy_failing_since, backend_failing_since, last_sample;
+	struct mc_coord_decision *last;	/* by domain, owned */
+	size_t nlast;
 };
+
+/* FNV-1a 64 of the policy file: a short name for the version loaded, to
+ * tell two daemons' policies apart.  Not a security hash; 0 = unreadable.
+ * Read again after the load: a write in between is possible, and rare. */
+static uint64_t policy_hash(const char *path)
+{
+	char err[MC_ERR_LEN], *text;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t len, i;
+
+	if (!path || mc_file_read(path, MC_FILE_READ_MAX, &text, &len, err, sizeof(err)))
+		return 0;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 0x100000001b3ULL;
+	free(text);
+	return h;
+}
+
+static void forget_decisions(struct mc_coord *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlast; i++)
+		free(c->last[i].name);
+	free(c->last);
+	c->last = NULL;
+	c->nlast = 0;
+}
 
 struct mc_coord *mc_coord_new(const struct mc_config *cfg,
 			      struct mc_backend *backend,
@@ -68,6 +102,7 @@ struct mc_coord *mc_coord_new(const struct mc_config *cfg,
 	c->backend = backend;
 	c->policy = policy;
 	c->report = rep;
+	c->policy_hash = policy ? policy_hash(mc_policy_path(policy)) : 0;
 	mc_snapshot_init(&c->snap[0]);
 	mc_snapshot_init(&c->snap[1]);
 	return c;
@@ -82,6 +117,7 @@ void mc_coord_free(struct mc_coord *c)
 	mc_snapshot_free(&c->snap[1]);
 	mc_proposals_free(&c->props);
 	mc_clamp_result_free(&c->res);
+	forget_decisions(c);
 	free(c);
 }
 
@@ -115,6 +151,22 @@ const struct mc_coord_stats *mc_coord_stats(const struct mc_coord *c)
 const struct mc_snapshot *mc_coord_snapshot(const struct mc_coord *c)
 {
 	return c->have_snapshot ? &c->snap[c->cur] : NULL;
+}
+
+void mc_coord_health(const struct mc_coord *c, struct mc_coord_health *out)
+{
+	*out = (struct mc_coord_health){
+		.policy_path = c->policy ? mc_policy_path(c->policy) : NULL,
+		.policy_hash = c->policy_hash,
+		.policy_error = c->last_error,
+		.policy_failing_since = c->policy_failing_since,
+		.fallback_active = c->in_fallback,
+		.backend_failing = c->backend_failing_since != 0,
+		.backend_failing_since = c->backend_failing_since,
+		.last_sample = c->last_sample,
+		.last = c->last,
+		.nlast = c->nlast,
+	};
 }
 
 /* ---- annotate: config limits, previous sample, staleness ---- */
@@ -235,9 +287,71 @@ static const char *decide_reason(struct mc_coord *c, const struct mc_snapshot *s
 
 /* ---- decide, clamp, actuate ---- */
 
+const struct mc_coord_decision *mc_coord_decision_find(const struct mc_coord_health *h,
+						       const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < h->nlast; i++)
+		if (!strcmp(h->last[i].uuid, uuid))
+			return &h->last[i];
+	return NULL;
+}
+
+static int decision_of(const struct mc_decision *dec, const struct mc_domain *d,
+		       time_t now, struct mc_coord_decision *out)
+{
+	*out = (struct mc_coord_decision){
+		.from = dec->from, .target = dec->target, .proposed = dec->proposed,
+		.rules = dec->rules, .act = dec->act, .when = now,
+	};
+	snprintf(out->uuid, sizeof(out->uuid), "%s", d->uuid);
+	out->name = strdup(d->name);
+	return out->name ? 0 : -1;
+}
+
+static bool decided_now(const struct mc_clamp_result *res, size_t dom)
+{
+	size_t i;
+
+	for (i = 0; i < res->ndec; i++)
+		if (res->dec[i].dom == dom)
+			return true;
+	return false;
+}
+
+/* One entry per domain of s: this sample's decision, else the one kept
+ * from before; domains that are gone are forgotten.  Status only: out of
+ * memory loses a record, never a resize. */
+static void remember_decisions(struct mc_coord *c, const struct mc_snapshot *s)
+{
+	struct mc_coord_decision *fresh = calloc(s->ndoms + c->res.ndec + 1, sizeof(*fresh));
+	const struct mc_coord_health kept = { .last = c->last, .nlast = c->nlast };
+	const struct mc_coord_decision *old;
+	time_t now = time(NULL);
+	size_t i, n = 0;
+
+	for (i = 0; fresh && i < c->res.ndec; i++)
+		n += !decision_of(&c->res.dec[i], &s->doms[c->res.dec[i].dom], now,
+				  &fresh[n]);
+	for (i = 0; fresh && i < s->ndoms; i++) {
+		old = decided_now(&c->res, i) ? NULL : mc_coord_decision_find(&kept, s->doms[i].uuid);
+		if (!old)
+			continue;
+		fresh[n] = *old;
+		fresh[n].name = strdup(old->name);
+		n += fresh[n].name != NULL;
+	}
+	forget_decisions(c);
+	c->last = fresh;
+	c->nlast = fresh ? n : 0;
+}
+
 static void log_policy_error(struct mc_coord *c, const char *err)
 {
 	c->stats.policy_errors++;
+	if (!c->last_error[0])
+		c->policy_failing_since = time(NULL);
 	if (!strcmp(c->last_error, err))
 		return;		/* once per cause, not every period */
 	mc_error("policy %s failed: %s",
@@ -383,6 +497,7 @@ static int decide(struct mc_coord *c, struct mc_snapshot *s, const char *reason)
 		mc_events_policy(c->events, "policy_recovered",
 				 mc_policy_path(c->policy), NULL);
 		c->last_error[0] = '\0';
+		c->policy_failing_since = 0;
 		c->in_fallback = false;
 	}
 	if (mc_clamp_apply(s, &c->cfg->limits, c->props.v, c->props.n, &c->res)) {
@@ -409,11 +524,15 @@ int mc_coord_sample(struct mc_coord *c)
 	c->stats.connected = rc == 0;
 	c->stats.policy_path = c->policy ? mc_policy_path(c->policy) : NULL;
 	c->stats.policy_hash = c->policy ? mc_policy_hash(c->policy) : 0;
+	if (rc && !c->backend_failing_since)
+		c->backend_failing_since = time(NULL);
 	if (rc) {
 		/* Health only: no host or domain series from a failed read. */
 		mc_metrics_sample(c->metrics, NULL, NULL, c->cfg->dry_run, &c->stats);
 		return -1;
 	}
+	c->backend_failing_since = 0;
+	c->last_sample = time(NULL);
 	c->cur = !c->cur;
 	c->have_snapshot = true;
 	c->stats.samples++;
@@ -423,6 +542,7 @@ int mc_coord_sample(struct mc_coord *c)
 	if (reason && decide(c, s, reason) == 0) {
 		/* Resize events say who decided: the policy, or the fallback. */
 		actuate(c, s, c->fell_back ? "fallback" : reason);
+		remember_decisions(c, s);
 		decided = true;
 	}
 	mc_report_sample(c->report, s, decided ? &c->res : NULL,
@@ -465,6 +585,8 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 	c->seen_restarts = 0;
 	c->in_fallback = false;
 	c->last_error[0] = '\0';
+	c->policy_failing_since = 0;
+	c->policy_hash = policy_hash(path);
 	c->warned_drops = 0;
 	c->stats.policy_reloads++;
 	c->stats.last_reload = mc_clock_seconds(CLOCK_REALTIME);

@@ -32,15 +32,19 @@
 
 #include "check.h"
 #include "config.h"
+#include "control.h"
 #include "coordinator.h"
+#include "ctl_client.h"
 #include "events.h"
 #include "hypervisor.h"
+#include "inifile.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
 #include "policy.h"
 #include "report.h"
 #include "signals.h"
+#include "status.h"
 #include "sim.h"
 #include "util.h"
 
@@ -68,6 +72,7 @@ struct daemon {
 	uint64_t watchdog_usec;	/* WATCHDOG=1 is due within this, 0 = none */
 	size_t status_ndoms;	/* domains named in the last STATUS= */
 	char refusal[2 * MC_ERR_LEN];	/* why the last reload was refused, or "" */
+	struct mc_control *control;	/* [output] control, NULL = none */
 };
 
 /* ---- systemd notifications ---- */
@@ -296,6 +301,54 @@ static void setup_watchdog(struct daemon *dm)
 			dm->cfg.sample, (double)dm->watchdog_usec / 1e6);
 }
 
+/* ---- the control socket ---- */
+
+/* `memcoord status|reload`: a reload is exactly SIGHUP's, and answers. */
+static void on_control(void *opaque, const char *request, FILE *reply)
+{
+	struct daemon *dm = opaque;
+
+	if (!strcmp(request, "status") || !strcmp(request, "status json")) {
+		fputs("ok\n", reply);
+		mc_status_write(reply, &dm->cfg, dm->coord, request[6] != '\0');
+	} else if (!strcmp(request, "reload")) {
+		dm->refusal[0] = '\0';
+		reload_config(dm);
+		if (dm->refusal[0])
+			fprintf(reply, "error: %s\n", dm->refusal);
+		else
+			fprintf(reply, "ok\npolicy %s loaded\n", dm->cfg.policy);
+	} else {
+		fputs("error: unknown request (status, status json, reload)\n", reply);
+	}
+}
+
+/* The default path is best effort (a user running memcoord by hand has no
+ * /run/memcoord; a dry run beside the real daemon); one configured, or a
+ * live daemon there for a daemon that resizes, must work.
+ * --once has nothing to answer for. */
+static int open_control(struct daemon *dm)
+{
+	const char *path = dm->cfg.control ? dm->cfg.control : MC_CONTROL_DEFAULT;
+	char err[MC_ERR_LEN];
+	int denied;
+
+	if (dm->cfg.once)
+		return 0;
+	dm->control = mc_control_open(path, on_control, dm, &denied, err, sizeof(err));
+	if (dm->control)
+		return 0;
+	mc_ini_escape(err, sizeof(err));
+	/* A dry run is a look, not a second coordinator: it must not be kept
+	 * from starting by the daemon that owns the default socket. */
+	if (!dm->cfg.control && (denied || dm->cfg.dry_run)) {
+		mc_warn("%s: running without a control socket", err);
+		return 0;
+	}
+	mc_error("%s", err);
+	return -1;
+}
+
 static int setup_loop(struct daemon *dm)
 {
 	sigset_t mask;
@@ -322,11 +375,12 @@ static int setup_loop(struct daemon *dm)
 						  on_inotify, dm, NULL);
 	watch_policy(dm);
 	setup_watchdog(dm);
-	return 0;
+	return dm->control ? mc_control_start(dm->control) : 0;
 }
 
 static void teardown(struct daemon *dm)
 {
+	mc_control_close(dm->control);
 	if (dm->sample_timer >= 0)
 		virEventRemoveTimeout(dm->sample_timer);
 	if (dm->reload_timer >= 0)
@@ -438,6 +492,8 @@ int main(int argc, char **argv)
 	char err[MC_ERR_LEN];
 	int rc;
 
+	if (mc_ctl_is_command(argc, argv))
+		return mc_ctl_main(argc - 1, argv + 1);
 	/* First thing: a SIGHUP during start-up must not kill the daemon.
 	 * --check runs with the signals it had; --simulate polls them. */
 	mc_signals_set(&mask);
@@ -465,12 +521,17 @@ int main(int argc, char **argv)
 		mc_config_free(&dm.cfg);
 		return MC_EXIT_USAGE;
 	}
+	if (dm.cfg.test_config) {
+		rc = mc_ctl_test_config(&dm.cfg);
+		mc_config_free(&dm.cfg);
+		return rc;
+	}
 	if (dm.cfg.simulate) {
 		rc = mc_sim_main(&dm.cfg);
 		mc_config_free(&dm.cfg);
 		return rc;
 	}
-	rc = start(&dm);
+	rc = open_control(&dm) ? 1 : start(&dm);
 	if (rc == START_STOPPED)
 		rc = 0;		/* SIGTERM while the policy loaded: a clean stop */
 	else if (rc == 0 && dm.cfg.once)

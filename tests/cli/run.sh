@@ -128,6 +128,7 @@ check "a [vm] section without keys refused" refused2 "keyless.ini:1: \[vm \"a\"\
 
 # --- the man pages and make install/uninstall have their own scripts ---
 check "hostile policies (tests/cli/hostile.sh)" tests/cli/hostile.sh
+check "control socket, status, reload, -t (tests/cli/control.sh)" tests/cli/control.sh
 check "man pages (tests/cli/man.sh)" tests/cli/man.sh
 check "install (tests/cli/install.sh)" tests/cli/install.sh
 
