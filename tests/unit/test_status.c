@@ -155,7 +155,7 @@ static void test_hostile_names_escaped(void **state)
 	assert_non_null(strstr(json, "\"target_kib\":1572864"));
 	assert_null(strchr(json, '\033'));
 	assert_int_equal(strchr(json, '\n') - json, (long)strlen(json) - 1);	/* one line */
-	assert_non_null(strstr(table, "x\"\\x0a\\x1b[31m"));
+	assert_non_null(strstr(table, "x\"\\n\\x1b[31m"));
 	assert_null(strchr(table, '\033'));
 	assert_non_null(strstr(table, "\na                    "));
 	free(json);
