@@ -6,6 +6,7 @@
 #ifndef MC_UTIL_H
 #define MC_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -22,6 +23,18 @@ static inline double mc_mib_of_kib(uint64_t kib) { return (double)kib / MC_KIB_P
 /* An error message buffer ("char err[MC_ERR_LEN]"): room for a path, a
  * reason and an escaped quote of the offending text; longer is cut. */
 #define MC_ERR_LEN 512
+
+/* FNV-1a 64: a fast non-cryptographic hash, for hash tables and for
+ * naming a version of a text (never for security). */
+static inline uint64_t mc_fnv1a64(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 14695981039346656037ULL;
+
+	while (len--)
+		h = (h ^ *p++) * 1099511628211ULL;
+	return h;
+}
 
 static inline uint64_t mc_min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static inline uint64_t mc_max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }

@@ -13,7 +13,6 @@
 #include "config.h"
 #include "coordinator.h"
 #include "events.h"
-#include "fileio.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "metrics.h"
@@ -56,28 +55,10 @@ struct mc_coord {
 	unsigned long seen_restarts;	/* the policy's worker restarts counted */
 	unsigned warned_drops;		/* MC_CLAMP_* causes already logged */
 	/* For `memcoord status` only (mc_coord_health). */
-	uint64_t policy_hash;
 	time_t policy_failing_since, backend_failing_since, last_sample;
 	struct mc_coord_decision *last;	/* by domain, owned */
 	size_t nlast;
 };
-
-/* FNV-1a 64 of the policy file: a short name for the version loaded, to
- * tell two daemons' policies apart.  Not a security hash; 0 = unreadable.
- * Read again after the load: a write in between is possible, and rare. */
-static uint64_t policy_hash(const char *path)
-{
-	char err[MC_ERR_LEN], *text;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t len, i;
-
-	if (!path || mc_file_read(path, MC_FILE_READ_MAX, &text, &len, err, sizeof(err)))
-		return 0;
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)text[i]) * 0x100000001b3ULL;
-	free(text);
-	return h;
-}
 
 static void forget_decisions(struct mc_coord *c)
 {
@@ -102,7 +83,6 @@ struct mc_coord *mc_coord_new(const struct mc_config *cfg,
 	c->backend = backend;
 	c->policy = policy;
 	c->report = rep;
-	c->policy_hash = policy ? policy_hash(mc_policy_path(policy)) : 0;
 	mc_snapshot_init(&c->snap[0]);
 	mc_snapshot_init(&c->snap[1]);
 	return c;
@@ -157,7 +137,7 @@ void mc_coord_health(const struct mc_coord *c, struct mc_coord_health *out)
 {
 	*out = (struct mc_coord_health){
 		.policy_path = c->policy ? mc_policy_path(c->policy) : NULL,
-		.policy_hash = c->policy_hash,
+		.policy_hash = c->policy ? mc_policy_hash(c->policy) : 0,
 		.policy_error = c->last_error,
 		.policy_failing_since = c->policy_failing_since,
 		.fallback_active = c->in_fallback,
@@ -586,7 +566,6 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 	c->in_fallback = false;
 	c->last_error[0] = '\0';
 	c->policy_failing_since = 0;
-	c->policy_hash = policy_hash(path);
 	c->warned_drops = 0;
 	c->stats.policy_reloads++;
 	c->stats.last_reload = mc_clock_seconds(CLOCK_REALTIME);

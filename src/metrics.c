@@ -53,19 +53,10 @@ struct mc_metrics {
 
 /* ---- the table ---- */
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
 static struct dom_entry *slot(struct dom_entry *tab, size_t cap,
 			      const char *name)
 {
-	size_t i = (size_t)hash(name) & (cap - 1);
+	size_t i = (size_t)mc_fnv1a64(name, strlen(name)) & (cap - 1);
 
 	while (tab[i].name && strcmp(tab[i].name, name))
 		i = (i + 1) & (cap - 1);

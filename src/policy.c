@@ -182,18 +182,6 @@ static void put_kvs(struct mc_policy_ipc_buf *b, const struct mc_kv *kv, size_t 
 	}
 }
 
-/* FNV-1a 64: names the text that runs, so an operator can tell which
- * version of a file the daemon loaded (the file may have changed since). */
-static uint64_t text_hash(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* The LOAD frame: chunk name "@path" (so Lua's messages say path:line),
  * the source, the params.  The file is read here, by the daemon: regular
  * files only, never blocking in open (a FIFO), bounded. */
@@ -206,7 +194,7 @@ static int build_load(struct mc_policy *p, const struct mc_kv *params,
 
 	if (mc_file_read(p->path, MC_FILE_READ_MAX, &src, &len, err, errlen))
 		return -1;
-	p->hash = text_hash(src, len);
+	p->hash = mc_fnv1a64(src, len);	/* the text that runs, not the file now */
 	name = malloc(strlen(p->path) + 2);
 	if (name)
 		sprintf(name, "@%s", p->path);
