@@ -5,15 +5,7 @@
 # the socket's mode, and `memcoord -t`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-MC=./memcoord
-tmp=$(mktemp -d /tmp/mcctl.XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-fails=0
-ok()   { echo "PASS $1"; }
-bad()  { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. tests/cli/lib.sh ctl
 sock=$tmp/run/ctl.sock		# its directory does not exist yet
 samples() { timeout 2 $MC status --json -s "$sock" | jq .samples || true; }	# a blocked daemon: no number
 wait_sock() { for _ in $(seq 50); do [ -S "$sock" ] && $MC status -s "$sock" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }

@@ -7,15 +7,7 @@
 # its policy hangs, and exit on SIGTERM within a couple of seconds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-MC=./memcoord
-tmp=$(mktemp -d /tmp/mchostile.XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-fails=0
-ok()   { echo "PASS $1"; }
-bad()  { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. tests/cli/lib.sh hostile
 wait_for() {	# wait_for FILE PATTERN: up to 5 s
 	for _ in $(seq 50); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
 	return 1

@@ -4,15 +4,7 @@
 # the daemon keeps running.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-MC=./memcoord
-tmp=$(mktemp -d /tmp/mccli.XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-fails=0
-ok()   { echo "PASS $1"; }
-bad()  { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. tests/cli/lib.sh cli
 
 # --- exit statuses and messages ---
 check "--help exits 0" $MC --help >/dev/null
