@@ -35,6 +35,10 @@
  *                     resident. If an allocation fails the step ends early
  *                     ("mcwl grow-stopped ..." is printed) and the script goes
  *                     on. A TARGET below what is held does nothing.
+ *   fill:RATE:TARGET  as grow, but the way the course's test program
+ *                     allocates: one realloc() per 4 KiB page of a single
+ *                     block, one byte of each new page written. fill:0:N is
+ *                     the course-shaped grow; free shrinks the block.
  *   hold:N            keep what is held for N seconds (re-writing one word per
  *                     page every second so the pages stay in use).
  *   idle:N            sleep N seconds, touching nothing.
@@ -70,12 +74,13 @@
 
 #define CHUNK      (1024UL * 1024UL)     /* 1 MiB: the unit of grow/free */
 #define PAGE       4096UL
+#define PAGES_PER_CHUNK (CHUNK / PAGE)
 #define MAX_STEPS  64
 #define MAX_CHUNKS (1024 * 1024)         /* 1 TiB of chunks; never reached */
 #define SCRIPT_MAX 1024
 
-enum op { OP_GROW, OP_HOLD, OP_IDLE, OP_FREE };
-static const char *op_name[] = { "grow", "hold", "idle", "free" };
+enum op { OP_GROW, OP_HOLD, OP_IDLE, OP_FREE, OP_FILL };
+static const char *op_name[] = { "grow", "hold", "idle", "free", "fill" };
 
 struct step {
     enum op op;
@@ -86,7 +91,11 @@ struct step {
 
 static struct step steps[MAX_STEPS];
 static int nsteps;
-static char *chunks[MAX_CHUNKS];
+static char *chunks[MAX_CHUNKS];         /* a mapping (NULL for fill) */
+static unsigned char heap_chunk[MAX_CHUNKS];
+static size_t heap_off[MAX_CHUNKS];       /* a fill chunk's place in block */
+static char *block;                       /* fill's one realloc()ed block */
+static size_t block_pages;
 static size_t nchunks;                   /* chunks held == MiB held */
 static double t0, last_report;
 static unsigned long touch_gen;
@@ -174,8 +183,8 @@ static int parse_script(const char *s)
         }
         if (expect(&p, ':'))
             goto bad;
-        if (len == 4 && !strncmp(name, "grow", 4)) {
-            st.op = OP_GROW;
+        if (len == 4 && (!strncmp(name, "grow", 4) || !strncmp(name, "fill", 4))) {
+            st.op = name[0] == 'g' ? OP_GROW : OP_FILL;
             if (parse_num(&p, &st.rate) || expect(&p, ':') || parse_num(&p, &st.target))
                 goto bad;
         } else if (len == 4 && !strncmp(name, "free", 4)) {
@@ -205,7 +214,7 @@ static int parse_script(const char *s)
         continue;
 bad:
         say("error: bad script at offset %d: \"%.20s\" (want grow:RATE:MIB, "
-            "hold:S, idle:S, free:RATE:MIB or free:all)", (int)(name - s), name);
+            "fill:RATE:MIB, hold:S, idle:S, free:RATE:MIB or free:all)", (int)(name - s), name);
         return -1;
     }
     if (nsteps == 0) {
@@ -336,7 +345,35 @@ static int grow_chunk(void)
      * compressed away; this one must really occupy memory. */
     for (off = 0; off < CHUNK; off += PAGE)
         *(volatile uint64_t *)(c + off) = ((uint64_t)nchunks << 32) ^ off ^ 0x6d63776cULL;
+    heap_chunk[nchunks] = 0;
     chunks[nchunks++] = c;
+    return 0;
+}
+
+/* fill: 1 MiB the way the course's test program takes memory: one realloc()
+ * per 4 KiB page of a single growing block, writing one byte of the new
+ * page (its usleep() is left out: as fast as the guest goes).  The chunk
+ * is 256 pages of the block, at heap_off[]. */
+static int fill_chunk(void)
+{
+    size_t i;
+    if (nchunks >= MAX_CHUNKS) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (i = 0; i < PAGES_PER_CHUNK; i++) {
+        char *nb = realloc(block, (block_pages + 1) * PAGE);
+        if (!nb) {
+            errno = ENOMEM;
+            return -1;      /* the pages taken so far stay in the block */
+        }
+        block = nb;
+        block[block_pages * PAGE] = (char)(0x61 + (block_pages & 15));
+        block_pages++;
+    }
+    heap_chunk[nchunks] = 1;
+    heap_off[nchunks] = (block_pages - PAGES_PER_CHUNK) * PAGE;
+    chunks[nchunks++] = NULL;
     return 0;
 }
 
@@ -344,17 +381,37 @@ static void free_chunk(void)
 {
     if (nchunks == 0)
         return;
-    munmap(chunks[--nchunks], CHUNK);
+    if (!heap_chunk[--nchunks]) {
+        munmap(chunks[nchunks], CHUNK);
+        return;
+    }
+    block_pages -= PAGES_PER_CHUNK;
+    if (block_pages == 0) {
+        free(block);
+        block = NULL;
+    } else {
+        char *nb = realloc(block, block_pages * PAGE);   /* shrinks in place */
+        if (nb)
+            block = nb;
+    }
+}
+
+/* The word of page p of chunk i that touch_all() re-writes. */
+static volatile uint64_t *touch_word(size_t i, size_t p)
+{
+    if (heap_chunk[i])
+        return (volatile uint64_t *)(block + heap_off[i] + p * PAGE + 8);
+    return (volatile uint64_t *)(chunks[i] + p * PAGE + 8);
 }
 
 /* Re-write one word per page of everything held (keeps pages "in use"). */
 static void touch_all(void)
 {
-    size_t i, off;
+    size_t i, p;
     touch_gen++;
     for (i = 0; i < nchunks; i++)
-        for (off = 0; off < CHUNK; off += PAGE)
-            *(volatile uint64_t *)(chunks[i] + off + 8) = touch_gen;
+        for (p = 0; p < PAGES_PER_CHUNK; p++)
+            *touch_word(i, p) = touch_gen;
 }
 
 /* Move from the held size towards target at rate MiB/s (0 = no limit). */
@@ -381,7 +438,7 @@ static void do_resize(int si, int grow)
             }
         }
         if (grow) {
-            if (grow_chunk() != 0) {
+            if ((st->op == OP_FILL ? fill_chunk() : grow_chunk()) != 0) {
                 int e = errno;
                 say("grow-stopped t=%.1f step=%d held_mib=%zu errno=%d (%s)",
                     elapsed(), si + 1, nchunks, e, strerror(e));
@@ -468,7 +525,8 @@ int main(int argc, char **argv)
 
     for (i = 0; i < nsteps; i++) {
         switch (steps[i].op) {
-        case OP_GROW: do_resize(i, 1); break;
+        case OP_GROW:
+        case OP_FILL: do_resize(i, 1); break;
         case OP_FREE: do_resize(i, 0); break;
         case OP_HOLD: do_wait(i, 1); break;
         case OP_IDLE: do_wait(i, 0); break;
