@@ -5,6 +5,7 @@
 #   make demo       the course's Test 3 on a simulated host
 #   make bench      policy scorecard and overhead -> docs/
 #   make e2e        real QEMU guests under libvirtd (root)
+#   make bench-e2e  course-shaped tests on real guests -> docs/e2e-scorecard.md
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -28,7 +29,7 @@ LIB      := $(BUILD)/libmemcoord.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-all bench clean deps \
-	fuzz fuzz-build fuzz-replay install uninstall
+	fuzz fuzz-build fuzz-replay install uninstall bench-e2e
 all: memcoord
 
 # Every compile writes the headers it read to a .d file beside its output,
@@ -129,6 +130,14 @@ demo-all: memcoord
 
 bench: memcoord
 	tests/bench/run.sh
+
+# Real guests, three policies x two periods x three tests: ~40 min (root).
+bench-e2e: memcoord $(BUILD)/tests/e2e_score
+	tests/e2e/bench.sh
+	tests/e2e/score.sh
+
+$(BUILD)/tests/e2e_score: tests/e2e/score.c $(LIB) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # PREFIX and DESTDIR as usual; the config goes to $(DESTDIR)/etc/memcoord,
 # never over an existing one, and uninstall leaves it there.

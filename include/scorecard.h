@@ -45,6 +45,11 @@ void mc_score_resize(struct mc_score *s, size_t vm, uint64_t actual,
 void mc_score_observe(struct mc_score *s, const struct mc_sim_model *m,
 		      double dt);
 
+/* After each coordinator sample: the course score sees what the trace
+ * holds (balloon size, the guest's last reported unused).  0, or -1 when
+ * out of memory. */
+int mc_score_sampled(struct mc_score *s, const struct mc_sim_model *m);
+
 void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 		    const struct mc_score_run *run, FILE *out);
 /* 0, or -1 with err set. */

@@ -114,6 +114,9 @@ struct mc_sim_vm_state {
 	uint64_t actual, target;	/* KiB, the balloon now and where it goes */
 	uint64_t available;	/* KiB, MemTotal */
 	uint64_t unused;	/* KiB, MemFree */
+	uint64_t reported_unused;	/* KiB, MemFree in the last stats sample */
+	bool reported;		/* a stats sample has been taken */
+	uint64_t max;		/* KiB, the hypervisor's max */
 	uint64_t workload, swapped, cache;	/* KiB */
 	size_t phase;		/* index of the current phase */
 	struct mc_sim_counters cnt;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "coord_stats.h"
+#include "course_score.h"
 #include "fileio.h"
 #include "json.h"
 #include "scorecard.h"
@@ -62,6 +63,10 @@ struct vm_score {
 	double free_end;
 	struct phase_end *ends;
 	size_t nends;
+	/* the course score's view of frees and kills */
+	uint64_t cs_workload, cs_free_from;
+	bool cs_freeing;
+	unsigned cs_oom;
 };
 
 struct group {
@@ -73,6 +78,7 @@ struct group {
 };
 
 struct mc_score {
+	struct mc_cs *course;	/* the numbers real-guest runs are scored by */
 	uint64_t pressure, reserve;
 	struct vm_score *vm;
 	size_t nvm;
@@ -103,6 +109,24 @@ static size_t find_group(struct mc_score *s, const char *name)
 	return s->ngroups++;
 }
 
+static struct mc_cs *new_course(const struct mc_sim_model *m, size_t nvms)
+{
+	uint64_t *max = calloc(nvms ? nvms : 1, sizeof(*max));
+	struct mc_sim_vm_state v;
+	struct mc_cs *cs;
+	size_t i;
+
+	if (!max)
+		return NULL;
+	for (i = 0; i < nvms; i++) {
+		mc_sim_model_vm_state(m, i, &v);
+		max[i] = v.max;
+	}
+	cs = mc_cs_new(nvms, max);
+	free(max);
+	return cs;
+}
+
 struct mc_score *mc_score_new(const struct mc_sim_model *m, uint64_t pressure,
 			      uint64_t reserve)
 {
@@ -120,6 +144,10 @@ struct mc_score *mc_score_new(const struct mc_sim_model *m, uint64_t pressure,
 		return NULL;
 	}
 	s->nvm = nvms;
+	if (!(s->course = new_course(m, nvms))) {
+		mc_score_free(s);
+		return NULL;
+	}
 	s->pressure = pressure;
 	s->reserve = reserve;
 	s->last_host_free = s->min_host_free = mc_sim_host_free(m);
@@ -140,6 +168,7 @@ void mc_score_free(struct mc_score *s)
 		return;
 	for (i = 0; s->vm && i < s->nvm; i++)
 		free(s->vm[i].ends);
+	mc_cs_free(s->course);
 	free(s->vm);
 	free(s->group_of);
 	free(s->groups);
@@ -161,6 +190,43 @@ void mc_score_resize(struct mc_score *s, size_t vm, uint64_t actual,
 	if (dir > 0)
 		vs->last_grow_at = now;
 	vs->resizes++;
+	mc_cs_resize(s->course, vm, actual, kib);
+}
+
+/* A free is told to the course score when it ends: when the workload stops
+ * shrinking (an OOM kill is no free). */
+static void course_watch(struct mc_score *s, size_t i,
+			 const struct mc_sim_vm_state *v, double now)
+{
+	struct vm_score *vs = &s->vm[i];
+
+	for (; vs->cs_oom < v->oom_kills; vs->cs_oom++)
+		mc_cs_oom(s->course, i);
+	if (v->workload < vs->cs_workload && vs->cs_oom == v->oom_kills &&
+	    !vs->cs_freeing) {
+		vs->cs_freeing = true;
+		vs->cs_free_from = vs->cs_workload;
+	} else if (vs->cs_freeing && v->workload >= vs->cs_workload) {
+		vs->cs_freeing = false;
+		mc_cs_freed(s->course, i, now, vs->cs_free_from - vs->cs_workload);
+	}
+	vs->cs_workload = v->workload;
+}
+
+int mc_score_sampled(struct mc_score *s, const struct mc_sim_model *m)
+{
+	double now = mc_sim_model_now(m);
+	struct mc_sim_vm_state v;
+	size_t i;
+
+	for (i = 0; i < s->nvm; i++) {
+		mc_sim_model_vm_state(m, i, &v);
+		if (v.alive && v.reported &&
+		    mc_cs_sample(s->course, i, now, v.actual, v.reported_unused,
+				 v.growing))
+			return -1;
+	}
+	return 0;
 }
 
 static void record_phase_ends(struct vm_score *vs, const struct mc_sim_vm_state *v,
@@ -337,6 +403,7 @@ void mc_score_observe(struct mc_score *s, const struct mc_sim_model *m,
 		if (!v.alive)
 			continue;
 		observe_vm(s, i, &v, now, dt);
+		course_watch(s, i, &v, now);
 		group_member(s, i, &v);
 	}
 	observe_host(s, m, dt);
@@ -396,6 +463,19 @@ static double per_tick_ms(double secs, unsigned long n)
 	return n ? secs * 1000.0 / (double)n : 0;
 }
 
+/* The course score, as docs/e2e-scorecard.md shows it for real guests. */
+static void print_course(const struct mc_score *s, FILE *out)
+{
+	struct mc_cs_result c;
+
+	mc_cs_result(s->course, &c);
+	fprintf(out, "  course score         %u OOM before max; margin %.1f MiB while "
+		"growable; give-back %.1f s%s; held %.1f MiB; %lu resizes, "
+		"%lu reversals\n", c.ooms, c.margin_mib, c.giveback_s,
+		c.unsettled ? " (unsettled)" : "", c.held_mib, c.resizes,
+		c.reversals);
+}
+
 void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 		    const struct mc_score_run *run, FILE *out)
 {
@@ -417,6 +497,7 @@ void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 		s->givebacks ? s->giveback_sum / (double)s->givebacks : 0,
 		s->giveback_max, s->givebacks, t.giveback_never);
 	fprintf(out, "  idle memory held     %.1f MiB (time-averaged)\n", t.idle_mib);
+	print_course(s, out);
 	fprintf(out, "  reserve violations   %lu (%.1f s; min host free %.1f MiB)\n",
 		s->violations, s->violation_s, mc_mib_of_kib(s->min_host_free));
 	if (t.have_fair)
@@ -492,6 +573,20 @@ static void json_vm(FILE *f, const struct mc_sim_vm_state *v, const struct vm_sc
 	fputs("]}", f);
 }
 
+static void json_course(FILE *f, const struct mc_score *s)
+{
+	struct mc_cs_result c;
+
+	mc_cs_result(s->course, &c);
+	fprintf(f, "  \"course\": {\"ooms_before_max\": %u, ", c.ooms);
+	json_num(f, "margin_mib", c.margin_mib, !isnan(c.margin_mib), false);
+	json_num(f, "giveback_s", c.giveback_s,
+		 !isnan(c.giveback_s) && !isinf(c.giveback_s), false);
+	fprintf(f, "\"unsettled\": %s, \"held_mib\": %.1f, \"resizes\": %lu, "
+		"\"reversals\": %lu},\n", c.unsettled ? "true" : "false",
+		c.held_mib, c.resizes, c.reversals);
+}
+
 static void json_totals(FILE *f, const struct mc_score *s,
 			const struct mc_score_run *run, const struct totals *t)
 {
@@ -548,6 +643,7 @@ int mc_score_write_json(const struct mc_score *s, const struct mc_sim_model *m,
 	fprintf(f, ",\n  \"duration_s\": %.1f, \"domains\": %zu,\n", run->duration,
 		s->nvm);
 	json_totals(f, s, run, &t);
+	json_course(f, s);
 	fputs("  \"vms\": [\n", f);
 	for (i = 0; i < s->nvm; i++) {
 		mc_sim_model_vm_state(m, i, &v);

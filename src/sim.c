@@ -452,6 +452,8 @@ static void sample(struct run *r)
 	if (mc_coord_sample(r->coord))
 		mc_warn("sim: sample at %.1fs failed", mc_sim_model_now(r->model));
 	r->coord_cpu += mc_thread_cpu_seconds() - t0;
+	if (mc_score_sampled(r->score, r->model))
+		mc_warn("sim: scorecard out of memory");
 	r->ticks++;
 }
 

@@ -94,6 +94,8 @@ void mc_sim_model_vm_state(const struct mc_sim_model *m, size_t i,
 		.growing = vm_growing(v), .start_size = v->start_size,
 		.actual = v->actual, .target = v->target,
 		.available = vm_available(v), .unused = vm_unused(v),
+		.reported_unused = v->reported.unused,
+		.reported = v->stats && v->reported.have_stats, .max = v->max,
 		.workload = v->workload, .swapped = v->swapped, .cache = v->cache,
 		.phase = v->phase, .cnt = v->cnt, .oom_kills = v->oom_kills,
 	};
