@@ -67,6 +67,33 @@ static uint64_t to_kib(double v, uint64_t max)
 	return (uint64_t)v;
 }
 
+/* The guest's own used memory (MemTotal - MemFree) rose since the last
+ * sample, or there is no last sample to tell: its free memory may be
+ * spoken for. */
+static bool consuming(const struct mc_domain *d)
+{
+	const struct mc_memstats *a = &d->track.prev, *b = &d->cur;
+
+	if (!d->track.have_prev || !a->have_stats)
+		return true;
+	return b->available - mc_min_u64(b->unused, b->available) >
+	       a->available - mc_min_u64(a->unused, a->available);
+}
+
+/* How far one period may shrink a domain: max_shrink, or more when the
+ * guest has more than max_shrink free.  Free memory beyond that is memory
+ * the guest has no use for right now (it has just freed it): taking it all
+ * at once costs the guest nothing, and lets a guest that freed 1.5 GiB give
+ * it back at balloon speed rather than max_shrink per period.  The step
+ * still paces the last max_shrink, the part the guest may soon want, and
+ * all of a shrink of a guest that is consuming. */
+static uint64_t shrink_step(const struct mc_domain *d, const struct mc_limits *lim)
+{
+	uint64_t spare = d->cur.unused > lim->max_shrink ? d->cur.unused - lim->max_shrink : 0;
+
+	return consuming(d) ? lim->max_shrink : mc_max_u64(lim->max_shrink, spare);
+}
+
 /* The max, min, floor and step rules: the limits that concern one domain
  * alone, in that order. */
 static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
@@ -100,8 +127,8 @@ static void clamp_domain(const struct mc_domain *d, const struct mc_limits *lim,
 		t = from + lim->max_grow;
 		dec->rules |= MC_CLAMP_STEP;
 	}
-	if (t < from && lim->max_shrink && from - t > lim->max_shrink) {
-		t = from - lim->max_shrink;
+	if (t < from && lim->max_shrink && from - t > shrink_step(d, lim)) {
+		t = from - shrink_step(d, lim);
 		dec->rules |= MC_CLAMP_STEP;
 	}
 	dec->target = t;

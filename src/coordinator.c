@@ -237,14 +237,32 @@ static void annotate(struct mc_coord *c, struct mc_snapshot *s,
 	s->host.growable = mc_clamp_growable(s, &c->cfg->limits);
 }
 
-/* A domain is under pressure when it swaps, faults pages in from disk, or
- * its free memory falls below pressure_unused_mib. */
+/* What the guest uses by its own account (MemTotal - MemFree): unlike
+ * actual - unused it does not move when the balloon does. */
+static uint64_t guest_used(const struct mc_memstats *m)
+{
+	return m->available > m->unused ? m->available - m->unused : 0;
+}
+
+/* Used memory rose by more than pressure_unused_mib in one sample: at that
+ * pace a guest can run out before the next period (a guest allocating as
+ * fast as it can takes 100-300 MiB/s), so the policy is asked now. */
+static bool consuming_fast(const struct mc_config *cfg, const struct mc_domain *d)
+{
+	return d->track.have_prev && d->track.prev.have_stats &&
+	       guest_used(&d->cur) > guest_used(&d->track.prev) +
+	       (uint64_t)cfg->pressure_unused_mib * MC_KIB_PER_MIB;
+}
+
+/* A domain is under pressure when it swaps, faults pages in from disk, its
+ * free memory falls below pressure_unused_mib, or it consumes fast. */
 static bool under_pressure(const struct mc_config *cfg, const struct mc_domain *d)
 {
 	if (!d->cur.have_stats || d->track.excluded)
 		return false;
 	if (cfg->pressure_unused_mib &&
-	    d->cur.unused < (uint64_t)cfg->pressure_unused_mib * MC_KIB_PER_MIB)
+	    (d->cur.unused < (uint64_t)cfg->pressure_unused_mib * MC_KIB_PER_MIB ||
+	     consuming_fast(cfg, d)))
 		return true;
 	return d->track.have_prev && d->track.prev.have_stats &&
 	       (d->cur.swap_out > d->track.prev.swap_out ||

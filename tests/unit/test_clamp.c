@@ -221,6 +221,36 @@ static void test_step_limits(void **state)
 	mc_snapshot_free(&s);
 }
 
+/* A guest that is not consuming gives memory it has free beyond max_shrink
+ * at once (down to the floor); one that is consuming, or one seen for the
+ * first time, only max_shrink a period. */
+static void shrink_with_prev(uint64_t prev_unused_mib, uint64_t want_mib)
+{
+	struct mc_snapshot s;
+	struct mc_clamp_result r;
+	struct mc_limits lim = { .max_shrink = 50 * MiB };
+	struct mc_proposal p[] = { { "a", 300.0 * MiB } };
+
+	make_snapshot(&s);
+	s.doms[0].track.have_prev = true;
+	s.doms[0].track.prev = s.doms[0].cur;
+	s.doms[0].track.prev.unused = prev_unused_mib * MiB;
+	run(&s, &lim, p, 1, &r);
+	/* a: 1024 MiB, 600 free; the floor is 1024 - 600 = 424 MiB */
+	assert_int_equal(find(&r, 0)->target, want_mib * MiB);
+	assert_true(find(&r, 0)->rules & MC_CLAMP_STEP);
+	mc_clamp_result_free(&r);
+	mc_snapshot_free(&s);
+}
+
+static void test_step_takes_free_memory_at_once(void **state)
+{
+	(void)state;
+	shrink_with_prev(600, 1024 - (600 - 50));	/* quiet: all but 50 */
+	shrink_with_prev(200, 1024 - (600 - 50));	/* it freed 400 MiB */
+	shrink_with_prev(700, 1024 - 50);		/* consuming: 50 */
+}
+
 static void test_budget_scales_in_proportion(void **state)
 {
 	struct mc_snapshot s;
@@ -509,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_shrink_floor),
 		cmocka_unit_test(test_settling_blocks_shrinks),
 		cmocka_unit_test(test_step_limits),
+		cmocka_unit_test(test_step_takes_free_memory_at_once),
 		cmocka_unit_test(test_budget_scales_in_proportion),
 		cmocka_unit_test(test_guest_pool),
 		cmocka_unit_test(test_deadband),
