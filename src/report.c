@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clamp.h"
+#include "csv.h"
 #include "fileio.h"
 #include "log.h"
 #include "report.h"
@@ -33,8 +34,11 @@ struct mc_report {
 	int have_t0;
 };
 
+/* time: seconds since the first sample (monotonic); unix_time: the wall
+ * clock at the sample, seconds since the Unix epoch (UTC), what awk,
+ * gnuplot ("%s"), pandas (unit="s") and Prometheus take as they are. */
 static const char trace_header[] =
-	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
+	"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
 
 /* An empty trace needs the header first: a new file, one that
  * copytruncate emptied, or one whose header write failed. */
@@ -191,27 +195,43 @@ static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 	fflush(out);
 }
 
-static void trace_rows(FILE *f, const struct mc_snapshot *s, double t,
-		       const struct mc_decision **by_dom, const char *reason)
+/* The text fields (a domain name, a failed decide()'s message) are
+ * hostile: csv.c escapes and quotes them.  -1 when out of memory. */
+static int trace_row(FILE *f, const struct mc_domain *d,
+		     const struct mc_decision *dec, const char *reason)
+{
+	char rules[96] = "";
+	int rc;
+
+	if (mc_csv_put_text(f, d->name))
+		return -1;
+	fprintf(f, ",%llu,", (unsigned long long)d->cur.actual);
+	if (d->cur.have_stats)
+		fprintf(f, "%llu", (unsigned long long)d->cur.unused);
+	fputc(',', f);
+	if (dec) {
+		fprintf(f, "%llu", (unsigned long long)dec->target);
+		mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
+	}
+	fputc(',', f);
+	rc = mc_csv_put_text(f, rules);
+	fputc(',', f);
+	rc |= mc_csv_put_text(f, reason);
+	fputc('\n', f);
+	return rc;
+}
+
+static int trace_rows(FILE *f, const struct mc_snapshot *s, double t,
+		      const struct mc_decision **by_dom, const char *reason)
 {
 	size_t i;
 
 	for (i = 0; i < s->ndoms; i++) {
-		const struct mc_domain *d = &s->doms[i];
-		const struct mc_decision *dec = by_dom ? by_dom[i] : NULL;
-		char rules[96] = "";
-
-		fprintf(f, "%.3f,%s,%llu,", t, d->name,
-			(unsigned long long)d->cur.actual);
-		if (d->cur.have_stats)
-			fprintf(f, "%llu", (unsigned long long)d->cur.unused);
-		fputc(',', f);
-		if (dec) {
-			fprintf(f, "%llu", (unsigned long long)dec->target);
-			mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
-		}
-		fprintf(f, ",%s,%s\n", rules, reason);
+		fprintf(f, "%.3f,%.3f,", t, s->wall);
+		if (trace_row(f, &s->doms[i], by_dom ? by_dom[i] : NULL, reason))
+			return -1;
 	}
+	return 0;
 }
 
 /* A sample's rows are built in memory and appended as one record: a full
@@ -229,8 +249,7 @@ static void write_trace(struct mc_report *r, const struct mc_snapshot *s,
 		mc_warn("trace: out of memory; a sample was not written");
 		return;
 	}
-	trace_rows(mem, s, t, by_dom, reason);
-	bad = ferror(mem);
+	bad = trace_rows(mem, s, t, by_dom, reason) || ferror(mem);
 	if (fclose(mem) || bad)
 		mc_warn("trace: out of memory; a sample was not written");
 	else
