@@ -8,6 +8,7 @@
  * new end (no hole of NULs), with the header again since the file is empty.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,58 @@ static void trace_append(struct mc_report *r, const char *buf, size_t len)
 	mc_file_note(&r->trace_failing, "trace", r->trace_path, rc ? why : NULL);
 }
 
+/* A trace another version wrote (other columns) is not appended to: a
+ * file would mix two layouts, and every reader goes by the header.  It is
+ * moved to PATH.old (never over an existing one) and a new trace starts.
+ * 0 when the file is ours (or empty), 1 when moved, -1 with err set (it
+ * could not be read or moved). */
+static int trace_move_foreign(const char *path, char *err, size_t errlen)
+{
+	char head[sizeof(trace_header) - 1], *old;
+	ssize_t n = mc_file_read_head(path, head, sizeof(head), err, errlen);
+	int rc;
+
+	if (n < 0)
+		return -1;
+	if (!n || ((size_t)n == sizeof(head) && !memcmp(head, trace_header, (size_t)n)))
+		return 0;
+	if (asprintf(&old, "%s.old", path) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = renameat2(AT_FDCWD, path, AT_FDCWD, old, RENAME_NOREPLACE) ? -1 : 1;
+	if (rc < 0)
+		snprintf(err, errlen, "%s: its columns are not this version's, and it "
+			 "cannot be moved to %s: %s", path, old, strerror(errno));
+	else
+		mc_warn("trace: %s has other columns (an older memcoord's?): moved "
+			"to %s; a new trace starts", path, old);
+	free(old);
+	return rc;
+}
+
+static int trace_open(const char *path, bool append, char *err, size_t errlen)
+{
+	int fd;
+
+	if (!append)
+		return mc_file_open_trunc(path, err, errlen);
+	/* Opened first: that refuses links, FIFOs and devices at path. */
+	fd = mc_file_open_append(path, err, errlen);
+	if (fd < 0)
+		return -1;
+	switch (trace_move_foreign(path, err, errlen)) {
+	case 0:
+		return fd;
+	case 1:
+		close(fd);	/* the moved file's: nothing was written */
+		return mc_file_open_append(path, err, errlen);
+	default:
+		close(fd);
+		return -1;
+	}
+}
+
 struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 				 char *err, size_t errlen)
 {
@@ -79,8 +132,7 @@ struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 		return NULL;
 	}
 	r->table = table;
-	r->trace = !trace ? -1 : append ? mc_file_open_append(trace, err, errlen) :
-		   mc_file_open_trunc(trace, err, errlen);
+	r->trace = trace ? trace_open(trace, append, err, errlen) : -1;
 	if (trace && r->trace < 0) {
 		free(r->trace_path);
 		free(r);

@@ -372,9 +372,10 @@ static int replay_row(char *f[NCOLS], const char *dom, double *t, uint64_t *used
 	return 1;
 }
 
-/* Every row of dom, its times from its first row on. */
+/* Every row of dom, its times from its first row on.  *rec: the number
+ * of the last record read (the one refused, on -1). */
 static int replay_rows(struct mc_csv *c, const long pos[NCOLS], long nfields,
-		       const char *dom, struct mc_sim_replay *r)
+		       const char *dom, struct mc_sim_replay *r, size_t *rec)
 {
 	char *f[NCOLS];
 	size_t cap = 0;
@@ -383,7 +384,11 @@ static int replay_rows(struct mc_csv *c, const long pos[NCOLS], long nfields,
 	long n;
 	int rc;
 
-	while ((n = read_record(c, pos, f)) > 0) {
+	for (;;) {
+		*rec = c->record;
+		n = read_record(c, pos, f);
+		if (n <= 0)
+			break;
 		rc = n == nfields ? replay_row(f, dom, &t, &used) : -1;
 		if (rc < 0)
 			return -1;
@@ -404,7 +409,7 @@ static int load_replay(const char *path, const char *dom,
 {
 	struct mc_csv c;
 	char *text;
-	size_t len;
+	size_t len, rec = 1;
 	long pos[NCOLS], nfields;
 	int rc = -1;
 
@@ -415,9 +420,9 @@ static int load_replay(const char *path, const char *dom,
 	if (nfields < 0)
 		snprintf(err, errlen, "replay %s: no trace header (with the columns "
 			 "time, domain, actual_kib and unused_kib)", path);
-	else if ((rc = replay_rows(&c, pos, nfields, dom, r)) == -1)
+	else if ((rc = replay_rows(&c, pos, nfields, dom, r, &rec)) == -1)
 		snprintf(err, errlen, "replay %s: record %zu: not a trace row",
-			 path, c.record);
+			 path, rec);
 	else if (rc == -2)
 		snprintf(err, errlen, "replay %s: out of memory", path);
 	else if (!r->n)

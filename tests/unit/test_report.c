@@ -312,6 +312,55 @@ static void restart_appends_new_run_truncates(void **state)
 	drop_temp(path);
 }
 
+static void one_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A trace an older version wrote (no unix_time column) is not appended
+ * to: it moves to PATH.old, a new trace starts.  With PATH.old taken,
+ * the trace is refused and nothing moves. */
+static void other_columns_moved_aside(void **state)
+{
+	static const char old_rows[] =
+		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
+		"0.000,vm00,1048576,524288,,,period\n";
+	char *path = write_temp(old_rows, ".csv"), *log = write_temp("", ".log");
+	char old[256], *text, err[256];
+	struct mc_report *r;
+	int saved;
+
+	(void)state;
+	snprintf(old, sizeof(old), "%s.old", path);
+	saved = capture_begin(log);
+	one_run(path, true, 0);
+	capture_end(saved);
+	assert_int_equal(count_lines(log, "has other columns"), 1);
+	assert_int_equal(whole_rows(path), 2);
+	text = read_all(old);
+	assert_string_equal(text, old_rows);
+	free(text);
+	/* again, with PATH.old there: refused, both files as they were */
+	assert_int_equal(truncate(path, 0), 0);
+	one_file(path, old_rows);
+	r = mc_report_open(NULL, path, true, err, sizeof(err));
+	assert_null(r);
+	assert_non_null(strstr(err, "cannot be moved to"));
+	text = read_all(path);
+	assert_string_equal(text, old_rows);
+	free(text);
+	text = read_all(old);
+	assert_string_equal(text, old_rows);
+	free(text);
+	assert_int_equal(unlink(old), 0);
+	drop_temp(log);
+	drop_temp(path);
+}
+
 static void sample_into(struct mc_report *r, double t)
 {
 	struct mc_snapshot s;
@@ -419,6 +468,7 @@ int main(void)
 		cmocka_unit_test(table_and_trace_rows),
 		cmocka_unit_test(hostile_text_quoted_and_escaped),
 		cmocka_unit_test(restart_appends_new_run_truncates),
+		cmocka_unit_test(other_columns_moved_aside),
 		cmocka_unit_test(copytruncate_leaves_no_hole),
 		cmocka_unit_test(reopen_follows_rename),
 		cmocka_unit_test(table_changes_only),
