@@ -280,54 +280,56 @@ static void test_free_phases(void **state)
 	mc_sim_model_free(m);
 }
 
+/* A scenario whose one VM replays dom of the trace text (read whole at
+ * load, so the files go at once). */
+static struct mc_sim_model *replay_of(const char *text, const char *dom)
+{
+	char *csv = write_temp(text, ".csv"), ini[512], *path;
+	struct mc_sim_model *m;
+
+	snprintf(ini, sizeof(ini), "[vm \"v\"]\nreplay = %s\nreplay_domain = %s\n",
+		 csv, dom);
+	path = write_temp(ini, ".ini");
+	m = mc_sim_scenario_load(path, ini, sizeof(ini));
+	drop_temp(path);
+	drop_temp(csv);
+	return m;
+}
+
+static const uint64_t replay_own = (24 + 128 + 30) * MiB;
+
 static void test_replay(void **state)
 {
-	char *csv = write_temp(
+	struct mc_sim_model *m = replay_of(
 		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
 		"0.000,x,524288,300000,,,sample\n"
 		"0.000,other,524288,1,,,sample\n"
-		"10.000,x,524288,200000,,,sample\n", ".csv");
-	char ini[512], *path;
-	struct mc_sim_model *m;
-	uint64_t own = (24 + 128 + 30) * MiB;
+		"10.000,x,524288,200000,,,sample\n", "x");
 
 	(void)state;
-	snprintf(ini, sizeof(ini), "[vm \"x\"]\nreplay = %s\n", csv);
-	path = write_temp(ini, ".ini");
-	m = mc_sim_scenario_load(path, ini, sizeof(ini));
 	assert_non_null(m);
 	mc_sim_model_step(m, 5.0);
-	assert_int_equal(vm(m, 0).workload, 524288 - 250000 - own);
+	assert_int_equal(vm(m, 0).workload, 524288 - 250000 - replay_own);
 	mc_sim_model_step(m, 10.0);
-	assert_int_equal(vm(m, 0).workload, 524288 - 200000 - own);
+	assert_int_equal(vm(m, 0).workload, 524288 - 200000 - replay_own);
 	mc_sim_model_free(m);
-	drop_temp(path);
-	drop_temp(csv);
 }
 
 /* Today's layout: columns found by name (unix_time between), a quoted
  * name with a comma and a quote, CRLF, a quoted line break elsewhere. */
 static void test_replay_quoted(void **state)
 {
-	char *csv = write_temp(
+	struct mc_sim_model *m = replay_of(
 		"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason\r\n"
 		"0.000,1.0,\"x,\"\"y\",524288,300000,,,sample\r\n"
 		"0.000,1.0,\"two\nlines\",524288,1,,,sample\r\n"
-		"10.000,11.0,\"x,\"\"y\",524288,200000,1,\"a,b\",period\r\n", ".csv");
-	char ini[512], *path;
-	struct mc_sim_model *m;
-	uint64_t own = (24 + 128 + 30) * MiB;
+		"10.000,11.0,\"x,\"\"y\",524288,200000,1,\"a,b\",period\r\n", "x,\"y");
 
 	(void)state;
-	snprintf(ini, sizeof(ini), "[vm \"v\"]\nreplay = %s\nreplay_domain = x,\"y\n", csv);
-	path = write_temp(ini, ".ini");
-	m = mc_sim_scenario_load(path, ini, sizeof(ini));
 	assert_non_null(m);
 	mc_sim_model_step(m, 10.0);
-	assert_int_equal(vm(m, 0).workload, 524288 - 200000 - own);
+	assert_int_equal(vm(m, 0).workload, 524288 - 200000 - replay_own);
 	mc_sim_model_free(m);
-	drop_temp(path);
-	drop_temp(csv);
 }
 
 /* Not a trace: no header naming the columns, a row short of fields, a
