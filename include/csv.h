@@ -18,7 +18,7 @@
 
 /* s as one field: escaped, then quoted when it holds ',' '"' CR or LF
  * (after escaping only the first two can be left).  0, or -1 when out of
- * memory (nothing written). */
+ * memory (nothing written); a failed write shows in ferror(out). */
 int mc_csv_put_text(FILE *out, const char *s);
 
 /* Reading: a cursor over text (len bytes at text, and a NUL after them,

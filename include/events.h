@@ -3,9 +3,8 @@
  *
  * One JSON object per line for every resize, policy load, refusal and
  * error, and every libvirt reconnect, each with a local RFC 3339 timestamp
- * (simulated and UTC under --simulate),
- * so an operator can answer "why did my VM shrink at 03:12?" with grep or
- * jq.  Every function accepts a NULL log and then does nothing, so callers
+ * (under --simulate the simulated clock, in UTC), so an operator can
+ * answer "why did my VM shrink at 03:12?" with grep or jq.  Every function accepts a NULL log and then does nothing, so callers
  * need not check whether the option is set.
  */
 #ifndef MC_EVENTS_H
