@@ -75,7 +75,7 @@ cli: memcoord
 # Fuzzing: libFuzzer (clang) for FUZZ_SECONDS per target; new inputs go to
 # build-fuzz/, the seed corpus and every crash kept stay in tests/fuzz/.
 FUZZ_SECONDS ?= 30
-FUZZERS      := config result
+FUZZERS      := config result trace
 FUZZ_SAN     := -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 fuzz:
 	@./scripts/deps.sh fuzz

@@ -2,9 +2,9 @@
  * events.h - the JSON-lines event log ([output] events).
  *
  * One JSON object per line for every resize, policy load, refusal and
- * error, and every libvirt reconnect, each with a local RFC 3339 timestamp,
- * so an operator can answer "why did my VM shrink at 03:12?" with grep or
- * jq.  Every function accepts a NULL log and then does nothing, so callers
+ * error, and every libvirt reconnect, each with a local RFC 3339 timestamp
+ * (under --simulate the simulated clock, in UTC), so an operator can
+ * answer "why did my VM shrink at 03:12?" with grep or jq.  Every function accepts a NULL log and then does nothing, so callers
  * need not check whether the option is set.
  */
 #ifndef MC_EVENTS_H
@@ -25,6 +25,12 @@ enum mc_events_outcome {
 
 /* Opens path for appending (created 0644 if missing).  NULL with err set. */
 struct mc_events *mc_events_open(const char *path, char *err, size_t errlen);
+/* Stamps every event from now on with now(arg), seconds since the Unix
+ * epoch, written in UTC: --simulate's clock, so the events of a run line
+ * up with its trace and read the same every run.  NULL: the wall clock,
+ * in local time (the default). */
+void mc_events_set_clock(struct mc_events *e, double (*now)(void *arg),
+			 void *arg);
 /* Re-opens the same path, for log rotation (SIGHUP).  0 or -1 (logged; the
  * old file stays in use). */
 int mc_events_reopen(struct mc_events *e);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Inputs larger than this are refused: configs, scenarios, policies. */
 #define MC_FILE_READ_MAX	(4u << 20)
@@ -22,6 +23,12 @@
  * err saying "path: why" (not a regular file, too large, cannot open/read). */
 int mc_file_read(const char *path, size_t max, char **buf, size_t *len,
 		 char *err, size_t errlen);
+
+/* The first len (> 0) bytes of a regular file, or all of a shorter one,
+ * into buf (not NUL-terminated): to look at a file's header.  The number
+ * read, or -1 with err set. */
+ssize_t mc_file_read_head(const char *path, char *buf, size_t len, char *err,
+			  size_t errlen);
 
 /* rel, or when it is relative and base names a directory, rel under
  * base's directory: a config or scenario names its neighbours relative to

@@ -26,6 +26,10 @@
  *     snap->time       s on a clock of the backend's own that never goes
  *                      back (libvirt: CLOCK_MONOTONIC; sim: model time).
  *                      Only differences are used.
+ *     snap->wall       s since the Unix epoch when the stats were read
+ *                      (libvirt: CLOCK_REALTIME; sim: the simulated
+ *                      clock, mc_sim_model_wall()): the trace's
+ *                      unix_time, to line it up with other logs.
  *
  *   SHOULD fill; without them the core does this:
  *     d->uuid          "" when unknown.  It tells a domain from a new one

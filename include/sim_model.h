@@ -140,6 +140,11 @@ void mc_sim_model_step(struct mc_sim_model *m, double secs);
 
 /* ---- const accessors ---- */
 double mc_sim_model_now(const struct mc_sim_model *m);
+/* The simulated wall clock, seconds since the Unix epoch: a run starts at
+ * MC_SIM_EPOCH, so its trace and event log read the same every run and
+ * on every host, and are never taken for a real host's. */
+#define MC_SIM_EPOCH 0.0
+double mc_sim_model_wall(const struct mc_sim_model *m);
 const struct mc_sim_host *mc_sim_model_host(const struct mc_sim_model *m);
 size_t mc_sim_model_nvms(const struct mc_sim_model *m);
 /* VM i (< nvms) as an observer sees it. */

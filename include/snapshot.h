@@ -93,6 +93,7 @@ struct mc_snapshot {
 	size_t cap;
 	struct mc_host host;
 	double time;		/* seconds, backend clock */
+	double wall;		/* s since the Unix epoch (sim: simulated) */
 };
 
 void mc_snapshot_init(struct mc_snapshot *s);

@@ -31,6 +31,8 @@ struct mc_events {
 	char *path;
 	int fd;
 	bool failing;		/* a write failed; warned once until one works */
+	double (*clock)(void *arg);	/* a simulation's; NULL = the real one */
+	void *clock_arg;
 };
 
 /* ---- a growable line ---- */
@@ -123,29 +125,43 @@ static void put_key_kib(struct line *l, const char *key, uint64_t kib)
 	putf(l, "%llu", (unsigned long long)kib);
 }
 
-/* Local time with its UTC offset (RFC 3339), to the millisecond: what an
- * operator reads off a wall clock, yet unambiguous across DST. */
-static void timestamp(char *buf, size_t len)
+/* sec.ms as RFC 3339 with its UTC offset, to the millisecond: local time
+ * is what an operator reads off a wall clock, yet unambiguous across DST;
+ * a simulation's clock is written in UTC, the same on every host. */
+static void format_ts(char *buf, size_t len, time_t sec, long ms, bool utc)
 {
-	struct timespec ts;
 	struct tm tm;
 	char date[32], zone[8];
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) || !localtime_r(&ts.tv_sec, &tm) ||
+	if (!(utc ? gmtime_r(&sec, &tm) : localtime_r(&sec, &tm)) ||
 	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) ||
 	    strftime(zone, sizeof(zone), "%z", &tm) != 5) {
 		snprintf(buf, len, "unknown");
 		return;
 	}
-	snprintf(buf, len, "%s.%03ld%.3s:%s", date, ts.tv_nsec / 1000000L,
-		 zone, zone + 3);
+	snprintf(buf, len, "%s.%03ld%.3s:%s", date, ms, zone, zone + 3);
 }
 
-static void begin(struct line *l, const char *kind)
+static void timestamp(const struct mc_events *e, char *buf, size_t len)
+{
+	struct timespec ts;
+	long long ms;
+
+	if (e->clock) {
+		ms = llround(e->clock(e->clock_arg) * 1000.0);
+		format_ts(buf, len, (time_t)(ms / 1000), (long)(ms % 1000), true);
+	} else if (clock_gettime(CLOCK_REALTIME, &ts)) {
+		snprintf(buf, len, "unknown");
+	} else {
+		format_ts(buf, len, ts.tv_sec, ts.tv_nsec / 1000000L, false);
+	}
+}
+
+static void begin(const struct mc_events *e, struct line *l, const char *kind)
 {
 	char ts[80];
 
-	timestamp(ts, sizeof(ts));
+	timestamp(e, ts, sizeof(ts));
 	put(l, "{\"ts\":", 6);
 	put_str(l, ts);
 	put_key_str(l, "event", kind);
@@ -190,6 +206,15 @@ struct mc_events *mc_events_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return e;
+}
+
+void mc_events_set_clock(struct mc_events *e, double (*now)(void *arg),
+			 void *arg)
+{
+	if (!e)
+		return;
+	e->clock = now;
+	e->clock_arg = arg;
 }
 
 int mc_events_reopen(struct mc_events *e)
@@ -263,7 +288,7 @@ void mc_events_resize(struct mc_events *e, const struct mc_domain *d,
 
 	if (!e)
 		return;
-	begin(&l, "resize");
+	begin(e, &l, "resize");
 	put_key_str(&l, "domain", d->name);
 	put_key_str(&l, "uuid", d->uuid);
 	put_key_str(&l, "outcome", outcome_name(outcome));
@@ -288,7 +313,7 @@ void mc_events_policy(struct mc_events *e, const char *kind,
 
 	if (!e)
 		return;
-	begin(&l, kind);
+	begin(e, &l, kind);
 	put_key_str(&l, "policy", policy);
 	put_key_str(&l, "why", why);
 	finish(e, &l);
@@ -301,7 +326,7 @@ void mc_events_reconnect(struct mc_events *e, const char *backend,
 
 	if (!e)
 		return;
-	begin(&l, "reconnect");
+	begin(e, &l, "reconnect");
 	put_key_str(&l, "backend", backend);
 	put_key(&l, "count");
 	putf(&l, "%lu", count);

@@ -62,6 +62,22 @@ static ssize_t read_bounded(int fd, char *buf, size_t max)
 	return (ssize_t)got;
 }
 
+ssize_t mc_file_read_head(const char *path, char *buf, size_t len, char *err,
+			  size_t errlen)
+{
+	struct stat st = { 0 };
+	int fd = open_regular(path, &st, err, errlen);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read_bounded(fd, buf, len - 1);
+	if (n < 0)
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	close(fd);
+	return n;
+}
+
 int mc_file_read(const char *path, size_t max, char **buf, size_t *len,
 		 char *err, size_t errlen)
 {

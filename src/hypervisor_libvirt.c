@@ -315,6 +315,7 @@ static int lv_collect(struct mc_backend *base, struct mc_snapshot *snap)
 		return -1;
 	}
 	snap->time = mc_monotonic_seconds();
+	snap->wall = mc_clock_seconds(CLOCK_REALTIME);
 	return 0;
 }
 

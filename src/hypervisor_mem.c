@@ -71,6 +71,7 @@ static int mem_collect(struct mc_backend *b, struct mc_snapshot *snap)
 	snap->host.buffers = m->world.host.buffers;
 	snap->host.cached = m->world.host.cached;
 	snap->time = m->world.time;				/* MUST */
+	snap->wall = m->world.time;				/* MUST */
 	return 0;
 }
 

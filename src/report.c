@@ -8,6 +8,7 @@
  * new end (no hole of NULs), with the header again since the file is empty.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "clamp.h"
+#include "csv.h"
 #include "fileio.h"
 #include "log.h"
 #include "report.h"
@@ -33,8 +35,11 @@ struct mc_report {
 	int have_t0;
 };
 
+/* time: seconds since the first sample (monotonic); unix_time: the wall
+ * clock at the sample, seconds since the Unix epoch (UTC), what awk,
+ * gnuplot ("%s"), pandas (unit="s") and Prometheus take as they are. */
 static const char trace_header[] =
-	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
+	"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
 
 /* An empty trace needs the header first: a new file, one that
  * copytruncate emptied, or one whose header write failed. */
@@ -64,6 +69,58 @@ static void trace_append(struct mc_report *r, const char *buf, size_t len)
 	mc_file_note(&r->trace_failing, "trace", r->trace_path, rc ? why : NULL);
 }
 
+/* A trace another version wrote (other columns) is not appended to: a
+ * file would mix two layouts, and every reader goes by the header.  It is
+ * moved to PATH.old (never over an existing one) and a new trace starts.
+ * 0 when the file is ours (or empty), 1 when moved, -1 with err set (it
+ * could not be read or moved). */
+static int trace_move_foreign(const char *path, char *err, size_t errlen)
+{
+	char head[sizeof(trace_header) - 1], *old;
+	ssize_t n = mc_file_read_head(path, head, sizeof(head), err, errlen);
+	int rc;
+
+	if (n < 0)
+		return -1;
+	if (!n || ((size_t)n == sizeof(head) && !memcmp(head, trace_header, (size_t)n)))
+		return 0;
+	if (asprintf(&old, "%s.old", path) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = renameat2(AT_FDCWD, path, AT_FDCWD, old, RENAME_NOREPLACE) ? -1 : 1;
+	if (rc < 0)
+		snprintf(err, errlen, "%s: its columns are not this version's, and it "
+			 "cannot be moved to %s: %s", path, old, strerror(errno));
+	else
+		mc_warn("trace: %s has other columns (an older memcoord's?): moved "
+			"to %s; a new trace starts", path, old);
+	free(old);
+	return rc;
+}
+
+static int trace_open(const char *path, bool append, char *err, size_t errlen)
+{
+	int fd;
+
+	if (!append)
+		return mc_file_open_trunc(path, err, errlen);
+	/* Opened first: that refuses links, FIFOs and devices at path. */
+	fd = mc_file_open_append(path, err, errlen);
+	if (fd < 0)
+		return -1;
+	switch (trace_move_foreign(path, err, errlen)) {
+	case 0:
+		return fd;
+	case 1:
+		close(fd);	/* the moved file's: nothing was written */
+		return mc_file_open_append(path, err, errlen);
+	default:
+		close(fd);
+		return -1;
+	}
+}
+
 struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 				 char *err, size_t errlen)
 {
@@ -75,8 +132,7 @@ struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 		return NULL;
 	}
 	r->table = table;
-	r->trace = !trace ? -1 : append ? mc_file_open_append(trace, err, errlen) :
-		   mc_file_open_trunc(trace, err, errlen);
+	r->trace = trace ? trace_open(trace, append, err, errlen) : -1;
 	if (trace && r->trace < 0) {
 		free(r->trace_path);
 		free(r);
@@ -191,27 +247,43 @@ static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 	fflush(out);
 }
 
-static void trace_rows(FILE *f, const struct mc_snapshot *s, double t,
-		       const struct mc_decision **by_dom, const char *reason)
+/* The text fields (a domain name, a failed decide()'s message) are
+ * hostile: csv.c escapes and quotes them.  -1 when out of memory. */
+static int trace_row(FILE *f, const struct mc_domain *d,
+		     const struct mc_decision *dec, const char *reason)
+{
+	char rules[96] = "";
+	int rc;
+
+	if (mc_csv_put_text(f, d->name))
+		return -1;
+	fprintf(f, ",%llu,", (unsigned long long)d->cur.actual);
+	if (d->cur.have_stats)
+		fprintf(f, "%llu", (unsigned long long)d->cur.unused);
+	fputc(',', f);
+	if (dec) {
+		fprintf(f, "%llu", (unsigned long long)dec->target);
+		mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
+	}
+	fputc(',', f);
+	rc = mc_csv_put_text(f, rules);
+	fputc(',', f);
+	rc |= mc_csv_put_text(f, reason);
+	fputc('\n', f);
+	return rc;
+}
+
+static int trace_rows(FILE *f, const struct mc_snapshot *s, double t,
+		      const struct mc_decision **by_dom, const char *reason)
 {
 	size_t i;
 
 	for (i = 0; i < s->ndoms; i++) {
-		const struct mc_domain *d = &s->doms[i];
-		const struct mc_decision *dec = by_dom ? by_dom[i] : NULL;
-		char rules[96] = "";
-
-		fprintf(f, "%.3f,%s,%llu,", t, d->name,
-			(unsigned long long)d->cur.actual);
-		if (d->cur.have_stats)
-			fprintf(f, "%llu", (unsigned long long)d->cur.unused);
-		fputc(',', f);
-		if (dec) {
-			fprintf(f, "%llu", (unsigned long long)dec->target);
-			mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
-		}
-		fprintf(f, ",%s,%s\n", rules, reason);
+		fprintf(f, "%.3f,%.3f,", t, s->wall);
+		if (trace_row(f, &s->doms[i], by_dom ? by_dom[i] : NULL, reason))
+			return -1;
 	}
+	return 0;
 }
 
 /* A sample's rows are built in memory and appended as one record: a full
@@ -229,8 +301,7 @@ static void write_trace(struct mc_report *r, const struct mc_snapshot *s,
 		mc_warn("trace: out of memory; a sample was not written");
 		return;
 	}
-	trace_rows(mem, s, t, by_dom, reason);
-	bad = ferror(mem);
+	bad = trace_rows(mem, s, t, by_dom, reason) || ferror(mem);
 	if (fclose(mem) || bad)
 		mc_warn("trace: out of memory; a sample was not written");
 	else

@@ -399,6 +399,12 @@ static void score_resize(void *score, size_t vm, uint64_t actual, uint64_t kib,
 	mc_score_resize(score, vm, actual, kib, now);
 }
 
+/* The event log's clock: the model's, as the trace's unix_time is. */
+static double sim_wall(void *model)
+{
+	return mc_sim_model_wall(model);
+}
+
 static int run_open(struct run *r, char *err, size_t errlen)
 {
 	const struct mc_config *cfg = r->cfg;
@@ -431,6 +437,7 @@ static int run_open(struct run *r, char *err, size_t errlen)
 	if ((cfg->metrics && !(r->metrics = mc_metrics_open(cfg->metrics, err, errlen))) ||
 	    (cfg->events && !(r->events = mc_events_open(cfg->events, err, errlen))))
 		return 1;
+	mc_events_set_clock(r->events, sim_wall, r->model);
 	mc_coord_set_outputs(r->coord, r->metrics, r->events);
 	r->score = mc_score_new(r->model,
 				(uint64_t)cfg->pressure_unused_mib * MC_KIB_PER_MIB,

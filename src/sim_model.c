@@ -44,6 +44,11 @@ double mc_sim_model_now(const struct mc_sim_model *m)
 	return (double)m->now_ms / 1000.0;
 }
 
+double mc_sim_model_wall(const struct mc_sim_model *m)
+{
+	return MC_SIM_EPOCH + mc_sim_model_now(m);
+}
+
 static uint64_t vm_available(const struct mc_sim_vm *v)
 {
 	return mc_sim_sub_sat(v->actual, v->kernel);
@@ -452,6 +457,7 @@ int mc_sim_model_collect(const struct mc_sim_model *m, struct mc_snapshot *snap)
 	snap->host.total = m->host.total;
 	snap->host.free = mc_sim_host_free(m);
 	snap->time = mc_sim_model_now(m);
+	snap->wall = mc_sim_model_wall(m);
 	return 0;
 }
 

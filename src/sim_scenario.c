@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "config.h"	/* MC_SIM_DURATION_MAX, shared with --duration */
+#include "csv.h"
 #include "fileio.h"
 #include "inifile.h"
 #include "sim_model.h"
@@ -304,66 +305,131 @@ static int replay_push(struct mc_sim_replay *r, size_t *cap, double t,
 	return 0;
 }
 
-/* One row: time,domain,actual_kib,unused_kib,...  Rows of other domains
- * and rows without stats (empty unused) are skipped.  1 kept, 0 skipped,
- * -1 malformed. */
-static int replay_row(char *line, const char *dom, double *t, uint64_t *used)
-{
-	char *f[4], *s = line;
-	unsigned long long actual, unused;
-	size_t i;
+/* The columns a replay reads, found by the header's names: a trace from
+ * any version (with more columns, in another order) replays. */
+enum { COL_TIME, COL_DOMAIN, COL_ACTUAL, COL_UNUSED, NCOLS };
+static const char *const col_names[NCOLS] = {
+	"time", "domain", "actual_kib", "unused_kib",
+};
 
-	for (i = 0; i < 4; i++) {
-		f[i] = strsep(&s, ",");
-		if (!f[i])
-			return -1;
+/* One record's fields at the columns in pos (NULL where it has none).
+ * The number of its fields, 0 at the end of the text, or -1 when it is
+ * not RFC 4180. */
+static long read_record(struct mc_csv *c, const long pos[NCOLS], char *f[NCOLS])
+{
+	bool last = false;
+	long n = 0;
+	char *v;
+	int k;
+
+	for (k = 0; k < NCOLS; k++)
+		f[k] = NULL;
+	while (!last && (v = mc_csv_field(c, &last))) {
+		for (k = 0; k < NCOLS; k++)
+			if (pos[k] == n)
+				f[k] = v;
+		n++;
 	}
-	if (strcmp(f[1], dom))
+	return c->bad ? -1 : n;
+}
+
+/* The header: where each column is, and how many fields a row has. */
+static long read_header(struct mc_csv *c, long pos[NCOLS])
+{
+	bool last = false;
+	long n = 0;
+	char *v;
+	int k;
+
+	for (k = 0; k < NCOLS; k++)
+		pos[k] = -1;
+	while (!last && (v = mc_csv_field(c, &last))) {
+		for (k = 0; k < NCOLS; k++)
+			if (pos[k] < 0 && !strcmp(v, col_names[k]))
+				pos[k] = n;
+		n++;
+	}
+	for (k = 0; k < NCOLS; k++)
+		if (pos[k] < 0)
+			return -1;
+	return n;
+}
+
+/* One row of dom: its time and used memory.  Rows of other domains and
+ * rows without stats (empty unused) are skipped.  1 kept, 0 skipped, -1
+ * malformed. */
+static int replay_row(char *f[NCOLS], const char *dom, double *t, uint64_t *used)
+{
+	unsigned long long actual, unused;
+
+	if (strcmp(f[COL_DOMAIN], dom) || !*f[COL_UNUSED])
 		return 0;
-	if (!*f[3])
-		return 0;
-	if (sscanf(f[0], "%lf", t) != 1 || sscanf(f[2], "%llu", &actual) != 1 ||
-	    sscanf(f[3], "%llu", &unused) != 1)
+	if (sscanf(f[COL_TIME], "%lf", t) != 1 ||
+	    sscanf(f[COL_ACTUAL], "%llu", &actual) != 1 ||
+	    sscanf(f[COL_UNUSED], "%llu", &unused) != 1)
 		return -1;
 	*used = mc_sim_sub_sat(actual, unused);
 	return 1;
 }
 
-/* Reads every row of dom in the trace at path.  The file is read whole and
- * bounded (a FIFO or /dev/zero cannot hang the run), so a row is never cut
- * however long its domain name. */
+/* Every row of dom, its times from its first row on.  *rec: the number
+ * of the last record read (the one refused, on -1). */
+static int replay_rows(struct mc_csv *c, const long pos[NCOLS], long nfields,
+		       const char *dom, struct mc_sim_replay *r, size_t *rec)
+{
+	char *f[NCOLS];
+	size_t cap = 0;
+	double t, t0 = 0;
+	uint64_t used;
+	long n;
+	int rc;
+
+	for (;;) {
+		*rec = c->record;
+		n = read_record(c, pos, f);
+		if (n <= 0)
+			break;
+		rc = n == nfields ? replay_row(f, dom, &t, &used) : -1;
+		if (rc < 0)
+			return -1;
+		if (rc > 0 && !r->n)
+			t0 = t;
+		if (rc > 0 && replay_push(r, &cap, t - t0, used))
+			return -2;
+	}
+	return n < 0 ? -1 : 0;
+}
+
+/* Reads every row of dom in the trace at path (RFC 4180, as --trace
+ * writes it).  The file is read whole and bounded (a FIFO or /dev/zero
+ * cannot hang the run), so a row is never cut however long its domain
+ * name. */
 static int load_replay(const char *path, const char *dom,
 		       struct mc_sim_replay *r, char *err, size_t errlen)
 {
-	char *text, *rest, *line;
-	size_t len, cap = 0, lineno = 0;
-	double t, t0 = 0;
-	uint64_t used;
-	int rc = 0;
+	struct mc_csv c;
+	char *text;
+	size_t len, rec = 1;
+	long pos[NCOLS], nfields;
+	int rc = -1;
 
 	if (mc_file_read(path, REPLAY_MAX, &text, &len, err, errlen))
 		return -1;
-	for (rest = text; rc >= 0 && (line = strsep(&rest, "\n")); ) {
-		line[strcspn(line, "\r")] = '\0';
-		if ((lineno++ == 0 && !strncmp(line, "time,", 5)) || (!*line && !rest))
-			continue;
-		rc = replay_row(line, dom, &t, &used);
-		if (rc < 0)
-			snprintf(err, errlen, "replay %s:%zu: not a trace row", path, lineno);
-		if (rc > 0 && !r->n)
-			t0 = t;
-		if (rc > 0 && replay_push(r, &cap, t - t0, used)) {
-			snprintf(err, errlen, "replay %s: out of memory", path);
-			rc = -1;
-		}
-	}
-	free(text);
-	if (rc >= 0 && !r->n) {
+	mc_csv_init(&c, text, len);
+	nfields = read_header(&c, pos);
+	if (nfields < 0)
+		snprintf(err, errlen, "replay %s: no trace header (with the columns "
+			 "time, domain, actual_kib and unused_kib)", path);
+	else if ((rc = replay_rows(&c, pos, nfields, dom, r, &rec)) == -1)
+		snprintf(err, errlen, "replay %s: record %zu: not a trace row",
+			 path, rec);
+	else if (rc == -2)
+		snprintf(err, errlen, "replay %s: out of memory", path);
+	else if (!r->n)
 		snprintf(err, errlen, "replay %s: no rows with stats for domain '%s'",
 			 path, dom);
-		rc = -1;
-	}
-	return rc < 0 ? -1 : 0;
+	free(text);
+	return rc || !r->n ? -1 : 0;
 }
 
 /* ==== building the model ==== */

@@ -25,6 +25,7 @@ void mc_snapshot_clear(struct mc_snapshot *s)
 		mc_snapshot_drop_last(s);
 	memset(&s->host, 0, sizeof(s->host));
 	s->time = 0;
+	s->wall = 0;
 }
 
 struct mc_domain *mc_snapshot_add(struct mc_snapshot *s, const char *name)

@@ -109,7 +109,7 @@ printf '[host]\ntotal_mib = 4096\nduration = 20\n[vm "%s"]\nphase = grow 20 600\
 	"$a" "$b" > "$tmp/long.ini"
 $MC -q --simulate "$tmp/long.ini" -p $pol --trace "$tmp/long.csv" >/dev/null 2>&1 || true
 check "two VMs with 300-byte names sharing 255 bytes: each its own decisions" bash -c \
-	"[ \$(awk -F, 'NR > 1 && \$5 != \"\" { print \$2 }' '$tmp/long.csv' | sort -u | wc -l) = 2 ] &&
+	"[ \$(tests/trace-awk 'FNR > 1 && f(\"target_kib\") != \"\" { print f(\"domain\") }' '$tmp/long.csv' | sort -u | wc -l) = 2 ] &&
 	 grep -q ',$a,' '$tmp/long.csv' && grep -q ',$b,' '$tmp/long.csv'"
 printf '[vm "a"]\nstart_mib = 512\n[vm "a"]\nstart_mib = 600\n' > "$tmp/dup.ini"
 check "a VM name used twice refused" refused2 "dup.ini:3: VM name \"a\" is taken" \
@@ -121,6 +121,7 @@ check "a [vm] section without keys refused" refused2 "keyless.ini:1: \[vm \"a\"\
 # --- the man pages and make install/uninstall have their own scripts ---
 check "hostile policies (tests/cli/hostile.sh)" tests/cli/hostile.sh
 check "control socket, status, reload, -t (tests/cli/control.sh)" tests/cli/control.sh
+check "trace and event log as tools read them (tests/cli/trace.sh)" tests/cli/trace.sh
 check "man pages (tests/cli/man.sh)" tests/cli/man.sh
 check "install (tests/cli/install.sh)" tests/cli/install.sh
 
@@ -178,7 +179,7 @@ check "trace: the recovery is logged" wait_for "trace: writing $o/t.csv again"
 check "trace: the daemon kept running" kill -0 "$pid"
 kill -TERM "$pid"; set +e; wait "$pid"; set -e; pid=
 check "trace: only whole rows" bash -c "head -1 '$o/t.csv' | grep -q ^time, &&
-	tail -n +2 '$o/t.csv' | awk -F, 'NF != 7 { exit 1 }'"
+	tests/trace-awk 'NF_CSV != ncol { exit 1 }' '$o/t.csv'"
 
 printf 'function decide(d, h, ctx)\n  ctx.log("x\\nmemcoord: error: forged\\27[31m")\n  return {}\nend\n' > "$o/log.lua"
 set +e; out=$(timeout 5 $MC -u test:///default --once -n -v -p "$o/log.lua" 2>&1 >/dev/null); set -e
@@ -321,11 +322,11 @@ g4_until "[ \$(wc -l < '$g4/t.csv') -ge 3 ]"
 truncate -s 0 "$g4/t.csv"	# logrotate's copytruncate
 check "trace: after copytruncate, a header and rows, no NUL hole" g4_until \
 	"[ \$(wc -l < '$g4/t.csv') -ge 3 ] && [ \$(tr -dc '\\000' < '$g4/t.csv' | wc -c) = 0 ] &&
-	 head -1 '$g4/t.csv' | grep -q '^time,domain,'"
+	 head -1 '$g4/t.csv' | grep -q '^time,unix_time,domain,'"
 mv "$g4/t.csv" "$g4/t.csv.1"	# logrotate's create mode, then its postrotate
 kill -HUP "$pid"
 check "trace: SIGHUP re-opens it at its path, header first" g4_until \
-	"[ \$(wc -l < '$g4/t.csv') -ge 2 ] && head -1 '$g4/t.csv' | grep -q '^time,domain,'"
+	"[ \$(wc -l < '$g4/t.csv') -ge 2 ] && head -1 '$g4/t.csv' | grep -q '^time,unix_time,domain,'"
 kill -TERM "$pid"; set +e; wait "$pid"; rc=$?; set -e; pid=
 check "metrics: the file is removed on a clean exit" bash -c "[ $rc = 0 ] && [ ! -e '$g4/m.prom' ]"
 printf 'function decide(d, h, ctx) return {} end\n' > "$g4/p.lua"
@@ -333,7 +334,7 @@ for _ in 1 2; do
 	$MC -u test:///default --once -n -p "$g4/p.lua" --trace "$g4/o.csv" >/dev/null 2>&1
 done
 check "trace: a restart appends, one header" bash -c \
-	"[ \$(grep -c '^time,domain,' '$g4/o.csv') = 1 ] && [ \$(grep -c '^[0-9]' '$g4/o.csv') = 2 ]"
+	"[ \$(grep -c '^time,unix_time,domain,' '$g4/o.csv') = 1 ] && [ \$(grep -c '^[0-9]' '$g4/o.csv') = 2 ]"
 # --- issue 13 items 1-2: journald priorities, systemd notify, the table ---
 # A listener stands in for systemd's NOTIFY_SOCKET: one line per datagram
 # (newlines as '|') with the trace's line count when it arrived, so READY=1

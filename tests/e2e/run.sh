@@ -70,6 +70,7 @@ esac
 
 URI=${MC_E2E_URI:-qemu:///system}
 MEMCOORD=$ROOT/memcoord
+TRACE_AWK=$ROOT/tests/trace-awk   # awk over the trace by column name (RFC 4180)
 POLICY=$ROOT/policies/balance_unused.lua
 CONF=$HERE/e2e.ini
 VMS=(aos_vm1 aos_vm2 aos_vm3 aos_vm4)
@@ -264,21 +265,27 @@ agree_check() {
     # time (libvirt queries 4 busy TCG guests' monitors in turn).
     a1=$(awk -v n="$(now)" -v t0="$T0" 'BEGIN { printf "%.3f", n - t0 + 1.0 }')
     for _ in $(seq 1 100); do
-        awk -F, -v a="$a1" -v k=${#VMS[@]} 'NR > 1 && $1 + 0 >= a + 0 { c++ } END { exit !(c >= k) }' "$TR" && break
+        "$TRACE_AWK" -v a="$a1" -v k=${#VMS[@]} 'FNR > 1 && f("time") + 0 >= a + 0 { c++ } END { exit !(c >= k) }' "$TR" && break
         sleep 0.05
     done
     for vm in "${VMS[@]}"; do
-        res=$(awk -F, -v a0="$a0" -v a1="$a1" -v d="$vm" -v va="${VA[$vm]:-none}" -v vu="${VU[$vm]:-none}" '
+        res=$("$TRACE_AWK" -v a0="$a0" -v a1="$a1" -v d="$vm" -v va="${VA[$vm]:-none}" -v vu="${VU[$vm]:-none}" '
             # A target was issued only when it differs from the actual
             # (a clamped no-op, e.g. "settling", records target = actual).
-            NR > 1 && $2 == d { issued = ($5 != "" && $5 != $3)
-                                if ($1 + 0 <= a0 + 0) { ba = $3; bu = $4; hb = 1; if (issued) tg = $5 }
-                                else if ($1 + 0 >= a1 + 0 && !ha) { aa = $3; au = $4; ha = 1 }
+            # T time, A actual_kib, U unused_kib, G target_kib: numbers
+            # (+ 0; awk compares strings otherwise) but for an empty U or G.
+            FNR > 1 && f("domain") == d {
+                                T = f("time") + 0; A = f("actual_kib") + 0
+                                U = f("unused_kib"); if (U != "") U += 0
+                                G = f("target_kib"); if (G != "") G += 0
+                                issued = (G != "" && G != A)
+                                if (T + 0 <= a0 + 0) { ba = A; bu = U; hb = 1; if (issued) tg = G }
+                                else if (T + 0 >= a1 + 0 && !ha) { aa = A; au = U; ha = 1 }
                                 # targets issued after the check started, up to the
                                 # sample after it: the balloon may head for any of them
-                                if (issued && $1 + 0 > a0 + 0 && !ha2) {
-                                    if (!ht || $5 + 0 < tmin) tmin = $5 + 0
-                                    if (!ht || $5 + 0 > tmax) tmax = $5 + 0
+                                if (issued && T + 0 > a0 + 0 && !ha2) {
+                                    if (!ht || G + 0 < tmin) tmin = G + 0
+                                    if (!ht || G + 0 > tmax) tmax = G + 0
                                     ht = 1 }
                                 if (ha) ha2 = 1 }
             END {
@@ -314,21 +321,24 @@ agree_check() {
     AGREE_N=$((AGREE_N + 1))
 }
 
-# Trace queries. Times are trace times (s since memcoord's first sample).
+# Trace queries, by column name (tests/trace-awk). Times are trace times
+# (the time column: s since memcoord's first sample).
 tr_at() {   # VM T -> actual KiB of the last sample at or before T
-    awk -F, -v d="$1" -v t="$2" 'NR > 1 && $2 == d && $1 + 0 <= t + 0 { a = $3 } END { print a + 0 }' "$TR"
+    "$TRACE_AWK" -v d="$1" -v t="$2" \
+        'FNR > 1 && f("domain") == d && f("time") + 0 <= t + 0 { a = f("actual_kib") } END { print a + 0 }' "$TR"
 }
 tr_max() {  # VM [T1 [T2]] -> largest actual KiB in [T1, T2]
-    awk -F, -v d="$1" -v a="${2:-0}" -v b="${3:-1e9}" \
-        'NR > 1 && $2 == d && $1 >= a && $1 <= b && $3 > m { m = $3 } END { print m + 0 }' "$TR"
+    "$TRACE_AWK" -v d="$1" -v a="${2:-0}" -v b="${3:-1e9}" \
+        'FNR > 1 && f("domain") == d && f("time") + 0 >= a + 0 && f("time") + 0 <= b + 0 &&
+         f("actual_kib") + 0 > m + 0 { m = f("actual_kib") } END { print m + 0 }' "$TR"
 }
 tr_last() { # VM -> actual KiB of the last sample
-    awk -F, -v d="$1" 'NR > 1 && $2 == d { a = $3 } END { print a + 0 }' "$TR"
+    "$TRACE_AWK" -v d="$1" 'FNR > 1 && f("domain") == d { a = f("actual_kib") } END { print a + 0 }' "$TR"
 }
 tr_first() { # VM -> actual KiB of the first sample
-    awk -F, -v d="$1" 'NR > 1 && $2 == d { print $3; exit }' "$TR"
+    "$TRACE_AWK" -v d="$1" 'FNR > 1 && f("domain") == d { print f("actual_kib"); exit }' "$TR"
 }
-tr_end() { awk -F, 'NR > 1 { t = $1 } END { print t + 0 }' "$TR"; }
+tr_end() { "$TRACE_AWK" 'FNR > 1 { t = f("time") } END { print t + 0 }' "$TR"; }
 # step_t VM K -> trace time at which VM's workload started step K ("" if never)
 step_t() {
     local gt
@@ -363,7 +373,8 @@ check_common() {
         [ "$t" = $((START_MIB * MiB)) ] || FAILS+=("$vm: started at $(mib "${t:-0}") MiB, not $START_MIB")
     done
     OOMS=$n
-    l=$(awk -F, 'NR > 1 && (m == "" || $3 < m) { m = $3; d = $2; t = $1 } END { print d, m, t }' "$TR")
+    l=$("$TRACE_AWK" 'FNR > 1 && (m == "" || f("actual_kib") + 0 < m + 0) {
+             m = f("actual_kib"); d = f("domain"); t = f("time") } END { print d, m, t }' "$TR")
     read -r vm amax t <<<"$l"
     MINSEEN="$(mib "$amax") MiB ($vm)"
     check "$amax >= $MIN_MIB * $MiB" "$vm at $(mib "$amax") MiB at t=$t s, below min_domain_mib $MIN_MIB"

@@ -159,7 +159,8 @@ if sim "$SCN/no_balloon.ini" "$POLICY" "$j" --trace "$OUT/no_balloon.csv"; then
 	check "no_balloon: a guest without stats is never resized" "$j" \
 		"$(vm legacy) | .resizes == 0 and .final_mib == 512" \
 		"$(vm legacy) | {resizes, final_mib}"
-	sizes=$(awk -F, '$2 == "frozen" && $1 >= 26 { print $3 }' "$OUT/no_balloon.csv" | sort -u | wc -l)
+	sizes=$(tests/trace-awk 'FNR > 1 && f("domain") == "frozen" && f("time") + 0 >= 26 { print f("actual_kib") }' \
+		"$OUT/no_balloon.csv" | sort -u | wc -l)
 	if [ "$sizes" -eq 1 ]; then
 		echo "PASS: no_balloon: a guest whose stats froze is left alone"
 	else

@@ -375,6 +375,44 @@ static void policy_and_reconnect_events(void **state)
 	drop_temp(path);
 }
 
+/* A simulation's clock: its seconds since the epoch, in UTC whatever the
+ * host's zone, so a run reads the same anywhere; NULL goes back to the
+ * wall clock. */
+static double sim_clock(void *arg)
+{
+	return *(const double *)arg;
+}
+
+static void simulated_clock(void **state)
+{
+	char *path = write_temp("", ".jsonl"), err[256];
+	struct mc_events *e = mc_events_open(path, err, sizeof(err));
+	double now = 86401.5;
+	const struct event *ev;
+	int n;
+
+	(void)state;
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	mc_events_set_clock(e, sim_clock, &now);
+	mc_events_reconnect(e, "sim", 1);
+	now = 2.0004;
+	mc_events_policy(e, "policy_error", "p.lua", NULL);
+	mc_events_set_clock(e, NULL, NULL);
+	mc_events_reconnect(e, "libvirt", 2);
+	mc_events_set_clock(NULL, sim_clock, &now);	/* no log: nothing */
+	mc_events_close(e);
+	unsetenv("TZ");
+	tzset();
+	ev = read_events(path, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(str(&ev[0], "ts"), "1970-01-02T00:00:01.500+00:00");
+	assert_string_equal(str(&ev[1], "ts"), "1970-01-01T00:00:02.000+00:00");
+	assert_timestamp(str(&ev[2], "ts"));
+	assert_null(strstr(str(&ev[2], "ts"), "1970-"));
+	drop_temp(path);
+}
+
 /* logrotate moves the file away; SIGHUP re-opens the path. */
 static void reopen_after_rotation(void **state)
 {
@@ -634,6 +672,7 @@ int main(void)
 		cmocka_unit_test(resize_event),
 		cmocka_unit_test(invalid_utf8_replaced),
 		cmocka_unit_test(policy_and_reconnect_events),
+		cmocka_unit_test(simulated_clock),
 		cmocka_unit_test(reopen_after_rotation),
 		cmocka_unit_test(null_and_bad_path),
 		cmocka_unit_test(coordinator_reports),

@@ -19,7 +19,7 @@
 #include "testoutput.h"
 
 static const char header[] =
-	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
+	"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
 
 /* A snapshot of n domains at time t, from the in-memory backend. */
 static void fill(struct mc_snapshot *s, int n, double t)
@@ -47,7 +47,7 @@ static void fill(struct mc_snapshot *s, int n, double t)
 	b->ops->close(b);
 }
 
-/* Every line of the trace is a whole row of 7 fields, after the header. */
+/* Every line of the trace is a whole row of 8 fields, after the header. */
 static int whole_rows(const char *path)
 {
 	char *buf, *line, *save = NULL, err[256];
@@ -64,7 +64,7 @@ static int whole_rows(const char *path)
 
 		for (c = line; *c; c++)
 			commas += *c == ',';
-		if (commas != 6 || strncmp(strchr(line, ',') + 1, "vm", 2))
+		if (commas != 7 || strncmp(strchr(strchr(line, ',') + 1, ',') + 1, "vm", 2))
 			fail_msg("half a row: '%s'", line);
 	}
 	free(buf);
@@ -164,6 +164,7 @@ static void three_domains(struct mc_snapshot *s, double t)
 	s->host = (struct mc_host){ .total = 8192 * 1024, .free = 4096 * 1024,
 				    .reserve = 512 * 1024, .growable = 3584 * 1024 };
 	s->time = t;
+	s->wall = 1700000000.0 + t;
 }
 
 static struct mc_decision decided[] = {
@@ -213,15 +214,54 @@ static void table_and_trace_rows(void **state)
 		"host: total 8192.0  free 4096.0  reserve 512.0  growable 3584.0  (MiB)\n");
 	trace = read_all(path);
 	assert_string_equal(trace,
-		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
-		"0.000,alpha-domain-with-a-long-name,1048576,524288,,,sample\n"
-		"0.000,b,786432,,,,sample\n"
-		"0.000,c,262144,,,,sample\n"
-		"1.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure\n"
-		"1.500,b,786432,,786432,no-stats,pressure\n"
-		"1.500,c,262144,,,,pressure\n");
+		"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
+		"0.000,1700000100.000,alpha-domain-with-a-long-name,1048576,524288,,,sample\n"
+		"0.000,1700000100.000,b,786432,,,,sample\n"
+		"0.000,1700000100.000,c,262144,,,,sample\n"
+		"1.500,1700000101.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure\n"
+		"1.500,1700000101.500,b,786432,,786432,no-stats,pressure\n"
+		"1.500,1700000101.500,c,262144,,,,pressure\n");
 	free(trace);
 	free(table);
+	drop_temp(path);
+}
+
+/* Names (and a failed decide()'s message) are hostile: RFC 4180 quotes
+ * a comma or a quote, and the one escaper (utf8.h) turns line breaks,
+ * terminal escapes and bytes that are not UTF-8 into text, so every row
+ * is one line of valid UTF-8. */
+static void hostile_text_quoted_and_escaped(void **state)
+{
+	static const char *const names[] = {
+		"a,\"b", "line\nbreak\r", "red\x1b[31m", "bad\xff,utf8", "plain",
+	};
+	struct mc_clamp_result failed = { .ndec = 0 };	/* decide() failed */
+	char *path = write_temp("", ".csv"), *trace, err[256];
+	struct mc_report *r = mc_report_open(NULL, path, false, err, sizeof(err));
+	struct mc_snapshot s;
+	size_t i;
+
+	(void)state;
+	assert_non_null(r);
+	mc_snapshot_init(&s);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct mc_domain *d = mc_snapshot_add(&s, names[i]);
+
+		assert_non_null(d);
+		d->cur.actual = 1024;
+	}
+	s.wall = 1.0;
+	mc_report_sample(r, &s, &failed, "p.lua:3: no, \"really\"", false);
+	mc_report_close(r);
+	mc_snapshot_free(&s);
+	trace = read_all(path);
+	assert_string_equal(trace + sizeof(header) - 1,
+		"0.000,1.000,\"a,\"\"b\",1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n"
+		"0.000,1.000,line\\nbreak\\r,1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n"
+		"0.000,1.000,red\\x1b[31m,1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n"
+		"0.000,1.000,\"bad\\xff,utf8\",1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n"
+		"0.000,1.000,plain,1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n");
+	free(trace);
 	drop_temp(path);
 }
 
@@ -266,9 +306,58 @@ static void restart_appends_new_run_truncates(void **state)
 	one_run(path, true, 0);
 	one_run(path, true, 5);
 	assert_int_equal(whole_rows(path), 4);
-	assert_int_equal(occurrences(path, "time,domain"), 1);
+	assert_int_equal(occurrences(path, "time,unix_time,domain"), 1);
 	one_run(path, false, 0);
 	assert_int_equal(whole_rows(path), 2);
+	drop_temp(path);
+}
+
+static void one_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A trace an older version wrote (no unix_time column) is not appended
+ * to: it moves to PATH.old, a new trace starts.  With PATH.old taken,
+ * the trace is refused and nothing moves. */
+static void other_columns_moved_aside(void **state)
+{
+	static const char old_rows[] =
+		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
+		"0.000,vm00,1048576,524288,,,period\n";
+	char *path = write_temp(old_rows, ".csv"), *log = write_temp("", ".log");
+	char old[256], *text, err[256];
+	struct mc_report *r;
+	int saved;
+
+	(void)state;
+	snprintf(old, sizeof(old), "%s.old", path);
+	saved = capture_begin(log);
+	one_run(path, true, 0);
+	capture_end(saved);
+	assert_int_equal(count_lines(log, "has other columns"), 1);
+	assert_int_equal(whole_rows(path), 2);
+	text = read_all(old);
+	assert_string_equal(text, old_rows);
+	free(text);
+	/* again, with PATH.old there: refused, both files as they were */
+	assert_int_equal(truncate(path, 0), 0);
+	one_file(path, old_rows);
+	r = mc_report_open(NULL, path, true, err, sizeof(err));
+	assert_null(r);
+	assert_non_null(strstr(err, "cannot be moved to"));
+	text = read_all(path);
+	assert_string_equal(text, old_rows);
+	free(text);
+	text = read_all(old);
+	assert_string_equal(text, old_rows);
+	free(text);
+	assert_int_equal(unlink(old), 0);
+	drop_temp(log);
 	drop_temp(path);
 }
 
@@ -297,7 +386,7 @@ static void copytruncate_leaves_no_hole(void **state)
 	sample_into(r, 2);
 	mc_report_close(r);
 	assert_int_equal(whole_rows(path), 2);
-	assert_int_equal(occurrences(path, "time,domain"), 1);
+	assert_int_equal(occurrences(path, "time,unix_time,domain"), 1);
 	drop_temp(path);
 }
 
@@ -377,7 +466,9 @@ int main(void)
 		cmocka_unit_test(full_disk_logged_once_and_recovered),
 		cmocka_unit_test(header_written_late),
 		cmocka_unit_test(table_and_trace_rows),
+		cmocka_unit_test(hostile_text_quoted_and_escaped),
 		cmocka_unit_test(restart_appends_new_run_truncates),
+		cmocka_unit_test(other_columns_moved_aside),
 		cmocka_unit_test(copytruncate_leaves_no_hole),
 		cmocka_unit_test(reopen_follows_rename),
 		cmocka_unit_test(table_changes_only),

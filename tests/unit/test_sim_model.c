@@ -280,29 +280,83 @@ static void test_free_phases(void **state)
 	mc_sim_model_free(m);
 }
 
+/* A scenario whose one VM replays dom of the trace text (read whole at
+ * load, so the files go at once). */
+static struct mc_sim_model *replay_of(const char *text, const char *dom)
+{
+	char *csv = write_temp(text, ".csv"), ini[512], *path;
+	struct mc_sim_model *m;
+
+	snprintf(ini, sizeof(ini), "[vm \"v\"]\nreplay = %s\nreplay_domain = %s\n",
+		 csv, dom);
+	path = write_temp(ini, ".ini");
+	m = mc_sim_scenario_load(path, ini, sizeof(ini));
+	drop_temp(path);
+	drop_temp(csv);
+	return m;
+}
+
+static const uint64_t replay_own = (24 + 128 + 30) * MiB;
+
 static void test_replay(void **state)
 {
-	char *csv = write_temp(
+	struct mc_sim_model *m = replay_of(
 		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
 		"0.000,x,524288,300000,,,sample\n"
 		"0.000,other,524288,1,,,sample\n"
-		"10.000,x,524288,200000,,,sample\n", ".csv");
-	char ini[512], *path;
-	struct mc_sim_model *m;
-	uint64_t own = (24 + 128 + 30) * MiB;
+		"10.000,x,524288,200000,,,sample\n", "x");
 
 	(void)state;
-	snprintf(ini, sizeof(ini), "[vm \"x\"]\nreplay = %s\n", csv);
-	path = write_temp(ini, ".ini");
-	m = mc_sim_scenario_load(path, ini, sizeof(ini));
 	assert_non_null(m);
 	mc_sim_model_step(m, 5.0);
-	assert_int_equal(vm(m, 0).workload, 524288 - 250000 - own);
+	assert_int_equal(vm(m, 0).workload, 524288 - 250000 - replay_own);
 	mc_sim_model_step(m, 10.0);
-	assert_int_equal(vm(m, 0).workload, 524288 - 200000 - own);
+	assert_int_equal(vm(m, 0).workload, 524288 - 200000 - replay_own);
 	mc_sim_model_free(m);
-	drop_temp(path);
-	drop_temp(csv);
+}
+
+/* Today's layout: columns found by name (unix_time between), a quoted
+ * name with a comma and a quote, CRLF, a quoted line break elsewhere. */
+static void test_replay_quoted(void **state)
+{
+	struct mc_sim_model *m = replay_of(
+		"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason\r\n"
+		"0.000,1.0,\"x,\"\"y\",524288,300000,,,sample\r\n"
+		"0.000,1.0,\"two\nlines\",524288,1,,,sample\r\n"
+		"10.000,11.0,\"x,\"\"y\",524288,200000,1,\"a,b\",period\r\n", "x,\"y");
+
+	(void)state;
+	assert_non_null(m);
+	mc_sim_model_step(m, 10.0);
+	assert_int_equal(vm(m, 0).workload, 524288 - 200000 - replay_own);
+	mc_sim_model_free(m);
+}
+
+/* Not a trace: no header naming the columns, a row short of fields, a
+ * quote never closed.  Refused with the file and the record. */
+static void test_replay_refused(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "0.000,x,524288,300000\n", "no trace header" },
+		{ "time,domain,actual_kib,unused_kib\n0,x,1\n", "record 2: not a trace row" },
+		{ "time,domain,actual_kib,unused_kib\n0,x,1,1\n0,\"x,1,1\n", "record 3: not a trace row" },
+		{ "time,domain,actual_kib,unused_kib\n0,y,1,1\n", "no rows with stats for domain 'x'" },
+	};
+	char ini[512], err[MC_ERR_LEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *csv = write_temp(bad[i][0], ".csv"), *path;
+
+		snprintf(ini, sizeof(ini), "[vm \"x\"]\nreplay = %s\n", csv);
+		path = write_temp(ini, ".ini");
+		assert_null(mc_sim_scenario_load(path, err, sizeof(err)));
+		if (!strstr(err, csv) || !strstr(err, bad[i][1]))
+			fail_msg("case %zu: '%s'", i, err);
+		drop_temp(path);
+		drop_temp(csv);
+	}
 }
 
 static void test_bad_scenarios(void **state)
@@ -428,6 +482,8 @@ int main(void)
 		cmocka_unit_test(test_set_target_rules),
 		cmocka_unit_test(test_free_phases),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_replay_quoted),
+		cmocka_unit_test(test_replay_refused),
 		cmocka_unit_test(test_bad_scenarios),
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_bad_vm_sections),
