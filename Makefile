@@ -110,7 +110,7 @@ $(REPLAYS): $(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz_%.o $(BUILD)/tests/repl
 sim: memcoord
 	@if [ -x tests/sim/run.sh ]; then tests/sim/run.sh; else echo "sim: no scenario tests yet"; fi
 
-e2e: memcoord
+e2e: memcoord $(BUILD)/tests/e2e_score
 	tests/e2e/run.sh
 
 # The README's two commands work on a fresh machine: each installs what it
@@ -119,7 +119,7 @@ e2e: memcoord
 check demo: deps
 	$(MAKE) $@-all
 
-check-all: unit cli asan sim
+check-all: unit cli asan sim $(BUILD)/tests/e2e_score
 	@if [ -x tests/e2e/run.sh ]; then tests/e2e/run.sh --if-possible; else echo "e2e: SKIPPED (no tests/e2e/run.sh)"; fi
 
 deps:

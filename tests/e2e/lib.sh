@@ -42,3 +42,20 @@ wait_actual() {
         sleep 0.25
     done
 }
+
+# e2e_phases CONSOLE VM T0 TSTART: one line per workload step of the run
+# whose console excerpt is CONSOLE, in trace time (T0: host time of the
+# trace's t=0; TSTART: host time the workload started), for e2e_score:
+#   VM STEP OP START END MOVED_MIB   (END, MOVED "-" when it never ended)
+e2e_phases() {
+    awk -v vm="$2" -v t0="$3" -v ts="$4" '
+        $1 == "mcwl" && $2 ~ /^t=/ && $3 ~ /^phase=/ {
+            t = substr($2, 3) + ts - t0; op = substr($3, 7); k = substr($4, 6)
+            if (!(k in start)) { start[k] = t; opk[k] = op; order[++n] = k }
+            if ($6 == "end") { stop[k] = t; moved[k] = substr($7, 11) }
+        }
+        END { for (i = 1; i <= n; i++) { k = order[i]
+                  printf "%s %s %s %.2f %s %s\n", vm, k, opk[k], start[k],
+                         (k in stop) ? sprintf("%.2f", stop[k]) : "-", (k in moved) ? moved[k] : "-" } }
+    ' "$1"
+}

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "course_score.h"
+#include "csv.h"
+#include "fileio.h"
 #include "util.h"
 
 #define MAX_VMS 16
@@ -103,43 +105,32 @@ static bool growing(const struct vm *v, double t)
 	return false;
 }
 
-/* Splits one CSV record (RFC 4180 quoting) into at most n fields, in place. */
-static size_t split_csv(char *s, char **field, size_t n)
-{
-	size_t k = 0;
-
-	while (k < n) {
-		char *out = s;
-
-		field[k++] = s;
-		if (*s == '"') {
-			for (s++; *s && !(*s == '"' && s[1] != '"'); s++)
-				*out++ = (*s == '"') ? *++s : *s;
-			if (*s == '"')
-				s++;
-		} else {
-			while (*s && *s != ',' && *s != '\n' && *s != '\r')
-				*out++ = *s++;
-		}
-		if (*s != ',') {
-			*out = '\0';
-			break;
-		}
-		*out = '\0';
-		s++;
-	}
-	return k;
-}
-
 enum { C_TIME, C_DOMAIN, C_ACTUAL, C_UNUSED, C_TARGET, NCOLS };
 static const char *const col_name[NCOLS] = {
 	"time", "domain", "actual_kib", "unused_kib", "target_kib"
 };
 
-static void find_columns(char *header, int *col)
+/* One record's fields (at most MAX_FIELDS); the count, 0 at the end. */
+#define MAX_FIELDS 64
+static size_t next_record(struct mc_csv *c, char **f)
 {
-	char *f[64];
-	size_t n = split_csv(header, f, 64), i, c;
+	size_t n = 0;
+	bool last = false;
+	char *x;
+
+	while (!last && (x = mc_csv_field(c, &last)))
+		if (n < MAX_FIELDS)
+			f[n++] = x;
+	if (c->bad) {
+		fprintf(stderr, "e2e_score: trace record %zu is not RFC 4180\n", c->record);
+		exit(2);
+	}
+	return n;
+}
+
+static void find_columns(char **f, size_t n, int *col)
+{
+	size_t i, c;
 
 	for (c = 0; c < NCOLS; c++) {
 		col[c] = -1;
@@ -177,24 +168,27 @@ static void feed_row(struct mc_cs *cs, char **f, const int *col)
 
 static void read_trace(struct mc_cs *cs, const char *run)
 {
-	char line[LINE], *f[64];
+	char path[4096], err[512], *text, *f[MAX_FIELDS];
+	struct mc_csv c;
 	int col[NCOLS];
-	FILE *t = open_run(run, ".csv");
+	size_t len, n;
 
-	if (!t || !fgets(line, sizeof(line), t))
+	snprintf(path, sizeof(path), "%s.csv", run);
+	if (mc_file_read(path, 64u << 20, &text, &len, err, sizeof(err))) {
+		fprintf(stderr, "e2e_score: %s\n", err);
 		exit(2);
-	find_columns(line, col);
-	while (fgets(line, sizeof(line), t)) {
-		size_t n = split_csv(line, f, 64);
-		int c;
+	}
+	mc_csv_init(&c, text, len);
+	find_columns(f, next_record(&c, f), col);
+	while ((n = next_record(&c, f)) > 0) {
+		int k;
 
-		for (c = 0; c < NCOLS; c++)
-			if (col[c] >= (int)n)
-				break;
-		if (c == NCOLS)
+		for (k = 0; k < NCOLS && col[k] < (int)n; k++)
+			;
+		if (k == NCOLS)
 			feed_row(cs, f, col);
 	}
-	fclose(t);
+	free(text);
 }
 
 static void count_ooms(struct mc_cs *cs, const char *run)
