@@ -95,12 +95,18 @@ struct mc_sim_vm {
 	struct mc_sim_counters cnt;
 	unsigned oom_kills;
 	struct mc_memstats reported;	/* the guest's last stats sample */
+	int64_t moved_ms;	/* when the balloon last moved, -1 never */
+	uint64_t announced[2];	/* KiB: the balloon size at the last two
+				 * stats boundaries, [0] the newer */
 };
 
 struct mc_sim_host {
 	uint64_t total, overhead;	/* KiB */
 	double duration;	/* s, the scenario's */
 	double stats_period;	/* s */
+	double balloon_rate;	/* KiB/s; 0 = MC_SIM_BALLOON_RATE */
+	bool stats_paused_moving;	/* no stats while a balloon moves */
+	bool actual_late;	/* the host learns the balloon size a second late */
 };
 
 /* What an observer (the scorecard, the plot, a test) may know of one

@@ -144,6 +144,15 @@ static uint64_t replay_workload(const struct mc_sim_vm *v, double s)
 /* ==== the guest model ==== */
 
 static void boot_due(struct mc_sim_model *m);
+/* A real guest's balloon driver answers the stats request on the same
+ * work queue as inflating and deflating: while its balloon moves, and for
+ * the stats period after, its stats wait (seen on the e2e guests: 2-3 s
+ * without a sample while 1 GiB went back). */
+static bool balloon_busy(const struct mc_sim_model *m, const struct mc_sim_vm *v)
+{
+	return v->moved_ms >= 0 && m->now_ms - v->moved_ms < m->stats_ms;
+}
+
 static void stats_due(struct mc_sim_model *m);
 
 struct mc_sim_model *mc_sim_model_new(const struct mc_sim_host *host,
@@ -276,18 +285,20 @@ static void run_workload(struct mc_sim_vm *v, double now, double dt)
 
 /* The balloon moves at a finite rate and stops where the guest would have
  * to give up memory it uses (page cache is given up first). */
-static void move_balloon(struct mc_sim_vm *v, double dt)
+static bool move_balloon(struct mc_sim_vm *v, double rate, double dt)
 {
-	uint64_t step = mc_sim_kib_of(MC_SIM_BALLOON_RATE * dt), floor;
+	uint64_t step = mc_sim_kib_of((rate > 0 ? rate : MC_SIM_BALLOON_RATE) * dt), floor;
 
 	if (v->target > v->actual) {
 		v->actual += mc_min_u64(step, v->target - v->actual);
-		return;
+		return true;
 	}
 	floor = v->kernel + v->base_used + (v->workload - v->swapped) + v->min_free;
 	floor = mc_max_u64(floor, v->target);
-	if (v->actual > floor)
-		v->actual -= mc_min_u64(step, v->actual - floor);
+	if (v->actual <= floor)
+		return false;
+	v->actual -= mc_min_u64(step, v->actual - floor);
+	return true;
 }
 
 /* The OOM killer: the workload dies, its memory (and swap) is freed, and
@@ -356,6 +367,8 @@ static void boot(struct mc_sim_vm *v)
 {
 	v->alive = true;
 	v->actual = v->target = v->start_size;
+	v->announced[0] = v->announced[1] = v->start_size;
+	v->moved_ms = -1;
 	v->cache = v->cache_max;
 	v->workload = v->swapped = 0;
 	v->phase = 0;
@@ -390,8 +403,11 @@ static void stats_due(struct mc_sim_model *m)
 	for (i = 0; i < m->nvms; i++) {
 		struct mc_sim_vm *v = &m->vms[i];
 
+		v->announced[1] = v->announced[0];
+		v->announced[0] = v->actual;
 		if (v->alive && v->stats &&
-		    (v->stats_stop_at < 0 || now < v->stats_stop_at))
+		    (v->stats_stop_at < 0 || now < v->stats_stop_at) &&
+		    !(m->host.stats_paused_moving && balloon_busy(m, v)))
 			take_stats(v, m->now_ms);
 	}
 }
@@ -409,7 +425,8 @@ static void step_once(struct mc_sim_model *m, int64_t dt_ms)
 		if (!v->alive)
 			continue;
 		run_workload(v, now, dt);
-		move_balloon(v, dt);
+		if (move_balloon(v, m->host.balloon_rate, dt))
+			v->moved_ms = m->now_ms;
 		fit(v, dt);
 	}
 	boot_due(m);
@@ -452,7 +469,10 @@ int mc_sim_model_collect(const struct mc_sim_model *m, struct mc_snapshot *snap)
 		d->max = v->max;
 		if (v->stats)
 			d->cur = v->reported;
-		d->cur.actual = v->actual;	/* the host knows it live */
+		/* The host knows it live, or (actual_late) as QEMU last
+		 * announced it: on the e2e hosts libvirt's balloon.current
+		 * trailed a moving balloon by a second or two. */
+		d->cur.actual = m->host.actual_late ? v->announced[1] : v->actual;
 	}
 	snap->host.total = m->host.total;
 	snap->host.free = mc_sim_host_free(m);

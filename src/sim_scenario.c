@@ -137,6 +137,13 @@ static int handle_host(struct mc_ini *ini, const char *key, const char *value)
 		return p->host.duration = v, 1;
 	if (!strcmp(key, "stats_period") && !mc_ini_double(value, 0.1, 3600, &v))
 		return p->host.stats_period = v, 1;
+	if (!strcmp(key, "balloon_mib_s") && !mc_ini_double(value, 1, 1e6, &v))
+		return p->host.balloon_rate = v * MC_KIB_PER_MIB, 1;
+	if (!strcmp(key, "actual_late") && !mc_ini_bool(value, &p->host.actual_late))
+		return 1;
+	if (!strcmp(key, "stats_while_moving") &&
+	    !mc_ini_bool(value, &p->host.stats_paused_moving))
+		return p->host.stats_paused_moving = !p->host.stats_paused_moving, 1;
 	return mc_ini_fail(ini, "host", key, "unknown key or bad value '%s'", value);
 }
 
