@@ -37,7 +37,7 @@ int mc_events_reopen(struct mc_events *e);
 void mc_events_close(struct mc_events *e);
 
 /* One balloon change: d as sampled, dec as clamped.  reason is the decide
- * reason ("period", "pressure"); policy the path that proposed it. */
+ * reason ("period", "pressure", "release"); policy the path that proposed it. */
 void mc_events_resize(struct mc_events *e, const struct mc_domain *d,
 		      const struct mc_decision *dec, const char *reason,
 		      const char *policy, enum mc_events_outcome outcome);

@@ -32,7 +32,7 @@ struct mc_policy_ctx {
 	double period;
 	double elapsed;		/* s since the last decide() */
 	unsigned long tick;
-	const char *reason;	/* "period" | "pressure" | "check" */
+	const char *reason;	/* "period" | "pressure" | "release" | "check" */
 };
 
 /* What decide() returned, names copied out of Lua. */

@@ -29,7 +29,7 @@ void mc_report_close(struct mc_report *r);
 void mc_report_table_changes_only(struct mc_report *r, bool on);
 
 /* One sample.  res is NULL when nothing was decided this sample; reason is
- * "period", "pressure", or the reason decide() failed. */
+ * "period", "pressure", "release", or the reason decide() failed. */
 void mc_report_sample(struct mc_report *r, const struct mc_snapshot *s,
 		      const struct mc_clamp_result *res, const char *reason,
 		      bool dry_run);

@@ -254,6 +254,17 @@ static bool consuming_fast(const struct mc_config *cfg, const struct mc_domain *
 	       (uint64_t)cfg->pressure_unused_mib * MC_KIB_PER_MIB;
 }
 
+/* Used memory fell by more than pressure_unused_mib in one sample: the
+ * guest has freed memory that another guest or the host can have now,
+ * rather than up to a period later. */
+static bool released(const struct mc_config *cfg, const struct mc_domain *d)
+{
+	return cfg->pressure_unused_mib && d->cur.have_stats && !d->track.excluded &&
+	       d->track.have_prev && d->track.prev.have_stats &&
+	       guest_used(&d->track.prev) > guest_used(&d->cur) +
+	       (uint64_t)cfg->pressure_unused_mib * MC_KIB_PER_MIB;
+}
+
 /* A domain is under pressure when it swaps, faults pages in from disk, its
  * free memory falls below pressure_unused_mib, or it consumes fast. */
 static bool under_pressure(const struct mc_config *cfg, const struct mc_domain *d)
@@ -280,6 +291,9 @@ static const char *decide_reason(struct mc_coord *c, const struct mc_snapshot *s
 	for (i = 0; i < s->ndoms; i++)
 		if (under_pressure(c->cfg, &s->doms[i]))
 			return "pressure";
+	for (i = 0; i < s->ndoms; i++)
+		if (released(c->cfg, &s->doms[i]))
+			return "release";
 	return NULL;
 }
 

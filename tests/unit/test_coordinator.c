@@ -49,6 +49,7 @@ struct run {
 	unsigned long fallbacks, restarts;
 	int first_pressure;	/* sample that first saw unused < 48 MiB */
 	int first_grow;		/* sample whose decision first grew the guest */
+	int first_shrink;	/* ... first shrank it below 1024 MiB */
 	uint64_t unused_at_grow;	/* what the coordinator saw then */
 	unsigned long decides;
 	unsigned oom_kills;
@@ -57,13 +58,20 @@ struct run {
 
 /* period 10 s, sample 1 s: without the pressure path the guest waits up
  * to 10 s for its next decision. */
+static struct run run_in(const char *scn, long pressure_unused_mib, const char *policy);
+
 static struct run run_policy(long pressure_unused_mib, const char *policy)
+{
+	return run_in(scenario, pressure_unused_mib, policy);
+}
+
+static struct run run_in(const char *scn, long pressure_unused_mib, const char *policy)
 {
 	struct mc_config cfg = { .period = 10, .sample = 1, .policy_timeout = 0.2,
 		.pressure_unused_mib = pressure_unused_mib,
 		.limits = { .min_domain = 256 * MiB, .guest_reserve = 64 * MiB,
 			    .host_reserve = 1024 * MiB } };
-	char *spath = write_temp(scenario, ".ini"), *ppath = write_temp(policy, ".lua");
+	char *spath = write_temp(scn, ".ini"), *ppath = write_temp(policy, ".lua");
 	char err[512];
 	struct mc_sim_model *m = mc_sim_scenario_load(spath, err, sizeof(err));
 	struct mc_backend *b;
@@ -79,7 +87,7 @@ static struct run run_policy(long pressure_unused_mib, const char *policy)
 	assert_non_null(b);
 	assert_non_null(p);
 	c = mc_coord_new(&cfg, b, p, NULL);
-	r.first_pressure = r.first_grow = -1;
+	r.first_pressure = r.first_grow = r.first_shrink = -1;
 	for (i = 0; i < 20; i++) {
 		const struct mc_domain *d;
 
@@ -88,6 +96,8 @@ static struct run run_policy(long pressure_unused_mib, const char *policy)
 		if (r.first_pressure < 0 && d->cur.have_stats &&
 		    d->cur.unused < 48 * MiB)
 			r.first_pressure = i;
+		if (r.first_shrink < 0 && vm0(m).target < 1024 * MiB)
+			r.first_shrink = i;
 		if (r.first_grow < 0 && vm0(m).target > 512 * MiB) {
 			r.first_grow = i;
 			r.unused_at_grow = d->cur.unused;
@@ -161,6 +171,36 @@ static void test_fast_consumption_is_decided_at_once(void **state)
 	assert_int_equal(r.oom_kills, 0);
 	assert_true(r.first_grow > 0 && r.first_grow < 10);
 	assert_true(r.unused_at_grow > 150 * MiB);
+}
+
+/* A 1 GiB guest holds 600 MiB from the start, frees it all at t=4. */
+static const char frees_at_4[] =
+	"[host]\ntotal_mib = 8192\noverhead_mib = 512\nduration = 20\n"
+	"[vm \"a\"]\nstart_mib = 1024\nmax_mib = 2048\n"
+	"phase = grow 6000 600\nphase = hold 4\nphase = free all\nphase = hold\n";
+
+/* Gives back what a guest has just freed (its used memory fell since the
+ * last sample), down to 400 MiB free. */
+static const char shrink_free[] =
+	"function decide(domains, host, ctx)\n"
+	"  local t = {}\n"
+	"  for _, d in ipairs(domains) do\n"
+	"    if d.prev and d.unused and d.prev.unused and\n"
+	"       d.prev.available - d.prev.unused > d.available - d.unused + 100 * 1024 then\n"
+	"      t[d.name] = d.actual - (d.unused - 400 * 1024)\n"
+	"    end\n"
+	"  end\n"
+	"  return t\n"
+	"end\n";
+
+/* A guest that frees memory is decided on in the sample that shows it
+ * (ctx.reason "release"), not at the next period (t = 10). */
+static void test_release_is_decided_at_once(void **state)
+{
+	struct run r = run_in(frees_at_4, 48, shrink_free);
+
+	(void)state;
+	assert_true(r.first_shrink >= 4 && r.first_shrink <= 6);
 }
 
 /* A policy that never answers (the budget error is caught and the loop
@@ -306,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_pressure_serves_within_a_sample),
 		cmocka_unit_test(test_without_pressure_the_guest_starves),
 		cmocka_unit_test(test_fast_consumption_is_decided_at_once),
+		cmocka_unit_test(test_release_is_decided_at_once),
 		cmocka_unit_test(test_no_shrink_until_settled),
 		cmocka_unit_test(test_hanging_policy_falls_back),
 		cmocka_unit_test(test_reload_drops_domain_section),
