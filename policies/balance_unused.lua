@@ -25,7 +25,7 @@ Parameters ([policy] in the INI; MiB or seconds):
   target_unused_mib   free memory every guest keeps                (160)
   high_water_pct      shrink only above the goal * (1 + pct/100)   (25)
   quiet_s             no consumption this long before a shrink     (3)
-  stats_delay_s       how late a guest's stats arrive, at most     (1.5)
+  stats_delay_s       how late a guest's stats arrive, at most     (2)
   burst_half_life_s   how fast the remembered peak rate decays     (6)
   release_jump_mib    a fall in used memory this large since the last
                       fresh sample means the guest freed memory      (48)
@@ -56,7 +56,7 @@ function init(ctx)
   p.target = mc.param(ctx, "target_unused_mib", 160) * MiB
   p.high = 1 + mc.param(ctx, "high_water_pct", 25) / 100
   p.quiet = mc.param(ctx, "quiet_s", 3)
-  p.delay = mc.param(ctx, "stats_delay_s", 1.5)
+  p.delay = mc.param(ctx, "stats_delay_s", 2)
   p.half_life = mc.param(ctx, "burst_half_life_s", 6)
   p.jump = mc.param(ctx, "release_jump_mib", 48) * MiB
 end

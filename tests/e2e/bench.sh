@@ -17,7 +17,8 @@
 # and tests/e2e/score.sh turns them into docs/e2e-scorecard.md.
 #
 # Environment: MC_BENCH_POLICIES (default: balance_unused target_unused
-# nothing), MC_BENCH_PERIODS (default: 1 2), MC_BENCH_TESTS (t1 t2 t3).
+# nothing), MC_BENCH_PERIODS (default: 1 2), MC_BENCH_TESTS (default: t1 t2
+# t3 t1fast), MC_BENCH_MEMCOORD (default: ./memcoord).
 # Run it under `flock /tmp/memcoord-libvirt.lock` when others share libvirtd.
 set -euo pipefail
 
@@ -76,14 +77,7 @@ setup_ran=1
 mkdir -p "$OUT"
 
 booted=1
-for vm in "${VMS[@]}"; do
-    "$HERE/vm.sh" stop "$vm" >/dev/null 2>&1 || true
-    "$HERE/vm.sh" start-disk "$vm" >/dev/null
-done
-for vm in "${VMS[@]}"; do
-    wait_actual "$vm" "$START_MIB" 300 || fail "$vm: balloon not at $START_MIB MiB"
-    wait_console_t "$vm" '^mcinit runner' 120 || fail "$vm: runner did not start"
-done
+boot_runners "$START_MIB" "${VMS[@]}"
 say "4 guests booted"
 
 reset_guests() {
@@ -114,21 +108,6 @@ policy_file() {
         nothing) echo "$ROOT/tests/sim/policies/nothing.lua" ;;
         *) echo "$ROOT/policies/$1.lua" ;;
     esac
-}
-
-# phases RUN VM T0 TSTART: one line per workload step, in trace time:
-#   VM STEP OP START END MOVED_MIB   (END, MOVED "-" when it never ended)
-phases() {
-    awk -v vm="$2" -v t0="$3" -v ts="$4" '
-        $1 == "mcwl" && $2 ~ /^t=/ && $3 ~ /^phase=/ {
-            t = substr($2, 3) + ts - t0; op = substr($3, 7); k = substr($4, 6)
-            if (!(k in start)) { start[k] = t; opk[k] = op; order[++n] = k }
-            if ($6 == "end") { stop[k] = t; moved[k] = substr($7, 11) }
-        }
-        END { for (i = 1; i <= n; i++) { k = order[i]
-                  printf "%s %s %s %.2f %s %s\n", vm, k, opk[k], start[k],
-                         (k in stop) ? sprintf("%.2f", stop[k]) : "-", (k in moved) ? moved[k] : "-" } }
-    ' "$1"
 }
 
 GEN=0
@@ -169,7 +148,7 @@ run_one() {   # run_one POLICY PERIOD TEST
     : >"$run.phases"
     for vm in "${VMS[@]}"; do
         tail -c +$(( off[$vm] + 1 )) "$E2E_DIR/$vm.console" | tr -d '\r' >"$run.$vm.console"
-        phases "$run.$vm.console" "$vm" "$t0" "${start[$vm]:-$t0}" >>"$run.phases"
+        e2e_phases "$run.$vm.console" "$vm" "$t0" "${start[$vm]:-$t0}" >>"$run.phases"
     done
     say "$pol period $per $t: $(since "$ts") s, $(cat "$run".*.console | grep -ac "Out of memory: Killed") OOM"
 }

@@ -43,6 +43,22 @@ wait_actual() {
     done
 }
 
+# boot_runners MIB VM...: boots each guest with its workload disk (a
+# leftover of a crashed run is stopped first), then waits until every
+# balloon is at MIB and every workload runner waits for its first script.
+boot_runners() {
+    local mib=$1 vm
+    shift
+    for vm in "$@"; do
+        "$HERE/vm.sh" stop "$vm" >/dev/null 2>&1 || true
+        "$HERE/vm.sh" start-disk "$vm" >/dev/null || fail "cannot start $vm"
+    done
+    for vm in "$@"; do
+        wait_actual "$vm" "$mib" 300 || fail "$vm: balloon not at $mib MiB after 300 s"
+        wait_console_t "$vm" '^mcinit runner' 120 || fail "$vm: workload runner did not start"
+    done
+}
+
 # e2e_phases CONSOLE VM T0 TSTART: one line per workload step of the run
 # whose console excerpt is CONSOLE, in trace time (T0: host time of the
 # trace's t=0; TSTART: host time the workload started), for e2e_score:

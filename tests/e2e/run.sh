@@ -188,14 +188,7 @@ RES=$(mktemp -d /tmp/memcoord-e2e-results.XXXXXX)
 # ---------------------------------------------------------------- boot once
 t_boot0=$(now)
 booted=1
-for vm in "${VMS[@]}"; do
-    "$HERE/vm.sh" stop "$vm" >/dev/null 2>&1 || true   # leftover of a crashed run
-    "$HERE/vm.sh" start-disk "$vm" >/dev/null || fail "cannot start $vm"
-done
-for vm in "${VMS[@]}"; do
-    wait_actual "$vm" "$START_MIB" 300 || fail "$vm: balloon not at $START_MIB MiB after 300 s"
-    wait_console_t "$vm" '^mcinit runner' 120 || fail "$vm: workload runner did not start"
-done
+boot_runners "$START_MIB" "${VMS[@]}"
 say "4 guests booted, balloons at $START_MIB MiB, runners waiting: $(since "$t_boot0") s"
 
 # ---------------------------------------------------------------- helpers
