@@ -120,6 +120,7 @@ check demo: deps
 
 check-all: unit cli asan sim
 	@if [ -x tests/e2e/run.sh ]; then tests/e2e/run.sh --if-possible; else echo "e2e: SKIPPED (no tests/e2e/run.sh)"; fi
+	tests/e2e/unprivileged.sh --if-possible
 
 deps:
 	@./scripts/deps.sh

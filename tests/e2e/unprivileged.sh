@@ -164,7 +164,8 @@ fi
 say "PASS nobody refused (exit $rc): $(grep -m1 'libvirt group' <<<"$out")"
 
 # ---------------------------------------------------------------- allowed
-(cd / && exec as_user memcoord "$tmp/memcoord" -c "$tmp/priv.ini") >"$tmp/log" 2>&1 &
+(cd / && exec setpriv --reuid memcoord --regid memcoord --init-groups -- \
+    "$tmp/memcoord" -c "$tmp/priv.ini") >"$tmp/log" 2>&1 &
 mcpid=$!
 # dominfo's "Used memory" is the balloon's size: wait for the shrink.
 used_kib() { virsh -c "$URI" dominfo "$VM" | awk '/^Used memory:/ { print $3 }'; }
