@@ -132,12 +132,18 @@ bench: memcoord
 	tests/bench/run.sh
 
 # PREFIX and DESTDIR as usual; the config goes to $(DESTDIR)/etc/memcoord,
-# never over an existing one, and uninstall leaves it there.
+# never over an existing one, and uninstall leaves it there.  The unit and
+# sysusers directories are systemd's own (pkg-config systemd); without
+# systemd.pc, Debian 12's.
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+SYSUSERSDIR    ?= $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
+INSTALL_ENV = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" SYSTEMDUNITDIR="$(SYSTEMDUNITDIR)" \
+	SYSUSERSDIR="$(SYSUSERSDIR)"
 install: memcoord
-	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh install
+	$(INSTALL_ENV) scripts/install.sh install
 
 uninstall:
-	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh uninstall
+	$(INSTALL_ENV) scripts/install.sh uninstall
 
 clean:
 	rm -rf build build-asan build-fuzz memcoord
