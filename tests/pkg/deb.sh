@@ -39,6 +39,7 @@ skip() {
 }
 
 [ "$(id -u)" = 0 ] || skip "not root: installs a package"
+git rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout: the build copies git's files"
 tools_ok() { command -v dpkg-buildpackage && command -v dh && command -v lintian; } >/dev/null
 tools_ok || scripts/deps.sh >/dev/null 2>&1 || true
 tools_ok || skip "no dpkg-buildpackage, debhelper or lintian, and scripts/deps.sh could not install them"
