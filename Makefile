@@ -6,6 +6,7 @@
 #   make bench      policy scorecard and overhead -> docs/
 #   make e2e        real QEMU guests under libvirtd (root)
 #   make bench-e2e  course-shaped tests on real guests -> docs/e2e-scorecard.md
+#   make deb-check  build, lintian, install, run and purge the .deb (root)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -16,12 +17,12 @@ BUILD     ?= build
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-# CFLAGS is the user's (and the sanitizer build's); MC_CFLAGS is ours.
+# CPPFLAGS, CFLAGS are the user's (the sanitizer build's, dpkg-buildflags'); MC_CFLAGS is ours.
 CFLAGS   ?= -O2 -g
 MC_CFLAGS := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -D_GNU_SOURCE -DMC_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
-ALL_CFLAGS = $(MC_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(MC_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 SRCS     := $(filter-out src/main.c,$(wildcard src/*.c))
 OBJS     := $(SRCS:src/%.c=$(BUILD)/%.o)
@@ -29,7 +30,7 @@ LIB      := $(BUILD)/libmemcoord.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-all bench clean deps \
-	fuzz fuzz-build fuzz-replay install uninstall bench-e2e
+	fuzz fuzz-build fuzz-replay install uninstall bench-e2e deb-check
 all: memcoord
 
 # Every compile writes the headers it read to a .d file beside its output,
@@ -121,6 +122,8 @@ check demo: deps
 
 check-all: unit cli asan sim $(BUILD)/tests/e2e_score
 	@if [ -x tests/e2e/run.sh ]; then tests/e2e/run.sh --if-possible; else echo "e2e: SKIPPED (no tests/e2e/run.sh)"; fi
+	tests/e2e/unprivileged.sh --if-possible
+	tests/pkg/deb.sh --if-possible
 
 deps:
 	@./scripts/deps.sh
@@ -140,12 +143,23 @@ $(BUILD)/tests/e2e_score: tests/e2e/score.c $(LIB) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # PREFIX and DESTDIR as usual; the config goes to $(DESTDIR)/etc/memcoord,
-# never over an existing one, and uninstall leaves it there.
+# never over an existing one, and uninstall leaves it there.  The unit and
+# sysusers directories are systemd's own (pkg-config systemd); without
+# systemd.pc, Debian 12's.
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+SYSUSERSDIR    ?= $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
+INSTALL_ENV = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" SYSTEMDUNITDIR="$(SYSTEMDUNITDIR)" \
+	SYSUSERSDIR="$(SYSUSERSDIR)"
 install: memcoord
-	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh install
+	$(INSTALL_ENV) scripts/install.sh install
 
 uninstall:
-	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh uninstall
+	$(INSTALL_ENV) scripts/install.sh uninstall
+
+# The Debian package built (in a copy under /tmp), lintian'd, installed,
+# run as its user, purged: root only, it changes this host's dpkg database.
+deb-check:
+	tests/pkg/deb.sh
 
 clean:
 	rm -rf build build-asan build-fuzz memcoord

@@ -1,9 +1,10 @@
 /*
  * policy_sandbox.h - what the policy worker gives up before it runs Lua.
  *
- * OpenBSD-style privilege separation: the worker is forked by the daemon
- * (root), and before it reads a byte of policy it drops to an unprivileged
- * user, loses every fd but its socket, gets rlimits that forbid files,
+ * OpenBSD-style privilege separation: the worker is forked by the daemon,
+ * and before it reads a byte of policy it drops to an unprivileged user
+ * (when the daemon is root; a daemon run as memcoord has no user to switch
+ * to, and keeps every other wall), loses every fd but its socket, gets rlimits that forbid files,
  * processes and core dumps, and installs a seccomp filter that allows only
  * what Lua, malloc and the socket need.  Anything else kills it.
  */

@@ -1,11 +1,13 @@
 #!/bin/sh
 # scripts/deps.sh - install what memcoord needs to build and test, with
 # Debian's apt-get; quiet and quick when everything is already there.
+# debhelper, dpkg-dev and lintian: the package test (tests/pkg/deb.sh).
 # `make fuzz` asks for clang the same way.  The real-VM suite (tests/e2e) installs its own, larger set.
 set -eu
 
 PKGS="build-essential pkg-config libvirt-dev liblua5.4-dev
-libcmocka-dev gnuplot-nox valgrind jq man-db groff-base"
+libcmocka-dev gnuplot-nox valgrind jq man-db groff-base
+debhelper dpkg-dev lintian"
 # `deps.sh fuzz`: libFuzzer's compiler and runtime instead.
 [ "${1:-}" = fuzz ] && PKGS="clang libclang-rt-14-dev"
 

@@ -323,6 +323,19 @@ static void on_control(void *opaque, const char *request, FILE *reply)
 	}
 }
 
+/* Not root, a local libvirtd lets in only the members of its group
+ * (polkit's 60-libvirt.rules or unix_sock_group): libvirt's own words
+ * ("Permission denied", "no polkit agent") do not say that. */
+static void hint_unprivileged(char *err, size_t errlen)
+{
+	size_t len = strlen(err);
+
+	if (geteuid() != 0 && len + 1 < errlen)
+		snprintf(err + len, errlen - len,
+			 " (running as uid %u, not root: a local libvirtd lets in the libvirt group's members only; see memcoord(8), PRIVILEGES)",
+			 (unsigned)geteuid());
+}
+
 /* The default path is best effort (a user running memcoord by hand has no
  * /run/memcoord; a dry run beside the real daemon); one configured, or a
  * live daemon there for a daemon that resizes, must work.
@@ -446,6 +459,8 @@ static int start(struct daemon *dm)
 		return 1;
 	}
 	dm->backend = mc_hv_libvirt_open(dm->cfg.uri, dm->cfg.dry_run, err, sizeof(err));
+	if (!dm->backend)
+		hint_unprivileged(err, sizeof(err));
 	dm->report = dm->backend ? mc_report_open(dm->cfg.verbosity < 0 ? NULL : stdout,
 						  dm->cfg.trace, true, err, sizeof(err)) : NULL;
 	dm->coord = dm->report ? mc_coord_new(&dm->cfg, dm->backend, policy,

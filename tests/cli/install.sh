@@ -12,11 +12,16 @@ ok()  { echo "PASS $1"; }
 bad() { echo "FAIL $1"; fails=$((fails + 1)); }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
+# Where systemd looks for units and sysusers.d files (the Makefile asks the same).
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+unitdir=${unitdir#/}
+sysusersdir=$(pkg-config --variable=sysusersdir systemd 2>/dev/null || echo /usr/lib/sysusers.d)
+sysusersdir=${sysusersdir#/}
 d=$tmp/root
 make -s install DESTDIR="$d" >/dev/null
 for f in usr/local/sbin/memcoord usr/local/share/memcoord/policies/balance_unused.lua \
 	 usr/local/share/man/man8/memcoord.8 usr/local/share/man/man5/memcoord.ini.5 \
-	 usr/local/lib/systemd/system/memcoord.service etc/memcoord/memcoord.ini \
+	 "$unitdir/memcoord.service" etc/memcoord/memcoord.ini "$sysusersdir/memcoord.conf" \
 	 etc/logrotate.d/memcoord usr/local/share/memcoord/prometheus-alerts.yml; do
 	check "installs /$f" test -s "$d/$f"
 done
@@ -30,7 +35,7 @@ check "installed config and policy run" \
 	"$d/usr/local/sbin/memcoord" -c "$tmp/run.ini" -u test:///default --once -n -q
 check "unit runs the installed binary" \
 	grep -qx 'ExecStart=/usr/local/sbin/memcoord --foreground -c /etc/memcoord/memcoord.ini' \
-	"$d/usr/local/lib/systemd/system/memcoord.service"
+	"$d/$unitdir/memcoord.service"
 
 echo "; mine" >> "$d/etc/memcoord/memcoord.ini"
 make -s install DESTDIR="$d" >/dev/null
@@ -39,12 +44,25 @@ check "reinstall keeps an existing config" grep -qx '; mine' "$d/etc/memcoord/me
 if command -v systemd-analyze >/dev/null; then
 	# Verified where the binary and man pages really are: in DESTDIR.
 	sed "s|ExecStart=/usr/local|ExecStart=$d/usr/local|" \
-		"$d/usr/local/lib/systemd/system/memcoord.service" > "$tmp/memcoord.service"
+		"$d/$unitdir/memcoord.service" > "$tmp/memcoord.service"
 	out=$(MANPATH="$d/usr/local/share/man" systemd-analyze verify "$tmp/memcoord.service" 2>&1) || true
 	check "systemd-analyze verify is silent" test -z "$out"
 	[ -z "$out" ] || echo "$out"
 else
 	echo "SKIP systemd-analyze verify (no systemd-analyze)"
+fi
+# Least privilege (issue 13 item 10): its own user in libvirt's group, and
+# an exposure no worse than the 2.2 of the root unit before it.
+check "unit runs as memcoord in the libvirt group" bash -c "grep -qx 'User=memcoord' '$d/$unitdir/memcoord.service' &&
+	grep -qx 'SupplementaryGroups=libvirt' '$d/$unitdir/memcoord.service'"
+check "sysusers.d makes memcoord a member of libvirt" \
+	grep -qx 'm memcoord libvirt' "$d/$sysusersdir/memcoord.conf"
+score=$(timeout 60 systemd-analyze security --offline=true "$tmp/memcoord.service" 2>/dev/null |
+	sed -n 's/.*Overall exposure level for memcoord.service: \([0-9.]*\).*/\1/p') || true
+if [ -n "$score" ]; then
+	check "systemd-analyze security: exposure $score <= 2.2" awk -v s="$score" 'BEGIN { exit !(s <= 2.2) }'
+else
+	echo "SKIP systemd-analyze security --offline (needs systemd >= 250)"
 fi
 
 if command -v logrotate >/dev/null; then
@@ -66,10 +84,12 @@ check "uninstall leaves only the config" test "$left" = "./etc/memcoord/memcoord
 
 d=$tmp/usr
 make -s install DESTDIR="$d" PREFIX=/usr >/dev/null
-check "PREFIX=/usr: unit in /lib/systemd/system" test -s "$d/lib/systemd/system/memcoord.service"
 check "PREFIX=/usr: binary in /usr/sbin" test -x "$d/usr/sbin/memcoord"
 check "PREFIX=/usr: unit runs /usr/sbin/memcoord" \
-	grep -q '^ExecStart=/usr/sbin/memcoord ' "$d/lib/systemd/system/memcoord.service"
+	grep -q '^ExecStart=/usr/sbin/memcoord ' "$d/$unitdir/memcoord.service"
+check "PREFIX=/usr: man pages name /usr paths, not /usr/local" \
+	bash -c "! grep -q /usr/local '$d/usr/share/man/man8/memcoord.8' '$d/usr/share/man/man5/memcoord.ini.5' &&
+	grep -q '^\.I /usr/share/memcoord/policies/' '$d/usr/share/man/man8/memcoord.8'"
 check "PREFIX=/usr: config points at /usr/share" \
 	grep -qx 'policy = /usr/share/memcoord/policies/balance_unused.lua' "$d/etc/memcoord/memcoord.ini"
 

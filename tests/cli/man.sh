@@ -32,5 +32,33 @@ for key in $keys; do
 done
 [ "$fails" != 0 ] || ok "memcoord.ini.5 covers config.c's keys"
 
+# Dates: .TH's third field a real YYYY-MM-DD.
+for page in dist/memcoord.8 dist/memcoord.ini.5; do
+	date=$(awk '/^\.TH/ { print $4; exit }' "$page")
+	if [[ $date =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] && date -d "$date" >/dev/null 2>&1; then
+		ok "$page dated $date"
+	else
+		bad "$page: .TH date '$date' is not a YYYY-MM-DD date"
+	fi
+done
+
+# ENVIRONMENT: every variable the code reads (getenv in src/), and the URI
+# libvirt reads for it.
+envsec=$(sed -n '/^\.SH ENVIRONMENT/,/^\.SH /p' dist/memcoord.8)
+vars=$(grep -oh 'getenv("[A-Z_]*")' src/*.c | sed 's/getenv("\(.*\)")/\1/' | sort -u)
+for var in $vars LIBVIRT_DEFAULT_URI; do
+	grep -q "^\.BR* .*$var" <<<"$envsec" || bad "memcoord.8 ENVIRONMENT lacks $var"
+done
+[ "$fails" != 0 ] || ok "memcoord.8 ENVIRONMENT names ${vars//$'\n'/ } LIBVIRT_DEFAULT_URI"
+
+# SEE ALSO: the daemons it talks to and the rotation of its files.
+for page in dist/memcoord.8 dist/memcoord.ini.5; do
+	for ref in libvirtd virtqemud logrotate; do
+		sed -n '/^\.SH SEE ALSO/,$p' "$page" | grep -q "^\.BR $ref (8)" ||
+			bad "$page: SEE ALSO lacks $ref(8)"
+	done
+done
+[ "$fails" != 0 ] || ok "SEE ALSO names libvirtd(8), virtqemud(8), logrotate(8)"
+
 echo "man: $fails failure(s)"
 [ "$fails" = 0 ]

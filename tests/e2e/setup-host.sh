@@ -69,6 +69,9 @@ if ! getent passwd libvirt-qemu >/dev/null; then
     useradd --system --gid kvm --home-dir /var/lib/libvirt --no-create-home \
         --shell /usr/sbin/nologin libvirt-qemu || die "cannot create user libvirt-qemu"
 fi
+# libvirt's group: members manage domains (see libvirtd.conf below), as
+# memcoord's user is (tests/e2e/unprivileged.sh).
+getent group libvirt >/dev/null || groupadd --system libvirt || die "cannot create group libvirt"
 mkdir -p "$LOG_DIR" "$LOG_DIR/qemu" /var/lib/libvirt/qemu /var/cache/libvirt \
          /run/libvirt "$RUN_DIR" "$WORK_DIR"
 # QEMU (as libvirt-qemu) must reach the kernel/initramfs and may need to
@@ -112,9 +115,24 @@ start_daemon() {
     die "$name did not come up (no live pid in $pidf; see $LOG_DIR/$name.log)"
 }
 
+# Who may use the read-write socket.  On a Debian host libvirt-daemon-system
+# grants it to the libvirt group through polkit (60-libvirt.rules); this
+# host runs no polkit (nor dbus, nor systemd), so the group gets it the
+# polkit-less way instead: the socket owned by group libvirt, mode 0770, no
+# further auth.  Root still connects as before; anyone else not in the
+# group is refused by the socket's mode.
+LIBVIRTD_CONF=$RUN_DIR/libvirtd.conf
+cat >"$LIBVIRTD_CONF" <<'CONF'
+unix_sock_group = "libvirt"
+unix_sock_ro_perms = "0777"
+unix_sock_rw_perms = "0770"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+CONF
+
 # virtlogd must be up first: libvirtd hands guest console/log files to it.
 start_daemon virtlogd /run/virtlogd.pid /usr/sbin/virtlogd -d
-start_daemon libvirtd /run/libvirtd.pid /usr/sbin/libvirtd -d
+start_daemon libvirtd /run/libvirtd.pid /usr/sbin/libvirtd -d -f "$LIBVIRTD_CONF"
 
 # libvirtd probes QEMU's capabilities before it opens its socket; under TCG
 # this can take several seconds on the first start (then it is cached).
