@@ -106,7 +106,8 @@ function decide(domains, host, ctx)
     local h = hist[d.name]
     if d.unused then
       local used = d.available - d.unused
-      local stamp = d.last_update or clock    -- a backend without stamps
+      local stamp = d.last_update             -- 0: a backend without stamps
+      if not stamp or stamp <= 0 then stamp = clock end
       if not h then
         h = { used = used, stamp = stamp, peak = 0, busy_at = clock }
       else
