@@ -11,7 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "coordinator.h"
 #include "domxml.h"
+#include "hypervisor.h"
+#include "log.h"
+#include "policy.h"
+#include "testutil.h"
 #include "vmset.h"
 
 static void test_settings_parsed(void **state)
@@ -190,6 +196,69 @@ static void test_str(void **state)
 	assert_string_equal(mc_vmset_str(&s, tiny, sizeof(tiny)), "min_mi");
 }
 
+/* Shrinks each guest by its d.params.weight in MiB: the weight the policy
+ * saw is read back from the balloon. */
+static const char weight_policy[] =
+	"function decide(domains, host, ctx)\n"
+	"  local t = {}\n"
+	"  for _, d in ipairs(domains) do\n"
+	"    local w = tonumber(d.params.weight) or 0\n"
+	"    t[d.name] = d.actual - w * 1024\n"
+	"  end\n"
+	"  return t\n"
+	"end\n";
+
+/* Through the coordinator, as a backend hands the VM's settings over: the
+ * VM's apply where the INI says nothing, the INI's win where it does. */
+static void test_vm_settings_reach_the_core(void **state)
+{
+	struct mc_config cfg;
+	char err[512], *ini = write_temp(
+		"[limits]\ndeadband_mib = 0\n"
+		"[domain \"ini-*\"]\nmax_mib = 1800\nweight = 7\nexclude = no\n", ".ini");
+	char *pol = write_temp(weight_policy, ".lua");
+	struct mc_backend *b = mc_hv_mem_open(err, sizeof(err));
+	const struct mc_vmset vm = { .has_min_mib = true, .min_mib = 600,
+		.has_max_mib = true, .max_mib = 1500, .has_weight = true, .weight = 5 };
+	const char *names[] = { "vm-only", "ini-too", "ini-excl" };
+	const struct mc_snapshot *s;
+	struct mc_coord *c;
+	size_t i;
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(mc_config_load_file(&cfg, ini, err, sizeof(err)), MC_CONFIG_OK);
+	for (i = 0; i < 3; i++) {
+		struct mc_domain *d = mc_hv_mem_domain(b, names[i]);
+
+		d->max = 4096 * MiB;
+		d->cur = (struct mc_memstats){ .actual = 1400 * MiB, .unused = 1000 * MiB,
+			.available = 1400 * MiB, .last_update = 1, .have_stats = true };
+		d->vm = vm;
+	}
+	mc_hv_mem_domain(b, "ini-excl")->vm.has_exclude = true;
+	mc_hv_mem_domain(b, "ini-excl")->vm.exclude = true;
+	mc_hv_mem_host(b)->total = mc_hv_mem_host(b)->free = 8192 * MiB;
+	c = mc_coord_new(&cfg, b, mc_policy_load(pol, NULL, 0, err, sizeof(err)), NULL);
+	assert_non_null(c);
+	assert_int_equal(mc_coord_sample(c), 0);
+	s = mc_coord_snapshot(c);
+	/* Sorted: ini-excl, ini-too, vm-only. */
+	assert_int_equal(s->doms[2].track.max, 1500 * MiB);
+	assert_int_equal(s->doms[2].track.min, 600 * MiB);
+	assert_int_equal(s->doms[1].track.max, 1800 * MiB);	/* the INI's */
+	assert_int_equal(s->doms[1].track.min, 600 * MiB);	/* the VM's */
+	assert_false(s->doms[0].track.excluded);		/* the INI's "no" */
+	assert_int_equal(mc_hv_mem_domain(b, "vm-only")->cur.actual, 1395 * MiB);
+	assert_int_equal(mc_hv_mem_domain(b, "ini-too")->cur.actual, 1393 * MiB);
+	assert_int_equal(mc_hv_mem_domain(b, "ini-excl")->cur.actual, 1393 * MiB);
+	mc_coord_free(c);
+	b->ops->close(b);
+	mc_config_free(&cfg);
+	drop_temp(ini);
+	drop_temp(pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,7 +269,9 @@ int main(void)
 		cmocka_unit_test(test_balloon),
 		cmocka_unit_test(test_overlay),
 		cmocka_unit_test(test_str),
+		cmocka_unit_test(test_vm_settings_reach_the_core),
 	};
 
+	mc_log_set_level(MC_LOG_WARN);
 	return cmocka_run_group_tests_name("vmset", tests, NULL, NULL);
 }
