@@ -123,6 +123,7 @@ check "hostile policies (tests/cli/hostile.sh)" tests/cli/hostile.sh
 check "control socket, status, reload, -t (tests/cli/control.sh)" tests/cli/control.sh
 check "man pages (tests/cli/man.sh)" tests/cli/man.sh
 check "install (tests/cli/install.sh)" tests/cli/install.sh
+check "VM metadata, autodeflate, on_exit (tests/cli/vmhost.sh)" tests/cli/vmhost.sh
 
 # --- outputs (issue 15): no link followed, no FIFO or device written, ---
 # --- an output failure logged once and its recovery once, one-line logs ---
