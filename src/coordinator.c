@@ -568,24 +568,33 @@ int mc_coord_sample(struct mc_coord *c)
 
 /* ---- on_exit = restore ---- */
 
-/* Every guest we resized that is now below its size at first sight (and
- * below its max; not excluded) asks for that size back.  Guests above it
- * are left alone: they hold what they were given because they use it.
- * Names are borrowed from the snapshot. */
-static size_t restore_proposals(const struct mc_snapshot *s,
-				struct mc_proposal *props)
+/* A guest we resized that is now below its size at first sight (and below
+ * its max; not excluded).  Guests above it are left alone: they hold what
+ * they were given because they use it. */
+static bool restorable(const struct mc_domain *d)
+{
+	const struct mc_track *t = &d->track;
+
+	return !t->excluded && t->last_target && t->initial > d->cur.actual &&
+	       d->cur.actual < t->max;
+}
+
+/* Each restorable guest asks for its first size back; every other one is
+ * held still as if excluded, so that the clamps, which also decide every
+ * guest outside its limits, neither move it nor give it a share of the
+ * budget.  The snapshot is the last one: nothing reads it after.  Names
+ * are borrowed from it. */
+static size_t restore_proposals(struct mc_snapshot *s, struct mc_proposal *props)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < s->ndoms; i++) {
-		const struct mc_domain *d = &s->doms[i];
-		const struct mc_track *t = &d->track;
-
-		if (t->excluded || !t->last_target || t->initial <= d->cur.actual ||
-		    d->cur.actual >= t->max)
+		if (!restorable(&s->doms[i])) {
+			s->doms[i].track.excluded = true;
 			continue;
-		props[n].name = d->name;
-		props[n++].value = (double)t->initial;
+		}
+		props[n].name = s->doms[i].name;
+		props[n++].value = (double)s->doms[i].track.initial;
 	}
 	return n;
 }
@@ -636,7 +645,7 @@ int mc_coord_restore(struct mc_coord *c, double seconds, bool (*stop)(void),
 		const struct mc_decision *dec = &c->res.dec[i];
 
 		if (!dec->act || dec->target <= dec->from)
-			continue;
+			continue;	/* only grows on the way out */
 		if ((stop && stop()) || mc_monotonic_seconds() > deadline) {
 			out->stopped = true;
 			break;
