@@ -15,6 +15,7 @@
 #include "hypervisor.h"
 #include "log.h"
 #include "policy.h"
+#include "signals.h"
 #include "testutil.h"
 
 /* Shrinks a and b to 1024 MiB, grows c to 1536 MiB; leaves d alone. */
@@ -176,6 +177,29 @@ static void test_stop_and_deadline(void **state)
 	finish(&w);
 }
 
+/* As the daemon wires it: a second SIGTERM, blocked and pending while the
+ * restore runs, stops it (mc_signals_stop_pending). */
+static void test_second_sigterm_stops(void **state)
+{
+	struct mc_coord_restored r;
+	sigset_t term, old;
+	struct world w;
+	int sig;
+
+	(void)state;
+	start(&w, 8192);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &term, &old), 0);
+	assert_int_equal(raise(SIGTERM), 0);
+	assert_int_equal(mc_coord_restore(w.c, 5, mc_signals_stop_pending, &r), 0);
+	assert_int_equal(sigwait(&term, &sig), 0);	/* take it back */
+	assert_int_equal(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+	assert_true(r.stopped);
+	assert_int_equal(actual(&w, "a"), 1024);
+	finish(&w);
+}
+
 /* A guest that shut down and started again under the same name is a new
  * guest: nothing of it was shrunk by us. */
 static void test_new_instance_not_restored(void **state)
@@ -201,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_held_by_max),
 		cmocka_unit_test(test_dry_run_restores_nothing),
 		cmocka_unit_test(test_stop_and_deadline),
+		cmocka_unit_test(test_second_sigterm_stops),
 		cmocka_unit_test(test_new_instance_not_restored),
 	};
 
