@@ -40,7 +40,7 @@ int mc_coord_sample(struct mc_coord *c);
  * "restore".  Never in a dry run, never an excluded guest, never a shrink.
  * Gives up before the next resize once `seconds` have passed or stop()
  * (may be NULL) says so: a second SIGTERM.  0, or -1 when the host could
- * not be read (nothing resized). */
+ * not be read or memory ran out (nothing resized). */
 struct mc_coord_restored {
 	unsigned grown, failed;	/* resizes made, refused by the backend */
 	unsigned left;		/* asked for but not made: clamped to no

@@ -421,7 +421,7 @@ static void restore_guests(struct daemon *dm)
 	if (!dm->cfg.on_exit_restore || dm->cfg.dry_run)
 		return;
 	if (mc_coord_restore(dm->coord, RESTORE_SECONDS, mc_signals_stop_pending, &r)) {
-		mc_warn("on_exit = restore: cannot read the host; guests left as they are");
+		mc_warn("on_exit = restore: the host could not be read (or out of memory); guests left as they are");
 		return;
 	}
 	if (r.grown || r.failed || r.left || r.stopped)
