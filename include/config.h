@@ -12,6 +12,7 @@
 
 #include "clamp.h"
 #include "snapshot.h"
+#include "vmset.h"
 
 #define MC_EXIT_USAGE 2
 
@@ -25,9 +26,7 @@
 /* A [domain "PATTERN"] section; PATTERN is an fnmatch(3) glob. */
 struct mc_domain_conf {
 	char *pattern;
-	long min_mib;		/* -1 = unset */
-	long max_mib;		/* -1 = unset */
-	bool exclude;
+	struct mc_vmset set;	/* min_mib, max_mib, weight, exclude */
 	struct mc_kv *params;	/* every key, passed to Lua as d.params */
 	size_t nparams;
 };
@@ -41,6 +40,7 @@ struct mc_config {
 	long pressure_unused_mib;
 	double policy_timeout;	/* s a policy call may take (capped by period) */
 	bool dry_run;
+	bool on_exit_restore;	/* on_exit = restore (default) or keep */
 	bool once;
 	bool test_config;	/* -t: check config and policy, then exit */
 	int verbosity;		/* -1 quiet, 0 normal, 1 verbose */

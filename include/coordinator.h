@@ -33,6 +33,24 @@ void mc_coord_free(struct mc_coord *c);
  * pressure.  0, or -1 when the backend could not be read. */
 int mc_coord_sample(struct mc_coord *c);
 
+/* on_exit = restore: after the last sample, grows every guest memcoord
+ * resized back towards its size when first seen (d->track.initial):
+ * through the clamps (never above its max, grows within host free less
+ * host_reserve_mib, no step limit), with resize events of reason
+ * "restore".  Never in a dry run, never an excluded guest, never a shrink.
+ * Gives up before the next resize once `seconds` have passed or stop()
+ * (may be NULL) says so: a second SIGTERM.  0, or -1 when the host could
+ * not be read or memory ran out (nothing resized). */
+struct mc_coord_restored {
+	unsigned grown, failed;	/* resizes made, refused by the backend */
+	unsigned left;		/* asked for but not made: clamped to no
+				 * change, or stopped */
+	uint64_t kib;		/* given back in all */
+	bool stopped;		/* by stop() or the deadline */
+};
+int mc_coord_restore(struct mc_coord *c, double seconds, bool (*stop)(void),
+		     struct mc_coord_restored *out);
+
 /* Loads path (with cfg's [policy] params), runs one trial decide() on the
  * last snapshot, and swaps it in.  On any failure the running policy stays
  * and err says why.  0 or -1. */

@@ -56,6 +56,12 @@
  *                      0 when not reported; only passed on to the policy.
  *     host.buffers, host.cached
  *                      0 when not reported; only passed on.
+ *     d->vm            the settings stored with the domain (libvirt: its
+ *                      <metadata>, domxml.h), already checked; zeroed when
+ *                      none or refused.  The core weighs them against the
+ *                      INI's [domain] sections (vmset.h: the INI wins).
+ *                      Read when the domain is first seen, not every
+ *                      sample; again after reread().
  *
  *   MUST NOT touch
  *     d->track         the coordinator's bookkeeping (config limits,
@@ -96,6 +102,10 @@ struct mc_backend_ops {
 	 * is above it.  0 or -1 (logged). */
 	int (*set_target)(struct mc_backend *b, const struct mc_domain *d,
 			  uint64_t kib);
+	/* Optional (NULL: nothing is kept between samples).  Per-domain
+	 * settings kept from earlier reads (d->vm) are read afresh at the
+	 * next collect(): the daemon calls it on SIGHUP. */
+	void (*reread)(struct mc_backend *b);
 	/* Frees the backend and everything it holds. */
 	void (*close)(struct mc_backend *b);
 };

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmset.h"
+
 #define MC_UUID_LEN 37
 
 /* Guest-reported balloon statistics.  Fields the guest did not report are 0
@@ -45,6 +47,15 @@ struct mc_track {
 	/* [domain "NAME"] keys, borrowed from the config (not owned). */
 	const struct mc_kv *params;
 	size_t nparams;
+	/* The settings of the domain's own (its metadata) that took effect:
+	 * those its [domain] section leaves unset (vmset.h says why).  A
+	 * weight here reaches the policy as d.params.weight. */
+	struct mc_vmset vm_used;
+	/* The balloon's size when memcoord first saw this domain (first
+	 * sight: not in the previous sample under this name and uuid, so a
+	 * guest shut down and started again is seen anew); on_exit = restore
+	 * grows it back towards this. */
+	uint64_t initial;
 	/* The previous sample of the same domain (same uuid), if any. */
 	struct mc_memstats prev;
 	bool have_prev;
@@ -75,6 +86,9 @@ struct mc_domain {
 	int id;
 	uint64_t max;		/* KiB: the hypervisor's max, as collected */
 	struct mc_memstats cur;
+	/* Settings kept with the VM (libvirt: its <metadata>), already
+	 * checked; zeroed = none.  The core weighs them against the INI. */
+	struct mc_vmset vm;
 	struct mc_track track;
 };
 

@@ -16,8 +16,8 @@ their maximum memory, the memory the host can spare shared by each VM's
               never above d.max; what a guest cannot take (it reached max)
               goes to the others, again by weight (water-filling).
 
-weight(d) is d.params.weight ([domain "NAME"] weight = ...), 1 when unset;
-0 means "floor only".  When the surplus is negative (the host is short),
+weight(d) is d.params.weight ([domain "NAME"] weight = ..., or the VM's
+metadata), 1 when unset; 0 means "floor only".  When the surplus is negative (the host is short),
 every guest is asked for its floor and the core's clamps decide how far
 each can really go.
 

@@ -60,6 +60,7 @@ static void defaults(struct mc_config *cfg)
 	cfg->sample = 1.0;
 	cfg->pressure_unused_mib = 48;
 	cfg->policy_timeout = MC_POLICY_TIMEOUT;
+	cfg->on_exit_restore = true;
 #define LIMIT_DEFAULT(field, key, mib, what) \
 	cfg->limits.field = (mib) * MC_KIB_PER_MIB;
 	MC_LIMITS(LIMIT_DEFAULT)
@@ -162,37 +163,25 @@ static struct mc_domain_conf *domain_conf(struct mc_config *cfg,
 	cfg->domains = grown;
 	memset(&grown[cfg->ndomains], 0, sizeof(*grown));
 	grown[cfg->ndomains].pattern = strdup(pattern);
-	grown[cfg->ndomains].min_mib = -1;
-	grown[cfg->ndomains].max_mib = -1;
 	if (!grown[cfg->ndomains].pattern)
 		return NULL;
 	return &grown[cfg->ndomains++];
 }
 
+/* The keys of MC_VMSET_KEYS are checked as the VM's metadata is (vmset.h);
+ * every key, known or not, reaches the policy as d.params. */
 static int handle_domain(struct parse *p, const char *section,
 			 const char *pattern, const char *key, const char *value)
 {
 	struct mc_domain_conf *dc = domain_conf(p->cfg, pattern);
-	double weight;
+	char why[96];
 
 	if (!dc)
 		return mc_ini_fail(p->ini, section, key, "out of memory");
-	if (!strcmp(key, "min_mib")) {
-		if (mc_ini_long(value, 0, MIB_MAX, &dc->min_mib))
-			return mc_ini_fail(p->ini, section, key, "'%s' is not a size in MiB (0..%ld)", value, MIB_MAX);
-	} else if (!strcmp(key, "max_mib")) {
-		if (mc_ini_long(value, 1, MIB_MAX, &dc->max_mib))
-			return mc_ini_fail(p->ini, section, key, "'%s' is not a size in MiB (1..%ld)", value, MIB_MAX);
-	} else if (!strcmp(key, "exclude")) {
-		if (mc_ini_bool(value, &dc->exclude))
-			return mc_ini_fail(p->ini, section, key, "'%s' is not yes or no", value);
-	} else if (!strcmp(key, "weight")) {
-		if (mc_ini_double(value, 0, 1e6, &weight))
-			return mc_ini_fail(p->ini, section, key, "'%s' is not a weight (0..1000000)", value);
-	}
-	if (dc->min_mib >= 0 && dc->max_mib >= 0 && dc->min_mib > dc->max_mib)
-		return mc_ini_fail(p->ini, section, key, "min_mib %ld is above max_mib %ld",
-			    dc->min_mib, dc->max_mib);
+	if (mc_vmset_put(&dc->set, key, value, why, sizeof(why)) < 0)
+		return mc_ini_fail(p->ini, section, key, "'%s' is %s", value, why);
+	if (mc_vmset_check(&dc->set, why, sizeof(why)))
+		return mc_ini_fail(p->ini, section, key, "%s", why);
 	if (kv_add(&dc->params, &dc->nparams, key, value))
 		return mc_ini_fail(p->ini, section, key, "out of memory");
 	return 1;
@@ -275,6 +264,10 @@ static int handle_coordinator(struct parse *p, const char *key, const char *valu
 	} else if (!strcmp(key, "dry_run")) {
 		if (mc_ini_bool(value, &cfg->dry_run))
 			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not yes or no", value);
+	} else if (!strcmp(key, "on_exit")) {
+		if (strcmp(value, "keep") && strcmp(value, "restore"))
+			return mc_ini_fail(p->ini, "coordinator", key, "'%s' is not keep or restore", value);
+		cfg->on_exit_restore = !strcmp(value, "restore");
 	} else {
 		return mc_ini_fail(p->ini, "coordinator", key, "unknown key");
 	}

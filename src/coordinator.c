@@ -151,9 +151,26 @@ void mc_coord_health(const struct mc_coord *c, struct mc_coord_health *out)
 
 /* ---- annotate: config limits, previous sample, staleness ---- */
 
-/* Every per-domain setting, derived from cfg alone: on a reload a domain
- * whose section is gone gets the defaults and the hypervisor's own max
- * back, and keeps no pointer into the old config. */
+/* One source's limits on top of the hypervisor's and [limits]': a max
+ * only lowers, a min only raises. */
+static void apply_vmset(struct mc_track *t, const struct mc_vmset *set)
+{
+	uint64_t max = (uint64_t)set->max_mib * MC_KIB_PER_MIB;
+	uint64_t min = (uint64_t)set->min_mib * MC_KIB_PER_MIB;
+
+	if (set->has_max_mib && max < t->max)
+		t->max = max;
+	if (set->has_min_mib && min > t->min)
+		t->min = min;
+	if (set->has_exclude)
+		t->excluded = set->exclude;
+}
+
+/* Every per-domain setting, derived from cfg and the VM's own settings
+ * alone: on a reload a domain whose section is gone gets the defaults and
+ * the hypervisor's own max back, and keeps no pointer into the old config.
+ * The INI wins key by key (mc_vmset_overlay); the two sets applied are
+ * disjoint. */
 static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d)
 {
 	const struct mc_domain_conf *dc = mc_config_domain(cfg, d->name);
@@ -162,17 +179,12 @@ static void apply_domain_conf(const struct mc_config *cfg, struct mc_domain *d)
 	t->max = d->max;
 	t->min = cfg->limits.min_domain;
 	t->excluded = false;
-	t->params = NULL;
-	t->nparams = 0;
-	if (!dc)
-		return;
-	if (dc->max_mib > 0 && (uint64_t)dc->max_mib * MC_KIB_PER_MIB < t->max)
-		t->max = (uint64_t)dc->max_mib * MC_KIB_PER_MIB;
-	if (dc->min_mib >= 0 && (uint64_t)dc->min_mib * MC_KIB_PER_MIB > t->min)
-		t->min = (uint64_t)dc->min_mib * MC_KIB_PER_MIB;
-	t->excluded = dc->exclude;
-	t->params = dc->params;
-	t->nparams = dc->nparams;
+	t->params = dc ? dc->params : NULL;
+	t->nparams = dc ? dc->nparams : 0;
+	mc_vmset_overlay(dc ? &dc->set : NULL, &d->vm, &t->vm_used);
+	if (dc)
+		apply_vmset(t, &dc->set);
+	apply_vmset(t, &t->vm_used);
 }
 
 /* Our last resize: has the balloon got there, and has the guest reported
@@ -204,8 +216,10 @@ static void link_previous(const struct mc_snapshot *prev, struct mc_domain *d,
 	struct mc_track *k = &d->track;
 
 	k->stats_moved_at = now;
+	k->initial = d->cur.actual;
 	if (!p || strcmp(p->uuid, d->uuid))
 		return;		/* new, or a new domain under an old name */
+	k->initial = p->track.initial;
 	k->prev = p->cur;
 	k->have_prev = true;
 	if (d->cur.last_update && d->cur.last_update == p->cur.last_update)
@@ -385,6 +399,31 @@ static void log_drops(struct mc_coord *c, unsigned dropped)
 	c->warned_drops |= dropped;
 }
 
+/* Asks the backend for one decision's resize (a dry run only says so),
+ * and keeps what settling needs to know. */
+static void actuate_one(struct mc_coord *c, struct mc_snapshot *s,
+			const struct mc_decision *dec, const char *reason)
+{
+	struct mc_domain *d = &s->doms[dec->dom];
+	enum mc_events_outcome outcome;
+
+	if (c->cfg->dry_run)
+		outcome = MC_EVENTS_DRY_RUN;
+	else if (c->backend->ops->set_target(c->backend, d, dec->target) == 0)
+		outcome = MC_EVENTS_RESIZED;
+	else
+		outcome = MC_EVENTS_FAILED;
+	c->stats.resizes += outcome == MC_EVENTS_RESIZED;
+	c->stats.resize_failures += outcome == MC_EVENTS_FAILED;
+	if (outcome == MC_EVENTS_RESIZED) {
+		d->track.last_target = dec->target;
+		d->track.resized_at = s->time;
+		d->track.settled = false;
+	}
+	mc_events_resize(c->events, d, dec, reason, mc_policy_path(c->policy),
+			 outcome);
+}
+
 static void actuate(struct mc_coord *c, struct mc_snapshot *s,
 		    const char *reason)
 {
@@ -392,32 +431,15 @@ static void actuate(struct mc_coord *c, struct mc_snapshot *s,
 
 	for (i = 0; i < c->res.ndec; i++) {
 		const struct mc_decision *dec = &c->res.dec[i];
-		struct mc_domain *d = &s->doms[dec->dom];
-		enum mc_events_outcome outcome;
 		char rules[96];
 
 		if (dec->rules && !(dec->rules & MC_CLAMP_NOSTATS))
 			mc_debug("%s: policy asked %.0f KiB, clamped to %llu (%s)",
-				 d->name, dec->proposed,
+				 s->doms[dec->dom].name, dec->proposed,
 				 (unsigned long long)dec->target,
 				 mc_clamp_rules_str(dec->rules, rules, sizeof(rules)));
-		if (!dec->act)
-			continue;
-		if (c->cfg->dry_run)
-			outcome = MC_EVENTS_DRY_RUN;
-		else if (c->backend->ops->set_target(c->backend, d, dec->target) == 0)
-			outcome = MC_EVENTS_RESIZED;
-		else
-			outcome = MC_EVENTS_FAILED;
-		c->stats.resizes += outcome == MC_EVENTS_RESIZED;
-		c->stats.resize_failures += outcome == MC_EVENTS_FAILED;
-		if (outcome == MC_EVENTS_RESIZED) {
-			d->track.last_target = dec->target;
-			d->track.resized_at = s->time;
-			d->track.settled = false;
-		}
-		mc_events_resize(c->events, d, dec, reason, mc_policy_path(c->policy),
-				 outcome);
+		if (dec->act)
+			actuate_one(c, s, dec, reason);
 	}
 }
 
@@ -520,11 +542,12 @@ static int decide(struct mc_coord *c, struct mc_snapshot *s, const char *reason)
 	return 0;
 }
 
-int mc_coord_sample(struct mc_coord *c)
+/* Collects into the spare snapshot and, when that worked, makes it the
+ * current one with its bookkeeping (annotate).  The new snapshot, or NULL
+ * when the backend could not be read. */
+static struct mc_snapshot *take_sample(struct mc_coord *c)
 {
 	struct mc_snapshot *s = &c->snap[!c->cur], *prev = &c->snap[c->cur];
-	const char *reason;
-	bool decided = false;
 	int rc;
 
 	mc_snapshot_clear(s);
@@ -534,21 +557,32 @@ int mc_coord_sample(struct mc_coord *c)
 		mc_events_reconnect(c->events, c->backend->kind, c->stats.reconnects);
 	}
 	c->stats.connected = rc == 0;
-	c->stats.policy_path = c->policy ? mc_policy_path(c->policy) : NULL;
-	c->stats.policy_hash = c->policy ? mc_policy_hash(c->policy) : 0;
 	if (rc && !c->backend_failing_since)
 		c->backend_failing_since = time(NULL);
-	if (rc) {
-		/* Health only: no host or domain series from a failed read. */
-		mc_metrics_sample(c->metrics, NULL, NULL, c->cfg->dry_run, &c->stats);
-		return -1;
-	}
+	if (rc)
+		return NULL;
 	c->backend_failing_since = 0;
 	c->last_sample = time(NULL);
 	c->cur = !c->cur;
 	c->have_snapshot = true;
 	c->stats.samples++;
 	annotate(c, s, prev);
+	return s;
+}
+
+int mc_coord_sample(struct mc_coord *c)
+{
+	struct mc_snapshot *s = take_sample(c);
+	const char *reason;
+	bool decided = false;
+
+	c->stats.policy_path = c->policy ? mc_policy_path(c->policy) : NULL;
+	c->stats.policy_hash = c->policy ? mc_policy_hash(c->policy) : 0;
+	if (!s) {
+		/* Health only: no host or domain series from a failed read. */
+		mc_metrics_sample(c->metrics, NULL, NULL, c->cfg->dry_run, &c->stats);
+		return -1;
+	}
 	mc_clamp_result_free(&c->res);
 	reason = c->policy ? decide_reason(c, s) : NULL;
 	if (reason && decide(c, s, reason) == 0) {
@@ -562,6 +596,96 @@ int mc_coord_sample(struct mc_coord *c)
 	mc_metrics_sample(c->metrics, s, decided ? &c->res : NULL,
 			  c->cfg->dry_run, &c->stats);
 	return 0;
+}
+
+/* ---- on_exit = restore ---- */
+
+/* A guest we resized that is now below its size at first sight (and below
+ * its max; not excluded).  Guests above it are left alone: they hold what
+ * they were given because they use it. */
+static bool restorable(const struct mc_domain *d)
+{
+	const struct mc_track *t = &d->track;
+
+	return !t->excluded && t->last_target && t->initial > d->cur.actual &&
+	       d->cur.actual < t->max;
+}
+
+/* Each restorable guest asks for its first size back; every other one is
+ * held still as if excluded, so that the clamps, which also decide every
+ * guest outside its limits, neither move it nor give it a share of the
+ * budget.  The snapshot is the last one: nothing reads it after.  Names
+ * are borrowed from it. */
+static size_t restore_proposals(struct mc_snapshot *s, struct mc_proposal *props)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->ndoms; i++) {
+		if (!restorable(&s->doms[i])) {
+			s->doms[i].track.excluded = true;
+			continue;
+		}
+		props[n].name = s->doms[i].name;
+		props[n++].value = (double)s->doms[i].track.initial;
+	}
+	return n;
+}
+
+static void restore_one(struct mc_coord *c, struct mc_snapshot *s,
+			const struct mc_decision *dec, struct mc_coord_restored *out)
+{
+	const struct mc_domain *d = &s->doms[dec->dom];
+	unsigned long failures = c->stats.resize_failures;
+	char rules[96];
+
+	actuate_one(c, s, dec, "restore");
+	if (c->stats.resize_failures != failures) {
+		out->failed++;
+		return;
+	}
+	out->grown++;
+	out->kib += dec->target - dec->from;
+	mc_info("%s: restored %.0f -> %.0f MiB (%.0f MiB when first seen%s%s)",
+		d->name, mc_mib_of_kib(dec->from), mc_mib_of_kib(dec->target),
+		mc_mib_of_kib(d->track.initial), dec->rules ? "; held by " : "",
+		dec->rules ? mc_clamp_rules_str(dec->rules, rules, sizeof(rules)) : "");
+}
+
+int mc_coord_restore(struct mc_coord *c, double seconds, bool (*stop)(void),
+		     struct mc_coord_restored *out)
+{
+	double deadline = mc_monotonic_seconds() + seconds;
+	struct mc_limits lim = c->cfg->limits;
+	struct mc_proposal *props;
+	struct mc_snapshot *s;
+	size_t i, n;
+	int rc;
+
+	*out = (struct mc_coord_restored){ 0 };
+	if (c->cfg->dry_run || !c->have_snapshot)
+		return 0;	/* a dry run resized nothing; nothing seen, nothing shrunk */
+	s = take_sample(c);
+	props = s ? calloc(s->ndoms ? s->ndoms : 1, sizeof(*props)) : NULL;
+	if (!props)
+		return -1;
+	n = restore_proposals(s, props);
+	lim.max_grow = 0;	/* the last move: no period follows to pace it */
+	mc_clamp_result_free(&c->res);
+	rc = mc_clamp_apply(s, &lim, props, n, &c->res);
+	free(props);
+	for (i = 0; rc == 0 && i < c->res.ndec; i++) {
+		const struct mc_decision *dec = &c->res.dec[i];
+
+		if (!dec->act || dec->target <= dec->from)
+			continue;	/* only grows on the way out */
+		if ((stop && stop()) || mc_monotonic_seconds() > deadline) {
+			out->stopped = true;
+			break;
+		}
+		restore_one(c, s, dec, out);
+	}
+	out->left = (unsigned)n - out->grown - out->failed;
+	return rc;
 }
 
 int mc_coord_reload_policy(struct mc_coord *c, const char *path,

@@ -10,6 +10,13 @@
  * Read-only (dry run): the connection is opened with VIR_CONNECT_RO, so
  * libvirt itself refuses every write, and the stats period is never
  * touched: a guest without stats is only reported, once.
+ *
+ * A domain's XML is read when it is first seen (each instance, not each
+ * sample): its balloon is checked for deflate-on-oom, and memcoord's
+ * settings are read from its <metadata> (domxml.h).  The settings are read
+ * again after a SIGHUP (reread), a reconnect, and when libvirt says that
+ * element changed (VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, delivered by the
+ * daemon's event loop; without one, SIGHUP still works).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +27,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "domxml.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "snapshot.h"
@@ -28,16 +36,28 @@
 #define BACKOFF_MAX 30.0	/* s between reconnect attempts, at most */
 #define STATS_PERIOD 1		/* s: the guest's balloon stats period */
 
+/* What the backend remembers of a running domain, by uuid, for the
+ * instance (id) it last saw: records of domains gone are dropped. */
+struct lv_dom {
+	char uuid[MC_UUID_LEN];
+	int id;
+	bool stats_done;	/* stats period set (read-only: missing stats logged) */
+	bool xml_checked;	/* balloon checked */
+	bool settings_read;	/* false: read <metadata> at the next collect */
+	struct mc_vmset vm;	/* what it said, checked; zero = nothing */
+	bool seen;		/* in the collect under way */
+};
+
 struct lv_backend {
 	struct mc_backend base;
 	char *uri;		/* NULL until the first connect when libvirt chose */
 	bool read_only;
 	virConnectPtr conn;
+	int metadata_cb;	/* event callback id, -1 = none */
 	double retry_at;	/* monotonic s: next reconnect attempt */
 	double backoff;
-	char **stats_enabled;	/* "uuid/id" whose stats period we set (or,
-				 * read-only, whose missing stats we logged) */
-	size_t nstats_enabled;
+	struct lv_dom *doms;
+	size_t ndoms;
 };
 
 static const char *lv_err(void)
@@ -54,8 +74,51 @@ static void quiet_errors(void *opaque, virErrorPtr err)
 	(void)err;
 }
 
+/* Every domain's settings are read again at the next collect. */
+static void lv_reread(struct mc_backend *base)
+{
+	struct lv_backend *b = (struct lv_backend *)base;
+	size_t i;
+
+	for (i = 0; i < b->ndoms; i++)
+		b->doms[i].settings_read = false;
+}
+
+/* memcoord's metadata element of dom changed: read it at the next
+ * collect.  Runs in the event loop, the coordinator's thread. */
+static void on_metadata_change(virConnectPtr conn, virDomainPtr dom, int type,
+			       const char *nsuri, void *opaque)
+{
+	struct lv_backend *b = opaque;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	size_t i;
+
+	(void)conn;
+	if (type != VIR_DOMAIN_METADATA_ELEMENT || !nsuri ||
+	    strcmp(nsuri, MC_DOMXML_NS) || virDomainGetUUIDString(dom, uuid) < 0)
+		return;
+	for (i = 0; i < b->ndoms; i++)
+		if (!strcmp(b->doms[i].uuid, uuid))
+			b->doms[i].settings_read = false;
+}
+
+/* Needs an event loop (the daemon registers libvirt's before connecting);
+ * without one, changes are read on SIGHUP only. */
+static void watch_metadata(struct lv_backend *b)
+{
+	b->metadata_cb = virConnectDomainEventRegisterAny(
+		b->conn, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+		VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change), b, NULL);
+	if (b->metadata_cb < 0)
+		mc_debug("metadata changes are read on SIGHUP only: %s", lv_err());
+}
+
 static void lv_disconnect(struct lv_backend *b)
 {
+	if (b->conn && b->metadata_cb >= 0 &&
+	    virConnectDomainEventDeregisterAny(b->conn, b->metadata_cb) < 0)
+		mc_debug("metadata watch not removed: %s", lv_err());
+	b->metadata_cb = -1;
 	if (b->conn)
 		virConnectClose(b->conn);
 	b->conn = NULL;
@@ -78,6 +141,8 @@ static int lv_connect(struct lv_backend *b)
 		return -1;
 	}
 	b->backoff = 0;
+	watch_metadata(b);
+	lv_reread(&b->base);	/* changes while we were away were not seen */
 	return 0;
 }
 
@@ -217,34 +282,54 @@ static void read_memory_stats(virDomainPtr dom, struct mc_memstats *m)
 	m->have_stats = have == 2;
 }
 
-/* True the first time d (this instance: uuid and id) is seen here. */
-static bool first_time(struct lv_backend *b, const struct mc_domain *d)
+/* The record of d, made fresh for a new domain or a new instance of one
+ * (its XML and stats period may differ); NULL when out of memory. */
+static struct lv_dom *dom_record(struct lv_backend *b, const struct mc_domain *d)
 {
-	char key[MC_UUID_LEN + 16], **grown;
+	struct lv_dom *r = NULL, *grown;
 	size_t i;
 
-	snprintf(key, sizeof(key), "%s/%d", d->uuid, d->id);
-	for (i = 0; i < b->nstats_enabled; i++)
-		if (!strcmp(b->stats_enabled[i], key))
-			return false;
-	grown = realloc(b->stats_enabled, (b->nstats_enabled + 1) * sizeof(*grown));
-	if (!grown || !(grown[b->nstats_enabled] = strdup(key))) {
-		if (grown)
-			b->stats_enabled = grown;
-		return false;	/* out of memory: skip, try next sample */
+	for (i = 0; i < b->ndoms && !r; i++)
+		if (!strcmp(b->doms[i].uuid, d->uuid))
+			r = &b->doms[i];
+	if (!r) {
+		grown = realloc(b->doms, (b->ndoms + 1) * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		b->doms = grown;
+		r = &b->doms[b->ndoms++];
+		r->id = d->id + 1;	/* not this instance: made fresh below */
 	}
-	b->stats_enabled = grown;
-	b->nstats_enabled++;
-	return true;
+	if (r->id != d->id) {
+		*r = (struct lv_dom){ .id = d->id };
+		snprintf(r->uuid, sizeof(r->uuid), "%s", d->uuid);
+	}
+	r->seen = true;
+	return r;
+}
+
+/* Drops the records of domains this collect did not see. */
+static void forget_unseen(struct lv_backend *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->ndoms; i++) {
+		if (!b->doms[i].seen)
+			continue;
+		b->doms[n] = b->doms[i];
+		b->doms[n++].seen = false;
+	}
+	b->ndoms = n;
 }
 
 /* Guest stats missing from the bulk record: read-write, switch the stats
  * period on once; then ask the domain directly.  A dry run changes
  * nothing and says once that this guest has no stats. */
 static void read_missing_stats(struct lv_backend *b, virDomainPtr dom,
-			       struct mc_domain *d)
+			       struct mc_domain *d, struct lv_dom *r)
 {
-	if (!b->read_only && first_time(b, d)) {
+	if (!b->read_only && !r->stats_done) {
+		r->stats_done = true;
 		if (virDomainSetMemoryStatsPeriod(dom, STATS_PERIOD,
 						  VIR_DOMAIN_AFFECT_LIVE) < 0)
 			mc_warn("%s: cannot enable balloon stats: %s", d->name, lv_err());
@@ -252,10 +337,79 @@ static void read_missing_stats(struct lv_backend *b, virDomainPtr dom,
 			mc_info("%s: balloon stats period set to %ds", d->name, STATS_PERIOD);
 	}
 	read_memory_stats(dom, &d->cur);
-	if (b->read_only && !d->cur.have_stats && first_time(b, d))
+	if (b->read_only && !d->cur.have_stats && !r->stats_done) {
+		r->stats_done = true;
 		mc_warn("%s: no balloon stats, so never resized; a dry run leaves "
 			"the stats period off (virsh dommemstat --period 1 --live "
 			"switches it on)", d->name);
+	}
+}
+
+/* Once per instance: a balloon that cannot deflate on OOM leaves the
+ * guest's last defence to memcoord alone. */
+static void check_balloon(virDomainPtr dom, const struct mc_domain *d)
+{
+	char *xml = virDomainGetXMLDesc(dom, 0);
+
+	if (!xml) {
+		mc_warn("%s: cannot read its XML to check the balloon: %s", d->name, lv_err());
+		return;
+	}
+	switch (mc_domxml_balloon(xml)) {
+	case MC_DOMXML_BALLOON_NO_AUTODEFLATE:
+		mc_warn("%s: balloon without deflate-on-oom (<memballoon autodeflate='on'>): "
+			"a guest out of memory cannot take memory back from its balloon "
+			"without memcoord", d->name);
+		break;
+	case MC_DOMXML_BALLOON_NONE:
+		mc_warn("%s: no balloon device: it cannot be resized", d->name);
+		break;
+	case MC_DOMXML_BALLOON_UNREADABLE:
+		mc_warn("%s: its XML could not be parsed; balloon not checked", d->name);
+		break;
+	case MC_DOMXML_BALLOON_AUTODEFLATE:
+		break;
+	}
+	free(xml);
+}
+
+/* memcoord's element of the domain's <metadata> -> r->vm.  A bad one is
+ * refused whole: the domain keeps its [domain] settings and defaults. */
+static void read_settings(virDomainPtr dom, const struct mc_domain *d,
+			  struct lv_dom *r)
+{
+	char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+					 MC_DOMXML_NS, VIR_DOMAIN_AFFECT_LIVE);
+	char err[MC_ERR_LEN], was[128], now[128];
+	struct mc_vmset vm = { 0 };
+
+	r->settings_read = true;
+	if (!xml && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA) {
+		mc_warn("%s: cannot read its memcoord metadata, kept as it was: %s",
+			d->name, lv_err());
+		return;
+	}
+	if (xml && mc_domxml_settings(xml, &vm, err, sizeof(err)))
+		mc_warn("%s: memcoord metadata refused, its [domain] settings and "
+			"the defaults apply: %s", d->name, err);
+	free(xml);
+	if (strcmp(mc_vmset_str(&r->vm, was, sizeof(was)),
+		   mc_vmset_str(&vm, now, sizeof(now))))
+		mc_info("%s: settings from its metadata: %s", d->name,
+			mc_vmset_str(&vm, now, sizeof(now)));
+	r->vm = vm;
+}
+
+/* The per-domain reads that are not made every sample. */
+static void read_domain_once(virDomainPtr dom, const struct mc_domain *d,
+			     struct lv_dom *r)
+{
+	if (!r->xml_checked) {
+		r->xml_checked = true;
+		check_balloon(dom, d);
+	}
+	if (!r->settings_read)
+		read_settings(dom, d, r);
 }
 
 static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
@@ -263,6 +417,7 @@ static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 {
 	const char *name = virDomainGetName(rec->dom);
 	struct mc_domain *d;
+	struct lv_dom *r;
 	virDomainInfo info;
 
 	if (!name)
@@ -282,8 +437,13 @@ static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 		d->cur.actual = info.memory;
 		d->max = info.maxMem;
 	}
+	r = dom_record(b, d);
+	if (!r)
+		return -1;
+	read_domain_once(rec->dom, d, r);
+	d->vm = r->vm;
 	if (!d->cur.have_stats)
-		read_missing_stats(b, rec->dom, d);
+		read_missing_stats(b, rec->dom, d, r);
 	return 0;
 }
 
@@ -306,6 +466,8 @@ static int lv_collect(struct mc_backend *base, struct mc_snapshot *snap)
 	for (i = 0; i < n && rc == 0; i++)
 		rc = read_domain(b, recs[i], snap);
 	virDomainStatsRecordListFree(recs);
+	if (rc == 0)
+		forget_unseen(b);
 	if (rc) {
 		mc_error("out of memory reading domain stats");
 		return -1;
@@ -349,14 +511,11 @@ static int lv_set_target(struct mc_backend *base, const struct mc_domain *d,
 static void lv_close(struct mc_backend *base)
 {
 	struct lv_backend *b = (struct lv_backend *)base;
-	size_t i;
 
 	if (!b)
 		return;
 	lv_disconnect(b);
-	for (i = 0; i < b->nstats_enabled; i++)
-		free(b->stats_enabled[i]);
-	free(b->stats_enabled);
+	free(b->doms);
 	free(b->uri);	/* strdup() or virConnectGetURI(): both free() */
 	free(b);
 }
@@ -364,6 +523,7 @@ static void lv_close(struct mc_backend *base)
 static const struct mc_backend_ops lv_ops = {
 	.collect = lv_collect,
 	.set_target = lv_set_target,
+	.reread = lv_reread,
 	.close = lv_close,
 };
 
@@ -381,6 +541,7 @@ struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
 	b->base.ops = &lv_ops;
 	b->base.kind = "libvirt";
 	b->read_only = read_only;
+	b->metadata_cb = -1;
 	if (lv_connect(b) < 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s",
 			 uri ? uri : "libvirt's default URI", lv_err());

@@ -53,6 +53,7 @@ static int mem_report(const struct mc_domain *src, struct mc_snapshot *snap)
 	d->id = src->id;					/* SHOULD */
 	d->max = src->max;					/* MUST */
 	d->cur = src->cur;		/* actual MUST, the stats SHOULD */
+	d->vm = src->vm;					/* SHOULD */
 	return 0;
 }
 

@@ -245,6 +245,8 @@ static void reload_config(struct daemon *dm)
 	dm->cfg = fresh;
 	mc_coord_set_config(dm->coord, &dm->cfg);
 	set_log_level(&dm->cfg);
+	if (dm->backend->ops->reread)	/* the settings kept with each VM too */
+		dm->backend->ops->reread(dm->backend);
 	mc_events_reopen(dm->events);	/* after logrotate; [output] paths are kept */
 	mc_report_reopen(dm->report);
 	mc_info("SIGHUP: config %s re-read", dm->cfg.file ? dm->cfg.file : "(none)");
@@ -417,6 +419,31 @@ static void teardown(struct daemon *dm)
 	mc_config_free(&dm->cfg);
 }
 
+/* ---- stopping ---- */
+
+/* on_exit = restore, on SIGTERM/SIGINT only (a crash cannot, and --once
+ * or a failed start has nothing to give back).  A second SIGTERM/SIGINT,
+ * still blocked and pending, stops it between two resizes; so does
+ * RESTORE_SECONDS, well inside systemd's TimeoutStopSec. */
+#define RESTORE_SECONDS 10.0
+
+static void restore_guests(struct daemon *dm)
+{
+	struct mc_coord_restored r;
+
+	if (!dm->cfg.on_exit_restore || dm->cfg.dry_run)
+		return;
+	if (mc_coord_restore(dm->coord, RESTORE_SECONDS, mc_signals_stop_pending, &r)) {
+		mc_warn("on_exit = restore: the host could not be read (or out of memory); guests left as they are");
+		return;
+	}
+	if (r.grown || r.failed || r.left || r.stopped)
+		mc_info("on_exit = restore: %u guest%s grown back by %.0f MiB, %u failed, "
+			"%u held back%s", r.grown, r.grown == 1 ? "" : "s",
+			mc_mib_of_kib(r.kib), r.failed, r.left,
+			r.stopped ? " (stopped: second signal or time limit)" : "");
+}
+
 /* ---- start-up ---- */
 
 /* [output] metrics and events: owned here, lent to the coordinator. */
@@ -556,6 +583,8 @@ int main(int argc, char **argv)
 			;
 	else if (rc == 0)
 		rc = 1;
+	if (dm.quit)
+		restore_guests(&dm);
 	teardown(&dm);
 	return rc;
 }

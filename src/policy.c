@@ -171,14 +171,20 @@ static int start_worker(struct mc_policy *p, double deadline, char *err,
 
 /* ---- load ---- */
 
-static void put_kvs(struct mc_policy_ipc_buf *b, const struct mc_kv *kv, size_t n)
+/* kv, then extra when not NULL: one list to the worker. */
+static void put_kvs(struct mc_policy_ipc_buf *b, const struct mc_kv *kv, size_t n,
+		    const struct mc_kv *extra)
 {
 	size_t i;
 
-	mc_policy_ipc_put_u32(b, (uint32_t)n);
-	for (i = 0; i < n; i++) {
-		mc_policy_ipc_put_str(b, kv[i].key, strlen(kv[i].key));
-		mc_policy_ipc_put_str(b, kv[i].value, strlen(kv[i].value));
+	mc_policy_ipc_put_u32(b, (uint32_t)(n + (extra != NULL)));
+	for (i = 0; i <= n; i++) {
+		const struct mc_kv *e = i < n ? &kv[i] : extra;
+
+		if (!e)
+			break;
+		mc_policy_ipc_put_str(b, e->key, strlen(e->key));
+		mc_policy_ipc_put_str(b, e->value, strlen(e->value));
 	}
 }
 
@@ -201,7 +207,7 @@ static int build_load(struct mc_policy *p, const struct mc_kv *params,
 	mc_policy_ipc_begin(&p->load, MC_POLICY_IPC_LOAD);
 	mc_policy_ipc_put_str(&p->load, name ? name : "", name ? strlen(name) : 0);
 	mc_policy_ipc_put_str(&p->load, src, len);
-	put_kvs(&p->load, params, nparams);
+	put_kvs(&p->load, params, nparams, NULL);
 	rc = name ? mc_policy_ipc_finish(&p->load) : -1;
 	free(name);
 	free(src);
@@ -262,6 +268,17 @@ static void put_memstats(struct mc_policy_ipc_buf *b, const struct mc_memstats *
 		mc_policy_ipc_put_u64(b, v[i]);
 }
 
+/* d.params: the [domain] section's keys, and the VM's own weight when the
+ * section sets none (mc_vmset_overlay), as text like the INI's. */
+static void put_params(struct mc_policy_ipc_buf *b, const struct mc_track *t)
+{
+	char weight[32];
+	struct mc_kv vm_weight = { .key = "weight", .value = weight };
+
+	snprintf(weight, sizeof(weight), "%.17g", t->vm_used.weight);
+	put_kvs(b, t->params, t->nparams, t->vm_used.has_weight ? &vm_weight : NULL);
+}
+
 static void put_domain(struct mc_policy_ipc_buf *b, const struct mc_domain *d)
 {
 	mc_policy_ipc_put_str(b, d->name, strlen(d->name));
@@ -270,7 +287,7 @@ static void put_domain(struct mc_policy_ipc_buf *b, const struct mc_domain *d)
 	mc_policy_ipc_put_u64(b, d->track.max);
 	mc_policy_ipc_put_u64(b, d->track.min);
 	put_memstats(b, &d->cur);
-	put_kvs(b, d->track.params, d->track.nparams);
+	put_params(b, &d->track);
 	mc_policy_ipc_put_u8(b, d->track.have_prev);
 	if (d->track.have_prev)
 		put_memstats(b, &d->track.prev);

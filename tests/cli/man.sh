@@ -25,7 +25,8 @@ done
 # of a .TP entry in the source.
 tags=$(grep -A1 '^\.TP' dist/memcoord.ini.5 | sed -n 's/^\.B \([a-z_]*\)$/\1/p')
 keys=$(grep -o 'strcmp(key, "[a-z_]*")' src/config.c | sed 's/.*"\(.*\)".*/\1/'
-       sed -n 's/^\t{ "\([a-z_]*_mib\)", offsetof.*/\1/p' src/config.c)
+       sed -n 's/^\t{ "\([a-z_]*_mib\)", offsetof.*/\1/p' src/config.c
+       sed -n 's/^\tX([a-z_]*, *"\([a-z_]*\)".*/\1/p' include/vmset.h)
 [ -n "$keys" ] || bad "found no keys in src/config.c"
 for key in $keys; do
 	grep -qx "$key" <<<"$tags" || bad "memcoord.ini.5 has no entry for $key"

@@ -124,6 +124,7 @@ check "control socket, status, reload, -t (tests/cli/control.sh)" tests/cli/cont
 check "trace and event log as tools read them (tests/cli/trace.sh)" tests/cli/trace.sh
 check "man pages (tests/cli/man.sh)" tests/cli/man.sh
 check "install (tests/cli/install.sh)" tests/cli/install.sh
+check "VM metadata, autodeflate, on_exit (tests/cli/vmhost.sh)" tests/cli/vmhost.sh
 
 # --- outputs (issue 15): no link followed, no FIFO or device written, ---
 # --- an output failure logged once and its recovery once, one-line logs ---

@@ -89,9 +89,9 @@ static void test_full_file(void **state)
 	assert_string_equal(cfg.policy_params[1].value, "fast");
 	dc = mc_config_domain(&cfg, "web-7");
 	assert_non_null(dc);
-	assert_int_equal(dc->min_mib, 512);
+	assert_true(dc->set.has_min_mib && dc->set.min_mib == 512 && dc->set.weight == 2);
 	assert_int_equal(dc->nparams, 3);
-	assert_true(mc_config_domain(&cfg, "batch")->exclude);
+	assert_true(mc_config_domain(&cfg, "batch")->set.exclude);
 	assert_null(mc_config_domain(&cfg, "db"));
 	assert_string_equal(cfg.trace, "/tmp/t.csv");
 	mc_config_free(&cfg);
@@ -292,12 +292,12 @@ static void test_long_section_names(void **state)
 	assert_int_equal(load_ini(text, &cfg, err, sizeof(err), &path), MC_CONFIG_OK);
 	dc = mc_config_domain(&cfg, name);
 	assert_non_null(dc);
-	assert_int_equal(dc->min_mib, 300);
+	assert_int_equal(dc->set.min_mib, 300);
 	name[299] = '\0';	/* a cut name is another name */
 	assert_null(mc_config_domain(&cfg, name));
 	dc = mc_config_domain(&cfg, "web-7");	/* a glob's ] is not the end */
 	assert_non_null(dc);
-	assert_int_equal(dc->max_mib, 700);
+	assert_int_equal(dc->set.max_mib, 700);
 	mc_config_free(&cfg);
 	drop_temp(path);
 }

@@ -14,7 +14,9 @@
 
 #include "config.h"
 #include "coordinator.h"
+#include "domxml.h"
 #include "hypervisor.h"
+#include "log.h"
 #include "policy.h"
 #include "testutil.h"
 
@@ -208,6 +210,137 @@ static void test_default_uri_from_environment(void **state)
 	b->ops->close(b);
 }
 
+/* ---- issue 13 items 4 and 6: the domain's XML ---- */
+
+/* Sets (xml) or removes (NULL) memcoord's metadata on "test", on another
+ * connection: the same domain the backend sees. */
+static void set_metadata(virConnectPtr conn, const char *xml)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, "test");
+
+	assert_non_null(dom);
+	assert_int_equal(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+					      xml ? MC_DOMXML_PREFIX : NULL, MC_DOMXML_NS,
+					      VIR_DOMAIN_AFFECT_LIVE), 0);
+	virDomainFree(dom);
+}
+
+static struct mc_vmset collect_vm(struct mc_backend *b)
+{
+	struct mc_snapshot s;
+	struct mc_vmset vm;
+
+	mc_snapshot_init(&s);
+	vm = collect_test(b, &s)->vm;
+	mc_snapshot_free(&s);
+	return vm;
+}
+
+/* Read when first seen; kept (not read every sample) until reread(); a bad
+ * element is refused whole with a warning naming the domain. */
+static void test_metadata_settings(void **state)
+{
+	virConnectPtr watch = virConnectOpen("test:///default");
+	char *log = write_temp("", ".log");
+	struct mc_backend *b;
+	struct mc_vmset vm;
+	int saved;
+
+	(void)state;
+	assert_non_null(watch);
+	set_metadata(watch, "<settings min_mib=\"600\" max_mib=\"1500\" weight=\"3\"/>");
+	b = open_test();
+	vm = collect_vm(b);
+	assert_true(vm.has_min_mib && vm.min_mib == 600 && vm.has_max_mib &&
+		    vm.max_mib == 1500 && vm.has_weight && vm.weight == 3);
+	set_metadata(watch, "<settings min_mib=\"lots\" max_mib=\"1500\"/>");
+	assert_int_equal(collect_vm(b).min_mib, 600);	/* not read again yet */
+	b->ops->reread(b);
+	saved = capture_begin(log);
+	vm = collect_vm(b);
+	capture_end(saved);
+	assert_false(vm.has_min_mib || vm.has_max_mib || vm.has_weight);
+	assert_int_equal(count_lines(log, "warning: test: memcoord metadata refused, "
+				     "its [domain] settings and the defaults apply: "
+				     "min_mib: 'lots' is not a size in MiB"), 1);
+	set_metadata(watch, NULL);
+	b->ops->reread(b);
+	vm = collect_vm(b);
+	assert_false(vm.has_min_mib || vm.has_max_mib || vm.has_weight);
+	b->ops->close(b);
+	virConnectClose(watch);
+	drop_temp(log);
+}
+
+/* A dry run reads them too: its connection is read-only. */
+static void test_metadata_read_only(void **state)
+{
+	virConnectPtr watch = virConnectOpen("test:///default");
+	char err[256];
+	struct mc_backend *b;
+
+	(void)state;
+	assert_non_null(watch);
+	set_metadata(watch, "<settings exclude=\"yes\"/>");
+	b = mc_hv_libvirt_open("test:///default", true, err, sizeof(err));
+	assert_non_null(b);
+	assert_true(collect_vm(b).exclude);
+	set_metadata(watch, NULL);
+	b->ops->close(b);
+	virConnectClose(watch);
+}
+
+/* The test driver's "test" has <memballoon model='virtio'/>: warned about
+ * once, on first sight, not every sample. */
+static void test_autodeflate_warning(void **state)
+{
+	char *log = write_temp("", ".log");
+	struct mc_backend *b = open_test();
+	int saved = capture_begin(log);
+
+	(void)state;
+	collect_vm(b);
+	collect_vm(b);
+	capture_end(saved);
+	assert_int_equal(count_lines(log, "warning: test: balloon without deflate-on-oom "
+				     "(<memballoon autodeflate='on'>)"), 1);
+	b->ops->close(b);
+	drop_temp(log);
+}
+
+static void tick(int timer, void *opaque)
+{
+	(void)timer;
+	(void)opaque;
+}
+
+/* With an event loop (the daemon's), a change of the element is read at
+ * the next collect, without reread().  Registers libvirt's default event
+ * loop for the rest of this process: run last. */
+static void test_metadata_change_event(void **state)
+{
+	virConnectPtr watch;
+	struct mc_backend *b;
+	int timer, i;
+
+	(void)state;
+	assert_int_equal(virEventRegisterDefaultImpl(), 0);
+	timer = virEventAddTimeout(20, tick, NULL, NULL);	/* runs return */
+	assert_true(timer >= 0);
+	watch = virConnectOpen("test:///default");
+	assert_non_null(watch);
+	b = open_test();
+	assert_false(collect_vm(b).has_weight);
+	set_metadata(watch, "<settings weight=\"9\"/>");
+	for (i = 0; i < 50 && !collect_vm(b).has_weight; i++)
+		assert_int_equal(virEventRunDefaultImpl(), 0);
+	assert_true(collect_vm(b).weight == 9);
+	set_metadata(watch, NULL);
+	b->ops->close(b);
+	virConnectClose(watch);
+	virEventRemoveTimeout(timer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +352,10 @@ int main(void)
 		cmocka_unit_test(test_dry_run_is_read_only),
 		cmocka_unit_test(test_collect_enables_stats),
 		cmocka_unit_test(test_default_uri_from_environment),
+		cmocka_unit_test(test_metadata_settings),
+		cmocka_unit_test(test_metadata_read_only),
+		cmocka_unit_test(test_autodeflate_warning),
+		cmocka_unit_test(test_metadata_change_event),	/* last */
 	};
 
 	return cmocka_run_group_tests_name("libvirt", tests, NULL, NULL);
