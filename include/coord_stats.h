@@ -19,6 +19,7 @@ struct mc_coord_stats {
 	unsigned long policy_errors;
 	unsigned long policy_reloads;
 	unsigned long policy_refusals;
+	unsigned long config_refusals;	/* SIGHUP/reload with a config that did not load */
 	unsigned long policy_fallbacks;	/* decides served by the built-in fallback */
 	unsigned long policy_worker_restarts;
 	double decide_cpu;	/* s, summed: daemon + policy worker */
@@ -31,6 +32,7 @@ struct mc_coord_stats {
 	uint64_t policy_hash;	/* FNV-1a 64 of its text as loaded */
 	double last_reload;	/* unix s of the last policy loaded while running; 0: never */
 	double last_refusal;	/* unix s of the last policy refused; 0: never */
+	double last_config_refusal;	/* unix s of the last config refused; 0: never */
 };
 
 #endif

@@ -54,6 +54,9 @@ int mc_coord_restore(struct mc_coord *c, double seconds, bool (*stop)(void),
 /* Loads path (with cfg's [policy] params), runs one trial decide() on the
  * last snapshot, and swaps it in.  On any failure the running policy stays
  * and err says why.  0 or -1. */
+/* A re-read config was refused (the running one stays): counted, for the
+ * metrics and status. */
+void mc_coord_config_refused(struct mc_coord *c);
 int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 			   char *err, size_t errlen);
 /* The config changed (SIGHUP).  Borrowed, like the first one. */

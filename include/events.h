@@ -45,6 +45,10 @@ void mc_events_resize(struct mc_events *e, const struct mc_domain *d,
  * or "policy_recovered"; why (may be NULL) the trigger or the error. */
 void mc_events_policy(struct mc_events *e, const char *kind,
 		      const char *policy, const char *why);
+/* A re-read config was refused, the running one stays: path (may be
+ * NULL) and why. */
+void mc_events_config_refused(struct mc_events *e, const char *path,
+			      const char *why);
 /* The backend re-opened its connection; count is the total so far. */
 void mc_events_reconnect(struct mc_events *e, const char *backend,
 			 unsigned long count);

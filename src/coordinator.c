@@ -688,6 +688,12 @@ int mc_coord_restore(struct mc_coord *c, double seconds, bool (*stop)(void),
 	return rc;
 }
 
+void mc_coord_config_refused(struct mc_coord *c)
+{
+	c->stats.config_refusals++;
+	c->stats.last_config_refusal = mc_clock_seconds(CLOCK_REALTIME);
+}
+
 int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 			   char *err, size_t errlen)
 {

@@ -319,6 +319,19 @@ void mc_events_policy(struct mc_events *e, const char *kind,
 	finish(e, &l);
 }
 
+void mc_events_config_refused(struct mc_events *e, const char *path,
+			      const char *why)
+{
+	struct line l = { 0 };
+
+	if (!e)
+		return;
+	begin(e, &l, "config_refused");
+	put_key_str(&l, "config", path);
+	put_key_str(&l, "why", why);
+	finish(e, &l);
+}
+
 void mc_events_reconnect(struct mc_events *e, const char *backend,
 			 unsigned long count)
 {

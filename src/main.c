@@ -237,6 +237,8 @@ static void reload_config(struct daemon *dm)
 	if (mc_config_load(&fresh, dm->argc, dm->argv, err, sizeof(err)) != MC_CONFIG_OK) {
 		mc_error("SIGHUP: config refused, the running one stays: %s", err);
 		snprintf(dm->refusal, sizeof(dm->refusal), "config refused: %s", err);
+		mc_coord_config_refused(dm->coord);
+		mc_events_config_refused(dm->events, dm->cfg.file, err);
 		mc_config_free(&fresh);
 		return;
 	}

@@ -238,6 +238,7 @@ static void daemon_metrics(FILE *f, const struct mc_metrics *m,
 		{ "memcoord_policy_worker_restarts_total", "counter", "Policy worker processes restarted after one was late, died or sent garbage.", (double)st->policy_worker_restarts },
 		{ "memcoord_policy_reloads_total", "counter", "Policies loaded while running.", (double)st->policy_reloads },
 		{ "memcoord_policy_refusals_total", "counter", "New policies refused (the old one kept running).", (double)st->policy_refusals },
+		{ "memcoord_config_refusals_total", "counter", "Re-read configs refused (the running one kept).", (double)st->config_refusals },
 		{ "memcoord_libvirt_reconnects_total", "counter", "Connections to the hypervisor re-opened.", (double)st->reconnects },
 		{ "memcoord_domains", "gauge", "Running domains in the last sample.", (double)ndoms },
 		{ "memcoord_last_sample_timestamp_seconds", "gauge", "Wall-clock time of the last sample read (0: none yet).", m->last_sample },
@@ -245,6 +246,7 @@ static void daemon_metrics(FILE *f, const struct mc_metrics *m,
 		{ "memcoord_dry_run", "gauge", "1 in a dry run: nothing is resized.", dry_run },
 		{ "memcoord_policy_last_reload_timestamp_seconds", "gauge", "Wall-clock time a policy was last loaded while running (0: never).", st->last_reload },
 		{ "memcoord_policy_last_refusal_timestamp_seconds", "gauge", "Wall-clock time a new policy was last refused (0: never).", st->last_refusal },
+		{ "memcoord_config_last_refusal_timestamp_seconds", "gauge", "Wall-clock time a re-read config was last refused (0: never).", st->last_config_refusal },
 	};
 	size_t i;
 

@@ -10,7 +10,8 @@ sock=$tmp/run/ctl.sock		# its directory does not exist yet
 samples() { timeout 2 $MC status --json -s "$sock" | jq .samples || true; }	# a blocked daemon: no number
 wait_sock() { for _ in $(seq 50); do [ -S "$sock" ] && $MC status -s "$sock" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
-printf '[coordinator]\nsample = 0.2\nperiod = 0.4\n[output]\ncontrol = %s\n' "$sock" > "$tmp/c.ini"
+printf '[coordinator]\nsample = 0.2\nperiod = 0.4\n[output]\ncontrol = %s\nevents = %s\nmetrics = %s\n' \
+	"$sock" "$tmp/events.jsonl" "$tmp/metrics.prom" > "$tmp/c.ini"
 cp policies/balance_unused.lua "$tmp/policy.lua"
 $MC -c "$tmp/c.ini" -u test:///default -n -q -p "$tmp/policy.lua" >/dev/null 2>"$tmp/log" &
 pid=$!
@@ -77,6 +78,16 @@ cp policies/balance_unused.lua "$tmp/policy.lua"; echo '-- v2' >> "$tmp/policy.l
 set +e; $MC reload -s "$sock" >/dev/null 2>&1; rc=$?; set -e
 check "reload of a good policy exits 0 and the hash changes" \
 	bash -c "[ $rc = 0 ] && $MC status --json -s '$sock' | jq -e '.policy.hash != \"$hash\" and .policy.reloads >= 1' >/dev/null"
+# a config that no longer loads: refused, seen in the reply, the event log
+# and the metrics; the running config stays
+cp "$tmp/c.ini" "$tmp/c.good"; echo 'no_such_key = 1' >> "$tmp/c.ini"
+set +e; out=$($MC reload -s "$sock" 2>&1); rc=$?; set -e
+check "reload of a broken config exits 1 and says file:line" \
+	bash -c "[ $rc = 1 ] && grep -q 'config refused' <<<'$out' && grep -q 'c.ini:[0-9]' <<<'$out'"
+check "... with a config_refused event and the metrics counting it" \
+	bash -c "jq -e 'select(.event == \"config_refused\") | .why | test(\"no_such_key\")' '$tmp/events.jsonl' >/dev/null &&
+		 for _ in \$(seq 30); do grep -q '^memcoord_config_refusals_total 1\$' '$tmp/metrics.prom' && exit 0; sleep 0.1; done; exit 1"
+cp "$tmp/c.good" "$tmp/c.ini"
 check "an unknown request is refused" \
 	bash -c "python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b\"shutdown\\n\")
