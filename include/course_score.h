@@ -16,9 +16,9 @@
  *  - give-back: for each free of at least MC_CS_FREE_MIN_MIB, seconds from
  *    the end of the free until the guest's size is within MC_CS_REST_MIB of
  *    its resting size (its size at the end of the run); the worst one.  A
- *    guest whose size still moved by more than MC_CS_SETTLED_MIB over the
- *    last MC_CS_SETTLED_S seconds of the run has not come to rest: its
- *    give-back is reported as unsettled.
+ *    guest whose size still moved by more than MC_CS_REST_MIB over the
+ *    last MC_CS_SETTLED_S seconds of the run has not come to rest (its
+ *    resting size is not known): its give-back is reported as unsettled.
  *  - held: unused memory summed over the guests, time-averaged over the
  *    run (each sample's value holds until the guest's next sample).
  *  - resize calls and direction reversals (a grow after a shrink, or the
@@ -35,7 +35,6 @@
 #define MC_CS_GROWABLE_MIB	100
 #define MC_CS_FREE_MIN_MIB	512
 #define MC_CS_REST_MIB		100
-#define MC_CS_SETTLED_MIB	32
 #define MC_CS_SETTLED_S		5.0
 
 struct mc_cs;

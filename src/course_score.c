@@ -145,7 +145,7 @@ static double giveback(const struct cs_vm *v, double from)
 	return INFINITY;
 }
 
-/* The size moved by more than MC_CS_SETTLED_MIB in the run's last
+/* The size moved by more than MC_CS_REST_MIB in the run's last
  * MC_CS_SETTLED_S seconds. */
 static bool still_moving(const struct cs_vm *v)
 {
@@ -157,7 +157,7 @@ static bool still_moving(const struct cs_vm *v)
 		lo = mc_min_u64(lo, v->pts[i].actual);
 		hi = mc_max_u64(hi, v->pts[i].actual);
 	}
-	return hi - lo > MIB(MC_CS_SETTLED_MIB);
+	return hi - lo > MIB(MC_CS_REST_MIB);
 }
 
 static void score_givebacks(const struct cs_vm *v, struct mc_cs_result *out)
