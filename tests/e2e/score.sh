@@ -31,13 +31,18 @@ real() {
     [ -f "$run.csv" ] && [ -f "$run.phases" ] && "$SCORE" "$MAX_MIB" "$run" || true
 }
 
-# sim PERIOD TEST -> the same line from the simulator's scorecard
+# The default policy before issue 11, from git history (empty when the
+# clone has no history): its simulated rows show what changed.
+BEFORE=038aa26
+git -C "$ROOT" show "$BEFORE:policies/$DEFAULT.lua" >"$tmp/before.lua" 2>/dev/null || : >"$tmp/before.lua"
+
+# sim PERIOD TEST [POLICY] -> the same line from the simulator's scorecard
 sim() {
     local scn=$ROOT/conf/scenarios/course_shaped_$2.ini j=$tmp/sim.$1.$2.json
-    [ -f "$scn" ] || return 0
+    local pol=${3:-$ROOT/policies/$DEFAULT.lua}
+    [ -f "$scn" ] && [ -s "$pol" ] || return 0
     sed "s/^period = .*/period = $1/" "$HERE/e2e.ini" >"$tmp/p$1.ini"
-    "$MEMCOORD" -q --simulate "$scn" -c "$tmp/p$1.ini" -p "$ROOT/policies/$DEFAULT.lua" \
-        --report "$j" >/dev/null
+    "$MEMCOORD" -q --simulate "$scn" -c "$tmp/p$1.ini" -p "$pol" --report "$j" >/dev/null 2>&1
     jq -r '.course | "ooms=\(.ooms_before_max) margin_mib=\(.margin_mib // "nan") giveback_s=\(.giveback_s // "nan") unsettled=\(if .unsettled then 1 else 0 end) held_mib=\(.held_mib) resizes=\(.resizes) reversals=\(.reversals)"' "$j"
 }
 
@@ -96,21 +101,30 @@ for t in "${TESTS[@]}"; do
     for per in "${PERIODS[@]}"; do
         row "$DEFAULT, ${per} s, simulated" "$(sim "$per" "$t")"
     done
+    for per in "${PERIODS[@]}"; do
+        [ -s "$tmp/before.lua" ] && [ "$t" != t1fast ] &&
+            row "$DEFAULT before issue 11 ($BEFORE), ${per} s, simulated" "$(sim "$per" "$t" "$tmp/before.lua")"
+    done
 done
 
 echo
 echo "## The default policy against the targets (issue 11)"
 echo
-echo "| test, period | 0 OOM | margin >= 150 | give-back <= 12 s | held < target_unused's | held <= 650 (t1) | sim margin within 25% | sim give-back within 25% | sim held within 25% |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "Reversals are compared with the default before issue 11 in the simulator"
+echo "(the old policy was not run on real guests in this bench)."
+echo
+echo "| test, period | 0 OOM | margin >= 150 | give-back <= 12 s | held < target_unused's | held <= 650 (t1) | reversals <= before's (sim) | sim margin within 25% | sim give-back within 25% | sim held within 25% |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for t in t1 t2 t3; do
     for per in "${PERIODS[@]}"; do
         d=$(real "$DEFAULT" "$per" "$t"); u=$(real target_unused "$per" "$t"); s=$(sim "$per" "$t")
-        [ -n "$d" ] || { echo "| $t, ${per} s | (not run) |||||||"; continue; }
+        b=$(sim "$per" "$t" "$tmp/before.lua")
+        [ -n "$d" ] || { echo "| $t, ${per} s | (not run) ||||||||"; continue; }
         yn() { awk "BEGIN { print ($1) ? \"yes\" : \"NO\" }"; }
         h650=n/a; [ "$t" = t1 ] && h650=$(yn "$(val held_mib "$d") <= 650")
         hu=n/a; [ -n "$u" ] && hu=$(yn "$(val held_mib "$d") < $(val held_mib "$u")")
-        echo "| $t, ${per} s | $(yn "$(val ooms "$d") == 0") | $(yn "\"$(val margin_mib "$d")\" != \"nan\" && $(val margin_mib "$d") >= 150") | $(yn "$(val unsettled "$d") == 0 && $(val giveback_s "$d") <= 12") | $hu | $h650 | $(within25 "$(val margin_mib "$d")" "$(val margin_mib "$s")") | $(within25 "$(val giveback_s "$d")" "$(val giveback_s "$s")") | $(within25 "$(val held_mib "$d")" "$(val held_mib "$s")") |"
+        rv=n/a; [ -n "$b" ] && rv=$(yn "$(val reversals "$s") <= $(val reversals "$b")")
+        echo "| $t, ${per} s | $(yn "$(val ooms "$d") == 0") | $(yn "\"$(val margin_mib "$d")\" != \"nan\" && $(val margin_mib "$d") >= 150") | $(yn "$(val unsettled "$d") == 0 && $(val giveback_s "$d") <= 12") | $hu | $h650 | $rv | $(within25 "$(val margin_mib "$d")" "$(val margin_mib "$s")") | $(within25 "$(val giveback_s "$d")" "$(val giveback_s "$s")") | $(within25 "$(val held_mib "$d")" "$(val held_mib "$s")") |"
     done
 done
 } >"$tmp/out.md"
