@@ -27,8 +27,8 @@
 	X(guest_reserve, "guest_reserve_mib", 64,   "a shrink leaves this above used") \
 	X(host_reserve,  "host_reserve_mib",  1024, "grows stop at this host free") \
 	X(guest_pool,    "guest_pool_mib",    0,    "all guests at most this, 0 = off") \
-	X(max_grow,      "max_grow_mib",      0,    "most one grow per period, 0 = off") \
-	X(max_shrink,    "max_shrink_mib",    256,  "most one shrink per period (free memory beyond it is taken at once), 0 = off") \
+	X(max_grow,      "max_grow_mib",      0,    "most one grow per decision, 0 = off") \
+	X(max_shrink,    "max_shrink_mib",    256,  "most one shrink per decision (free memory beyond it is taken at once), 0 = off") \
 	X(deadband,      "deadband_mib",      8,    "smaller changes are not made")
 
 /* All in KiB; 0 disables the limit where that makes sense (pool, steps). */

@@ -16,6 +16,8 @@
  *  - give-back: for each free of at least MC_CS_FREE_MIN_MIB, seconds from
  *    the end of the free until the guest's size is within MC_CS_REST_MIB of
  *    its resting size (its size at the end of the run); the worst one.  A
+ *    guest whose resting size is not at least half of what it freed below
+ *    its size when the free began never gave it back (infinite).  A
  *    guest whose size still moved by more than MC_CS_REST_MIB over the
  *    last MC_CS_SETTLED_S seconds of the run has not come to rest (its
  *    resting size is not known): its give-back is reported as unsettled.
@@ -57,8 +59,9 @@ void mc_cs_free(struct mc_cs *cs);
  * 0, or -1 when out of memory. */
 int mc_cs_sample(struct mc_cs *cs, size_t vm, double t, uint64_t actual,
 		 uint64_t unused, bool growing);
-/* Guest vm's workload finished freeing kib KiB at t s. */
-void mc_cs_freed(struct mc_cs *cs, size_t vm, double t, uint64_t kib);
+/* Guest vm's workload freed kib KiB, from start to end (s). */
+void mc_cs_freed(struct mc_cs *cs, size_t vm, double start, double end,
+		 uint64_t kib);
 /* The coordinator asked guest vm to go from from_kib to to_kib. */
 void mc_cs_resize(struct mc_cs *cs, size_t vm, uint64_t from_kib, uint64_t to_kib);
 /* The guest's OOM killer ended a process. */

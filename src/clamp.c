@@ -68,13 +68,15 @@ static uint64_t to_kib(double v, uint64_t max)
 }
 
 /* The guest's own used memory (MemTotal - MemFree) rose since the last
- * sample, or there is no last sample to tell: its free memory may be
- * spoken for. */
+ * sample, or there is no fresh sample to tell (none before, or the guest
+ * has not reported since: its stats wait while its balloon moves): its
+ * free memory may be spoken for. */
 static bool consuming(const struct mc_domain *d)
 {
 	const struct mc_memstats *a = &d->track.prev, *b = &d->cur;
 
-	if (!d->track.have_prev || !a->have_stats)
+	if (!d->track.have_prev || !a->have_stats ||
+	    (b->last_update && b->last_update == a->last_update))
 		return true;
 	return b->available - mc_min_u64(b->unused, b->available) >
 	       a->available - mc_min_u64(a->unused, a->available);

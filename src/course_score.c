@@ -16,6 +16,11 @@ struct cs_point {
 	uint64_t actual;
 };
 
+struct cs_free {
+	double start, end;
+	uint64_t kib;
+};
+
 struct cs_vm {
 	uint64_t max, peak, margin;
 	bool have_margin, have_sample;
@@ -23,7 +28,7 @@ struct cs_vm {
 	uint64_t last_unused;
 	struct cs_point *pts;	/* every sample: give-back needs the rest size */
 	size_t npts, cap;
-	double *frees;		/* end times of frees >= MC_CS_FREE_MIN_MIB */
+	struct cs_free *frees;	/* the frees of >= MC_CS_FREE_MIN_MIB */
 	size_t nfrees;
 	unsigned ooms;
 	unsigned long resizes, reversals;
@@ -100,10 +105,11 @@ int mc_cs_sample(struct mc_cs *cs, size_t vm, double t, uint64_t actual,
 	return push_point(v, t, actual);
 }
 
-void mc_cs_freed(struct mc_cs *cs, size_t vm, double t, uint64_t kib)
+void mc_cs_freed(struct mc_cs *cs, size_t vm, double start, double end,
+		 uint64_t kib)
 {
 	struct cs_vm *v = &cs->vm[vm];
-	double *f;
+	struct cs_free *f;
 
 	if (kib < MIB(MC_CS_FREE_MIN_MIB))
 		return;
@@ -111,7 +117,7 @@ void mc_cs_freed(struct mc_cs *cs, size_t vm, double t, uint64_t kib)
 	if (!f)
 		return;	/* one free fewer scored; the run goes on */
 	v->frees = f;
-	v->frees[v->nfrees++] = t;
+	v->frees[v->nfrees++] = (struct cs_free){ start, end, kib };
 }
 
 void mc_cs_resize(struct mc_cs *cs, size_t vm, uint64_t from_kib, uint64_t to_kib)
@@ -132,16 +138,30 @@ void mc_cs_oom(struct mc_cs *cs, size_t vm)
 	cs->vm[vm].ooms++;
 }
 
-/* Seconds from a free that ended at `from` until the size is within
- * MC_CS_REST_MIB of the last sample's; INFINITY if never. */
-static double giveback(const struct cs_vm *v, double from)
+/* The size in the last sample at or before t (the first sample's when
+ * none is). */
+static uint64_t size_at(const struct cs_vm *v, double t)
 {
-	uint64_t rest = v->pts[v->npts - 1].actual + MIB(MC_CS_REST_MIB);
 	size_t i;
 
+	for (i = 1; i < v->npts && v->pts[i].t <= t; i++)
+		;
+	return v->pts[i - 1].actual;
+}
+
+/* Seconds from the end of free f until the size is within MC_CS_REST_MIB
+ * of the last sample's; INFINITY if never, or if the last sample's is not
+ * at least half of what was freed below the size when the free began. */
+static double giveback(const struct cs_vm *v, const struct cs_free *f)
+{
+	uint64_t last = v->pts[v->npts - 1].actual, rest = last + MIB(MC_CS_REST_MIB);
+	size_t i;
+
+	if (size_at(v, f->start) < last + f->kib / 2)
+		return INFINITY;
 	for (i = 0; i < v->npts; i++)
-		if (v->pts[i].t >= from && v->pts[i].actual <= rest)
-			return v->pts[i].t - from;
+		if (v->pts[i].t >= f->end && v->pts[i].actual <= rest)
+			return v->pts[i].t - f->end;
 	return INFINITY;
 }
 
@@ -169,7 +189,7 @@ static void score_givebacks(const struct cs_vm *v, struct mc_cs_result *out)
 	if (still_moving(v))
 		out->unsettled = true;
 	for (i = 0; i < v->nfrees; i++) {
-		double g = giveback(v, v->frees[i]);
+		double g = giveback(v, &v->frees[i]);
 
 		if (isnan(out->giveback_s) || g > out->giveback_s)
 			out->giveback_s = g;

@@ -65,6 +65,7 @@ struct vm_score {
 	size_t nends;
 	/* the course score's view of frees and kills */
 	uint64_t cs_workload, cs_free_from;
+	double cs_free_at;
 	bool cs_freeing;
 	unsigned cs_oom;
 };
@@ -206,9 +207,11 @@ static void course_watch(struct mc_score *s, size_t i,
 	    !vs->cs_freeing) {
 		vs->cs_freeing = true;
 		vs->cs_free_from = vs->cs_workload;
+		vs->cs_free_at = now;
 	} else if (vs->cs_freeing && v->workload >= vs->cs_workload) {
 		vs->cs_freeing = false;
-		mc_cs_freed(s->course, i, now, vs->cs_free_from - vs->cs_workload);
+		mc_cs_freed(s->course, i, vs->cs_free_at, now,
+			    vs->cs_free_from - vs->cs_workload);
 	}
 	vs->cs_workload = v->workload;
 }
@@ -582,6 +585,7 @@ static void json_course(FILE *f, const struct mc_score *s)
 	json_num(f, "margin_mib", c.margin_mib, !isnan(c.margin_mib), false);
 	json_num(f, "giveback_s", c.giveback_s,
 		 !isnan(c.giveback_s) && !isinf(c.giveback_s), false);
+	fprintf(f, "\"giveback_never\": %s, ", isinf(c.giveback_s) ? "true" : "false");
 	fprintf(f, "\"unsettled\": %s, \"held_mib\": %.1f, \"resizes\": %lu, "
 		"\"reversals\": %lu},\n", c.unsettled ? "true" : "false",
 		c.held_mib, c.resizes, c.reversals);

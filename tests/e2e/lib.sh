@@ -59,6 +59,15 @@ boot_runners() {
     done
 }
 
+# num_cmp A OP B: 1 when A is a finite number and A OP B holds, else 0
+# (e2e_score writes "nan" for no value and "inf" for never).
+num_cmp() {
+    awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
+        ok = a ~ /^-?[0-9]+(\.[0-9]+)?$/
+        if (ok) ok = (op == ">=") ? a + 0 >= b + 0 : (op == "<=") ? a + 0 <= b + 0 : 0
+        print ok ? 1 : 0 }'
+}
+
 # e2e_phases CONSOLE VM T0 TSTART: one line per workload step of the run
 # whose console excerpt is CONSOLE, in trace time (T0: host time of the
 # trace's t=0; TSTART: host time the workload started), for e2e_score:

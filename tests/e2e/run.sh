@@ -470,9 +470,10 @@ check_course() {
     done
     l=$("$SCORE" "$MAX_MIB" "$RES/$TAG") || { FAILS+=("e2e_score failed on $TAG"); return; }
     v() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" <<<"$l"; }
-    check "\"$(v margin_mib)\" != \"nan\" && $(v margin_mib) >= $COURSE_MARGIN_MIB" \
+    # the numbers go to awk as data: "nan" and "inf" are no number at all
+    check "$(num_cmp "$(v margin_mib)" ">=" "$COURSE_MARGIN_MIB")" \
         "tightest margin while growable $(v margin_mib) MiB (want >= $COURSE_MARGIN_MIB)"
-    check "$(v unsettled) == 0 && \"$(v giveback_s)\" != \"nan\" && $(v giveback_s) <= $COURSE_GIVEBACK_S" \
+    check "$(v unsettled) == 0 && $(num_cmp "$(v giveback_s)" "<=" "$COURSE_GIVEBACK_S")" \
         "give-back $(v giveback_s) s$([ "$(v unsettled)" = 1 ] && echo ", unsettled") (want <= $COURSE_GIVEBACK_S)"
     SUMMARY="margin $(v margin_mib) MiB, give-back $(v giveback_s) s, held $(v held_mib) MiB, $(v resizes) resizes, $(v reversals) reversals"
 }

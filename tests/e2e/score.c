@@ -217,7 +217,8 @@ static void feed_frees(struct mc_cs *cs)
 		for (k = 0; k < vms[i].nsteps; k++)
 			if (!strcmp(vms[i].steps[k].op, "free") &&
 			    !isnan(vms[i].steps[k].moved_mib))
-				mc_cs_freed(cs, i, vms[i].steps[k].end, (uint64_t)
+				mc_cs_freed(cs, i, vms[i].steps[k].start,
+					    vms[i].steps[k].end, (uint64_t)
 					    (vms[i].steps[k].moved_mib * MC_KIB_PER_MIB));
 }
 

@@ -11,6 +11,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"    # num_cmp
 BENCH=${1:-${MC_E2E_DIR:-/var/lib/memcoord-e2e}/bench}
 OUT=${2:-$ROOT/docs/e2e-scorecard.md}
 SCORE=$ROOT/build/tests/e2e_score
@@ -43,7 +45,7 @@ sim() {
     [ -f "$scn" ] && [ -s "$pol" ] || return 0
     sed "s/^period = .*/period = $1/" "$HERE/e2e.ini" >"$tmp/p$1.ini"
     "$MEMCOORD" -q --simulate "$scn" -c "$tmp/p$1.ini" -p "$pol" --report "$j" >/dev/null 2>&1
-    jq -r '.course | "ooms=\(.ooms_before_max) margin_mib=\(.margin_mib // "nan") giveback_s=\(.giveback_s // "nan") unsettled=\(if .unsettled then 1 else 0 end) held_mib=\(.held_mib) resizes=\(.resizes) reversals=\(.reversals)"' "$j"
+    jq -r '.course | "ooms=\(.ooms_before_max) margin_mib=\(.margin_mib // "nan") giveback_s=\(.giveback_s // (if .giveback_never then "inf" else "nan" end)) unsettled=\(if .unsettled then 1 else 0 end) held_mib=\(.held_mib) resizes=\(.resizes) reversals=\(.reversals)"' "$j"
 }
 
 val() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -124,7 +126,7 @@ for t in t1 t2 t3; do
         h650=n/a; [ "$t" = t1 ] && h650=$(yn "$(val held_mib "$d") <= 650")
         hu=n/a; [ -n "$u" ] && hu=$(yn "$(val held_mib "$d") < $(val held_mib "$u")")
         rv=n/a; [ -n "$b" ] && rv=$(yn "$(val reversals "$s") <= $(val reversals "$b")")
-        echo "| $t, ${per} s | $(yn "$(val ooms "$d") == 0") | $(yn "\"$(val margin_mib "$d")\" != \"nan\" && $(val margin_mib "$d") >= 150") | $(yn "$(val unsettled "$d") == 0 && $(val giveback_s "$d") <= 12") | $hu | $h650 | $rv | $(within25 "$(val margin_mib "$d")" "$(val margin_mib "$s")") | $(within25 "$(val giveback_s "$d")" "$(val giveback_s "$s")") | $(within25 "$(val held_mib "$d")" "$(val held_mib "$s")") |"
+        echo "| $t, ${per} s | $(yn "$(val ooms "$d") == 0") | $(yn "$(num_cmp "$(val margin_mib "$d")" ">=" 150)") | $(yn "$(val unsettled "$d") == 0 && $(num_cmp "$(val giveback_s "$d")" "<=" 12)") | $hu | $h650 | $rv | $(within25 "$(val margin_mib "$d")" "$(val margin_mib "$s")") | $(within25 "$(val giveback_s "$d")" "$(val giveback_s "$s")") | $(within25 "$(val held_mib "$d")" "$(val held_mib "$s")") |"
     done
 done
 } >"$tmp/out.md"

@@ -224,7 +224,7 @@ static void test_step_limits(void **state)
 /* A guest that is not consuming gives memory it has free beyond max_shrink
  * at once (down to the floor); one that is consuming, or one seen for the
  * first time, only max_shrink a period. */
-static void shrink_with_prev(uint64_t prev_unused_mib, uint64_t want_mib)
+static void shrink_with_prev(uint64_t prev_unused_mib, bool fresh, uint64_t want_mib)
 {
 	struct mc_snapshot s;
 	struct mc_clamp_result r;
@@ -235,6 +235,8 @@ static void shrink_with_prev(uint64_t prev_unused_mib, uint64_t want_mib)
 	s.doms[0].track.have_prev = true;
 	s.doms[0].track.prev = s.doms[0].cur;
 	s.doms[0].track.prev.unused = prev_unused_mib * MiB;
+	s.doms[0].cur.last_update = 100;
+	s.doms[0].track.prev.last_update = fresh ? 98 : 100;
 	run(&s, &lim, p, 1, &r);
 	/* a: 1024 MiB, 600 free; the floor is 1024 - 600 = 424 MiB */
 	assert_int_equal(find(&r, 0)->target, want_mib * MiB);
@@ -246,9 +248,10 @@ static void shrink_with_prev(uint64_t prev_unused_mib, uint64_t want_mib)
 static void test_step_takes_free_memory_at_once(void **state)
 {
 	(void)state;
-	shrink_with_prev(600, 1024 - (600 - 50));	/* quiet: all but 50 */
-	shrink_with_prev(200, 1024 - (600 - 50));	/* it freed 400 MiB */
-	shrink_with_prev(700, 1024 - 50);		/* consuming: 50 */
+	shrink_with_prev(600, true, 1024 - (600 - 50));	/* quiet: all but 50 */
+	shrink_with_prev(200, true, 1024 - (600 - 50));	/* it freed 400 MiB */
+	shrink_with_prev(700, true, 1024 - 50);		/* consuming: 50 */
+	shrink_with_prev(600, false, 1024 - 50);	/* no new report: 50 */
 }
 
 static void test_budget_scales_in_proportion(void **state)

@@ -64,8 +64,8 @@ static void test_giveback(void **state)
 	int t;
 
 	(void)state;
-	mc_cs_freed(cs, 0, 10, 1600 * MiB);
-	mc_cs_freed(cs, 1, 10, 300 * MiB);		/* too small: not scored */
+	mc_cs_freed(cs, 0, 9, 10, 1600 * MiB);
+	mc_cs_freed(cs, 1, 9, 10, 300 * MiB);		/* too small: not scored */
 	for (t = 9; t <= 30; t++) {
 		uint64_t a = t < 12 ? 2000 : t < 15 ? 800 : t < 17 ? 390 : 300;
 
@@ -84,11 +84,29 @@ static void test_giveback_unsettled(void **state)
 	int t;
 
 	(void)state;
-	mc_cs_freed(cs, 0, 0, 1000 * MiB);
+	mc_cs_freed(cs, 0, 0, 0, 1000 * MiB);
 	for (t = 0; t <= 10; t++)		/* still coming down at the end */
 		assert_int_equal(mc_cs_sample(cs, 0, t, (2000 - 100 * t) * MiB,
 					      100 * MiB, false), 0);
 	assert_true(result(cs).unsettled);
+}
+
+/* A guest that keeps what it freed never gave it back, however still it
+ * sits at the end. */
+static void test_giveback_never(void **state)
+{
+	struct mc_cs *cs = two_guests();
+	struct mc_cs_result r;
+	int t;
+
+	(void)state;
+	mc_cs_freed(cs, 0, 4, 5, 1600 * MiB);
+	for (t = 0; t <= 30; t++)
+		assert_int_equal(mc_cs_sample(cs, 0, t, 2000 * MiB,
+					      (t < 5 ? 100 : 1700) * MiB, false), 0);
+	r = result(cs);
+	assert_true(isinf(r.giveback_s));
+	assert_false(r.unsettled);
 }
 
 /* Held: each sample's unused holds until the next, summed over guests. */
@@ -135,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_no_margin_without_growth),
 		cmocka_unit_test(test_giveback),
 		cmocka_unit_test(test_giveback_unsettled),
+		cmocka_unit_test(test_giveback_never),
 		cmocka_unit_test(test_held_time_average),
 		cmocka_unit_test(test_resizes_reversals_ooms),
 	};
