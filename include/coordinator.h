@@ -43,6 +43,7 @@ int mc_coord_sample(struct mc_coord *c);
  * not be read or memory ran out (nothing resized). */
 struct mc_coord_restored {
 	unsigned grown, failed;	/* resizes made, refused by the backend */
+	unsigned halted;	/* shrinks in flight stopped at the first size */
 	unsigned left;		/* asked for but not made: clamped to no
 				 * change, or stopped */
 	uint64_t kib;		/* given back in all */
@@ -51,12 +52,12 @@ struct mc_coord_restored {
 int mc_coord_restore(struct mc_coord *c, double seconds, bool (*stop)(void),
 		     struct mc_coord_restored *out);
 
-/* Loads path (with cfg's [policy] params), runs one trial decide() on the
- * last snapshot, and swaps it in.  On any failure the running policy stays
- * and err says why.  0 or -1. */
 /* A re-read config was refused (the running one stays): counted, for the
  * metrics and status. */
 void mc_coord_config_refused(struct mc_coord *c);
+/* Loads path (with cfg's [policy] params), runs one trial decide() on the
+ * last snapshot, and swaps it in.  On any failure the running policy stays
+ * and err says why.  0 or -1. */
 int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 			   char *err, size_t errlen);
 /* The config changed (SIGHUP).  Borrowed, like the first one. */

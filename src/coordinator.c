@@ -631,6 +631,33 @@ static size_t restore_proposals(struct mc_snapshot *s, struct mc_proposal *props
 	return n;
 }
 
+/* A shrink of ours still on its way below the guest's first size: the
+ * balloon would go on past it after memcoord is gone.  Stopping it there
+ * takes nothing from anyone (the first size lies between where the guest
+ * is and where it was headed), so it needs no clamp; the clamps' settling
+ * rule would refuse it, as it refuses any move below a resize in flight. */
+static void halt_shrinks(struct mc_coord *c, struct mc_snapshot *s,
+			 struct mc_coord_restored *out)
+{
+	size_t i;
+
+	for (i = 0; i < s->ndoms; i++) {
+		const struct mc_domain *d = &s->doms[i];
+		const struct mc_track *t = &d->track;
+		struct mc_decision dec = { .dom = i, .from = d->cur.actual,
+					   .target = t->initial, .act = true };
+
+		if (t->excluded || !t->last_target || t->last_target >= t->initial ||
+		    t->initial > d->cur.actual)
+			continue;
+		actuate_one(c, s, &dec, "restore");
+		mc_info("%s: a shrink to %.0f MiB stopped at %.0f MiB, its size "
+			"when first seen", d->name, mc_mib_of_kib(t->last_target),
+			mc_mib_of_kib(t->initial));
+		out->halted++;
+	}
+}
+
 static void restore_one(struct mc_coord *c, struct mc_snapshot *s,
 			const struct mc_decision *dec, struct mc_coord_restored *out)
 {
@@ -668,6 +695,7 @@ int mc_coord_restore(struct mc_coord *c, double seconds, bool (*stop)(void),
 	props = s ? calloc(s->ndoms ? s->ndoms : 1, sizeof(*props)) : NULL;
 	if (!props)
 		return -1;
+	halt_shrinks(c, s, out);
 	n = restore_proposals(s, props);
 	lim.max_grow = 0;	/* the last move: no period follows to pace it */
 	mc_clamp_result_free(&c->res);

@@ -439,10 +439,10 @@ static void restore_guests(struct daemon *dm)
 		mc_warn("on_exit = restore: the host could not be read (or out of memory); guests left as they are");
 		return;
 	}
-	if (r.grown || r.failed || r.left || r.stopped)
-		mc_info("on_exit = restore: %u guest%s grown back by %.0f MiB, %u failed, "
-			"%u held back%s", r.grown, r.grown == 1 ? "" : "s",
-			mc_mib_of_kib(r.kib), r.failed, r.left,
+	if (r.grown || r.halted || r.failed || r.left || r.stopped)
+		mc_info("on_exit = restore: %u guest%s grown back by %.0f MiB, %u shrink%s "
+			"stopped, %u failed, %u held back%s", r.grown, r.grown == 1 ? "" : "s",
+			mc_mib_of_kib(r.kib), r.halted, r.halted == 1 ? "" : "s", r.failed, r.left,
 			r.stopped ? " (stopped: second signal or time limit)" : "");
 }
 

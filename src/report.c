@@ -69,9 +69,31 @@ static void trace_append(struct mc_report *r, const char *buf, size_t len)
 	mc_file_note(&r->trace_failing, "trace", r->trace_path, rc ? why : NULL);
 }
 
+/* Renames path to the first free of PATH.old, PATH.old.1 .. PATH.old.9
+ * (*old: the last name tried, NULL when out of memory).  1, or -1 with
+ * errno set. */
+static int move_aside(const char *path, char **old)
+{
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		if ((i ? asprintf(old, "%s.old.%d", path, i) : asprintf(old, "%s.old", path)) < 0) {
+			*old = NULL;
+			return -1;
+		}
+		if (!renameat2(AT_FDCWD, path, AT_FDCWD, *old, RENAME_NOREPLACE))
+			return 1;
+		if (errno != EEXIST || i == 9)
+			return -1;
+		free(*old);
+	}
+	return -1;
+}
+
 /* A trace another version wrote (other columns) is not appended to: a
  * file would mix two layouts, and every reader goes by the header.  It is
- * moved to PATH.old (never over an existing one) and a new trace starts.
+ * moved to PATH.old, or PATH.old.1 .. PATH.old.9 when that is taken
+ * (never over an existing file), and a new trace starts.
  * 0 when the file is ours (or empty), 1 when moved, -1 with err set (it
  * could not be read or moved). */
 static int trace_move_foreign(const char *path, char *err, size_t errlen)
@@ -84,11 +106,11 @@ static int trace_move_foreign(const char *path, char *err, size_t errlen)
 		return -1;
 	if (!n || ((size_t)n == sizeof(head) && !memcmp(head, trace_header, (size_t)n)))
 		return 0;
-	if (asprintf(&old, "%s.old", path) < 0) {
+	rc = move_aside(path, &old);
+	if (rc < 0 && !old) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = renameat2(AT_FDCWD, path, AT_FDCWD, old, RENAME_NOREPLACE) ? -1 : 1;
 	if (rc < 0)
 		snprintf(err, errlen, "%s: its columns are not this version's, and it "
 			 "cannot be moved to %s: %s", path, old, strerror(errno));

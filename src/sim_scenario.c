@@ -371,7 +371,7 @@ static int replay_row(char *f[NCOLS], const char *dom, double *t, uint64_t *used
 
 	if (strcmp(f[COL_DOMAIN], dom) || !*f[COL_UNUSED])
 		return 0;
-	if (sscanf(f[COL_TIME], "%lf", t) != 1 ||
+	if (sscanf(f[COL_TIME], "%lf", t) != 1 || !isfinite(*t) ||
 	    sscanf(f[COL_ACTUAL], "%llu", &actual) != 1 ||
 	    sscanf(f[COL_UNUSED], "%llu", &unused) != 1)
 		return -1;
@@ -401,6 +401,8 @@ static int replay_rows(struct mc_csv *c, const long pos[NCOLS], long nfields,
 			return -1;
 		if (rc > 0 && !r->n)
 			t0 = t;
+		if (rc > 0 && r->n && t - t0 < r->t[r->n - 1])
+			return -1;	/* time goes back: not one trace */
 		if (rc > 0 && replay_push(r, &cap, t - t0, used))
 			return -2;
 	}

@@ -42,9 +42,14 @@ static struct mc_domain *add(struct mc_backend *b, const char *name, uint64_t mi
 	return d;
 }
 
+static uint64_t actual_of(struct mc_backend *b, const char *name)
+{
+	return mc_hv_mem_domain(b, name)->cur.actual / MiB;
+}
+
 static uint64_t actual(struct world *w, const char *name)
 {
-	return mc_hv_mem_domain(w->b, name)->cur.actual / MiB;
+	return actual_of(w->b, name);
 }
 
 /* a, b (excluded by the INI), c at 2048/2048/1024 MiB and d at 2048, one
@@ -202,6 +207,59 @@ static void test_second_sigterm_stops(void **state)
 
 /* A guest that shut down and started again under the same name is a new
  * guest: nothing of it was shrunk by us. */
+/* Grows a (first seen at 1024 MiB) to 2048 MiB, then shrinks it to 512. */
+static const char up_then_down[] =
+	"function decide(domains, host, ctx)\n"
+	"  if ctx.tick <= 1 then return { a = 2048 * 1024 } end\n"
+	"  return { a = 512 * 1024 }\n"
+	"end\n";
+
+/* The shrink to 512 MiB is still on its way (libvirt's balloon.current
+ * trails the balloon) when memcoord stops: it is stopped at 1024 MiB, the
+ * guest's first size, not left to run on below it. */
+static void test_shrink_in_flight_stopped_at_first_size(void **state)
+{
+	char err[512], *pol = write_temp(up_then_down, ".lua");
+	struct mc_coord_restored r;
+	struct mc_config cfg = { .period = 2, .sample = 1, .policy_timeout = 0.5,
+				 .on_exit_restore = true,
+				 .limits = { .min_domain = 256 * MiB } };
+	struct mc_backend *b = mc_hv_mem_open(err, sizeof(err));
+	struct mc_domain *d;
+	struct mc_policy *p;
+	struct mc_coord *c;
+
+	(void)state;
+	assert_non_null(b);
+	d = add(b, "a", 1024);
+	d->cur.unused = 700 * MiB;
+	mc_hv_mem_host(b)->total = 16384 * MiB;
+	mc_hv_mem_host(b)->free = 8192 * MiB;
+	p = mc_policy_load(pol, NULL, 0, err, sizeof(err));
+	assert_non_null(p);
+	c = mc_coord_new(&cfg, b, p, NULL);
+	assert_int_equal(mc_coord_sample(c), 0);		/* up to 2048 */
+	d = mc_hv_mem_domain(b, "a");
+	d->cur.unused = 1700 * MiB;
+	d->cur.available = 2048 * MiB;
+	for (int t = 1; t <= 4; t++) {			/* settles, then down */
+		d->cur.last_update = 1 + t;
+		mc_hv_mem_set_time(b, t);
+		assert_int_equal(mc_coord_sample(c), 0);
+	}
+	assert_int_equal(actual_of(b, "a"), 512);
+	d->cur.actual = 1800 * MiB;				/* seen late */
+	d->cur.unused = 1500 * MiB;
+	mc_hv_mem_set_time(b, 4.5);
+	assert_int_equal(mc_coord_restore(c, 5, never, &r), 0);
+	assert_int_equal(actual_of(b, "a"), 1024);
+	assert_int_equal(r.halted, 1);
+	assert_int_equal(r.grown, 0);
+	mc_coord_free(c);
+	b->ops->close(b);
+	drop_temp(pol);
+}
+
 static void test_new_instance_not_restored(void **state)
 {
 	struct mc_coord_restored r;
@@ -227,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_stop_and_deadline),
 		cmocka_unit_test(test_second_sigterm_stops),
 		cmocka_unit_test(test_new_instance_not_restored),
+		cmocka_unit_test(test_shrink_in_flight_stopped_at_first_size),
 	};
 
 	mc_log_set_level(MC_LOG_WARN);
