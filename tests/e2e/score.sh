@@ -50,12 +50,15 @@ sim() {
 
 val() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
+# fmt VALUE DECIMALS: a number rounded, anything else ("nan", "inf") as is
+fmt() { awk -v v="$1" -v d="$2" 'BEGIN { if (v ~ /^-?[0-9]+(\.[0-9]+)?$/) printf "%.*f\n", d, v; else print v }'; }
+
 row() {   # row LABEL LINE
     local l=$2 gb
     [ -n "$l" ] || { echo "| $1 | (not run) | | | | | |"; return; }
-    gb=$(val giveback_s "$l")
+    gb=$(fmt "$(val giveback_s "$l")" 1)
     [ "$(val unsettled "$l")" = 1 ] && gb="$gb (unsettled)"
-    echo "| $1 | $(val ooms "$l") | $(val margin_mib "$l") | $gb | $(val held_mib "$l") | $(val resizes "$l") | $(val reversals "$l") |"
+    echo "| $1 | $(val ooms "$l") | $(fmt "$(val margin_mib "$l")" 0) | $gb | $(fmt "$(val held_mib "$l")" 0) | $(val resizes "$l") | $(val reversals "$l") |"
 }
 
 # within25 REAL SIM -> yes/no/n/a
@@ -101,11 +104,12 @@ for t in "${TESTS[@]}"; do
         done
     done
     for per in "${PERIODS[@]}"; do
-        row "$DEFAULT, ${per} s, simulated" "$(sim "$per" "$t")"
+        [ "$t" != t1fast ] && row "$DEFAULT, ${per} s, simulated" "$(sim "$per" "$t")"
     done
     for per in "${PERIODS[@]}"; do
-        [ -s "$tmp/before.lua" ] && [ "$t" != t1fast ] &&
+        if [ -s "$tmp/before.lua" ] && [ "$t" != t1fast ]; then
             row "$DEFAULT before issue 11 ($BEFORE), ${per} s, simulated" "$(sim "$per" "$t" "$tmp/before.lua")"
+        fi
     done
 done
 
@@ -124,11 +128,25 @@ for t in t1 t2 t3; do
         [ -n "$d" ] || { echo "| $t, ${per} s | (not run) ||||||||"; continue; }
         yn() { awk "BEGIN { print ($1) ? \"yes\" : \"NO\" }"; }
         h650=n/a; [ "$t" = t1 ] && h650=$(yn "$(val held_mib "$d") <= 650")
-        hu=n/a; [ -n "$u" ] && hu=$(yn "$(val held_mib "$d") < $(val held_mib "$u")")
+        # held is compared only where target_unused served its guests: a
+        # guest killed early holds nothing for the rest of the run
+        hu=n/a
+        if [ -n "$u" ] && [ "$(val ooms "$u")" = 0 ]; then
+            hu=$(yn "$(val held_mib "$d") < $(val held_mib "$u")")
+        elif [ -n "$u" ]; then
+            hu="n/a (it OOM-killed $(val ooms "$u"))"
+        fi
         rv=n/a; [ -n "$b" ] && rv=$(yn "$(val reversals "$s") <= $(val reversals "$b")")
         echo "| $t, ${per} s | $(yn "$(val ooms "$d") == 0") | $(yn "$(num_cmp "$(val margin_mib "$d")" ">=" 150)") | $(yn "$(val unsettled "$d") == 0 && $(num_cmp "$(val giveback_s "$d")" "<=" 12)") | $hu | $h650 | $rv | $(within25 "$(val margin_mib "$d")" "$(val margin_mib "$s")") | $(within25 "$(val giveback_s "$d")" "$(val giveback_s "$s")") | $(within25 "$(val held_mib "$d")" "$(val held_mib "$s")") |"
     done
 done
+echo
+echo "held <= 650 MiB in t1 is the one target missed: with \`min_domain_mib ="
+echo "256\` (tests/e2e/e2e.ini) a guest cannot hold less than ~150 MiB free (the"
+echo "kernel's share of a 256 MiB balloon is ~100 MiB), so t1's three idle guests"
+echo "hold ~450-490 MiB by themselves, and vm1 needs its burst headroom while it"
+echo "grows and its 1.6 GiB until the balloon has taken it back. See"
+echo "docs/policies.md for what the default trades."
 } >"$tmp/out.md"
 mv "$tmp/out.md" "$OUT"
 echo "score.sh: wrote $OUT"
