@@ -140,13 +140,16 @@ for t in t1 t2 t3; do
         echo "| $t, ${per} s | $(yn "$(val ooms "$d") == 0") | $(yn "$(num_cmp "$(val margin_mib "$d")" ">=" 150)") | $(yn "$(val unsettled "$d") == 0 && $(num_cmp "$(val giveback_s "$d")" "<=" 12)") | $hu | $h650 | $rv | $(within25 "$(val margin_mib "$d")" "$(val margin_mib "$s")") | $(within25 "$(val giveback_s "$d")" "$(val giveback_s "$s")") | $(within25 "$(val held_mib "$d")" "$(val held_mib "$s")") |"
     done
 done
+h1=$(val held_mib "$(real "$DEFAULT" "${PERIODS[0]}" t1)")
+if [ "$(num_cmp "${h1:-nan}" ">=" 650.5)" = 1 ]; then
 echo
-echo "held <= 650 MiB in t1 is the one target missed: with \`min_domain_mib ="
+echo "held <= 650 MiB in t1 is missed: with \`min_domain_mib ="
 echo "256\` (tests/e2e/e2e.ini) a guest cannot hold less than ~150 MiB free (the"
 echo "kernel's share of a 256 MiB balloon is ~100 MiB), so t1's three idle guests"
 echo "hold ~450-490 MiB by themselves, and vm1 needs its burst headroom while it"
 echo "grows and its 1.6 GiB until the balloon has taken it back. See"
 echo "docs/policies.md for what the default trades."
+fi
 } >"$tmp/out.md"
 mv "$tmp/out.md" "$OUT"
 echo "score.sh: wrote $OUT"
