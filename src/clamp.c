@@ -82,11 +82,11 @@ static bool consuming(const struct mc_domain *d)
 	       a->available - mc_min_u64(a->unused, a->available);
 }
 
-/* How far one period may shrink a domain: max_shrink, or more when the
+/* How far one decision may shrink a domain: max_shrink, or more when the
  * guest has more than max_shrink free.  Free memory beyond that is memory
  * the guest has no use for right now (it has just freed it): taking it all
  * at once costs the guest nothing, and lets a guest that freed 1.5 GiB give
- * it back at balloon speed rather than max_shrink per period.  The step
+ * it back at balloon speed rather than max_shrink per decision.  The step
  * still paces the last max_shrink, the part the guest may soon want, and
  * all of a shrink of a guest that is consuming. */
 static uint64_t shrink_step(const struct mc_domain *d, const struct mc_limits *lim)
