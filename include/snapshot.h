@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host_pressure.h"
+
 #define MC_UUID_LEN 37
 
 /* Guest-reported balloon statistics.  Fields the guest did not report are 0
@@ -85,6 +87,9 @@ struct mc_host {
 	uint64_t cached;
 	uint64_t reserve;	/* host_reserve_mib in KiB */
 	uint64_t growable;	/* total grow the core allows this period */
+	/* MemAvailable and PSI (host_pressure.h); absent values have their
+	 * have flag false.  Only passed on. */
+	struct mc_host_pressure pressure;
 };
 
 struct mc_snapshot {

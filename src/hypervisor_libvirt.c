@@ -20,6 +20,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "host_pressure.h"
+#include "hostfs.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "snapshot.h"
@@ -38,6 +40,9 @@ struct lv_backend {
 	char **stats_enabled;	/* "uuid/id" whose stats period we set (or,
 				 * read-only, whose missing stats we logged) */
 	size_t nstats_enabled;
+	/* MemAvailable and PSI come from this machine's /proc, so only
+	 * when the URI names no remote host. */
+	struct mc_host_pressure_src pressure;
 };
 
 static const char *lv_err(void)
@@ -144,6 +149,16 @@ static int read_host(struct lv_backend *b, struct mc_host *h)
 	h->total = info.memory;
 	h->free = free_bytes / 1024;
 	return 0;
+}
+
+/* "qemu:///system", "test:///default": no host between "//" and the path,
+ * so libvirt runs here and this machine's /proc is the host's.  (The test
+ * driver's host is made up; its pressure is then this machine's.) */
+static bool uri_is_local(const char *uri)
+{
+	const char *sep = uri ? strstr(uri, "://") : NULL;
+
+	return sep && sep[3] == '/';
 }
 
 /* ---- domains ---- */
@@ -314,6 +329,8 @@ static int lv_collect(struct mc_backend *base, struct mc_snapshot *snap)
 		mc_warn("cannot read host memory: %s", lv_err());
 		return -1;
 	}
+	if (uri_is_local(b->uri))
+		mc_host_pressure_read(&b->pressure, &snap->host.pressure);
 	snap->time = mc_monotonic_seconds();
 	return 0;
 }
@@ -380,6 +397,7 @@ struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
 	b->base.ops = &lv_ops;
 	b->base.kind = "libvirt";
 	b->read_only = read_only;
+	b->pressure.root = MC_HOSTFS_ROOT;
 	if (lv_connect(b) < 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s",
 			 uri ? uri : "libvirt's default URI", lv_err());

@@ -70,6 +70,7 @@ static int mem_collect(struct mc_backend *b, struct mc_snapshot *snap)
 	snap->host.free = m->world.host.free;			/* MUST */
 	snap->host.buffers = m->world.host.buffers;
 	snap->host.cached = m->world.host.cached;
+	snap->host.pressure = m->world.host.pressure;
 	snap->time = m->world.time;				/* MUST */
 	return 0;
 }

@@ -310,6 +310,41 @@ static void host_metrics(FILE *f, const struct mc_host *h)
 	}
 }
 
+/* One PSI file's four averages under its scope label. */
+static void psi_samples(FILE *f, const char *scope, const struct mc_psi *p)
+{
+	const struct {
+		const char *kind, *window;
+		double v;
+	} rows[] = {
+		{ "some", "avg10", p->some.avg10 }, { "some", "avg60", p->some.avg60 },
+		{ "full", "avg10", p->full.avg10 }, { "full", "avg60", p->full.avg60 },
+	};
+	size_t i;
+
+	for (i = 0; p->have && i < sizeof(rows) / sizeof(rows[0]); i++)
+		fprintf(f, "memcoord_host_memory_pressure_percent{scope=\"%s\",kind=\"%s\","
+			"window=\"%s\"} %.2f\n", scope, rows[i].kind, rows[i].window, rows[i].v);
+}
+
+/* Absent values are absent series, never a 0 that reads as "calm". */
+static void host_pressure_metrics(FILE *f, const struct mc_host_pressure *p)
+{
+	if (p->have_available) {
+		family(f, "memcoord_host_available_bytes", "gauge",
+		       "Host MemAvailable (absent where it is not read).");
+		fprintf(f, "memcoord_host_available_bytes %llu\n",
+			(unsigned long long)p->available * MC_BYTES_PER_KIB);
+	}
+	if (!p->psi.have && !p->machine_psi.have)
+		return;
+	family(f, "memcoord_host_memory_pressure_percent", "gauge",
+	       "Memory PSI: share of time some/all tasks stalled on memory, "
+	       "of the host and of libvirt's machine slice cgroup.");
+	psi_samples(f, "host", &p->psi);
+	psi_samples(f, "machine", &p->machine_psi);
+}
+
 enum dom_field { F_ACTUAL, F_UNUSED, F_TARGET, F_RESIZES, F_CLAMPS, F_COUNT };
 
 static const struct {
@@ -375,6 +410,7 @@ static int write_file(struct mc_metrics *m, const struct mc_snapshot *s,
 	rule_metrics(f, m);
 	if (s) {
 		host_metrics(f, &s->host);
+		host_pressure_metrics(f, &s->host.pressure);
 		domain_metrics(f, m, s);
 	}
 	return mc_file_replace_commit(f, tmp, m->path, err, errlen);

@@ -276,6 +276,27 @@ static void put_domain(struct mc_policy_ipc_buf *b, const struct mc_domain *d)
 		put_memstats(b, &d->track.prev);
 }
 
+/* A PSI file's averages, or only its absence. */
+static void put_psi(struct mc_policy_ipc_buf *b, const struct mc_psi *p)
+{
+	const double v[] = { p->some.avg10, p->some.avg60, p->full.avg10, p->full.avg60 };
+	size_t i;
+
+	mc_policy_ipc_put_u8(b, p->have);
+	for (i = 0; p->have && i < sizeof(v) / sizeof(v[0]); i++)
+		mc_policy_ipc_put_f64(b, v[i]);
+}
+
+static void put_host_pressure(struct mc_policy_ipc_buf *b,
+			      const struct mc_host_pressure *p)
+{
+	mc_policy_ipc_put_u8(b, p->have_available);
+	if (p->have_available)
+		mc_policy_ipc_put_u64(b, p->available);
+	put_psi(b, &p->psi);
+	put_psi(b, &p->machine_psi);
+}
+
 static int build_decide(struct mc_policy_ipc_buf *b, const struct mc_snapshot *s,
 			const struct mc_policy_ctx *ctx)
 {
@@ -293,6 +314,7 @@ static int build_decide(struct mc_policy_ipc_buf *b, const struct mc_snapshot *s
 	mc_policy_ipc_put_u64(b, h->cached);
 	mc_policy_ipc_put_u64(b, h->reserve);
 	mc_policy_ipc_put_u64(b, h->growable);
+	put_host_pressure(b, &h->pressure);
 	mc_policy_ipc_put_u32(b, (uint32_t)s->ndoms);
 	for (i = 0; i < s->ndoms; i++)
 		put_domain(b, &s->doms[i]);

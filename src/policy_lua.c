@@ -355,6 +355,34 @@ static void get_domain(lua_State *L, struct mc_policy_ipc_buf *in)
 	}
 }
 
+/* { avg10 =, avg60 = } as the field k of the table on top. */
+static void get_psi_avgs(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
+{
+	lua_createtable(L, 0, 2);
+	get_num(L, in, "avg10");
+	get_num(L, in, "avg60");
+	lua_setfield(L, -2, k);
+}
+
+/* host[k] = { some = {...}, full = {...} }, or left nil when absent. */
+static void get_psi(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
+{
+	if (!mc_policy_ipc_get_u8(in))
+		return;
+	lua_createtable(L, 0, 2);
+	get_psi_avgs(L, in, "some");
+	get_psi_avgs(L, in, "full");
+	lua_setfield(L, -2, k);
+}
+
+static void get_host_pressure(lua_State *L, struct mc_policy_ipc_buf *in)
+{
+	if (mc_policy_ipc_get_u8(in))
+		get_int(L, in, "available");
+	get_psi(L, in, "psi");
+	get_psi(L, in, "machine_psi");
+}
+
 static void get_host(lua_State *L, struct mc_policy_ipc_buf *in)
 {
 	static const char *const fields[] = {
@@ -362,9 +390,10 @@ static void get_host(lua_State *L, struct mc_policy_ipc_buf *in)
 	};
 	size_t i;
 
-	lua_createtable(L, 0, 6);
+	lua_createtable(L, 0, 9);
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		get_int(L, in, fields[i]);
+	get_host_pressure(L, in);
 }
 
 /* ctx: period, elapsed, tick, reason from the request (absent at init). */

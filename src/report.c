@@ -34,7 +34,9 @@ struct mc_report {
 };
 
 static const char trace_header[] =
-	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
+	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason,"
+	"host_available_kib,psi_some_avg10,psi_full_avg10,"
+	"machine_psi_some_avg10,machine_psi_full_avg10\n";
 
 /* An empty trace needs the header first: a new file, one that
  * copytruncate emptied, or one whose header write failed. */
@@ -159,6 +161,33 @@ static void print_row(FILE *out, const char *name, double actual,
 	fprintf(out, "%s\n", line);
 }
 
+/* "some 0.12/0.05 full 0.00/0.00" (avg10/avg60, %), or "-". */
+static const char *psi_str(const struct mc_psi *p, char *buf, size_t len)
+{
+	if (!p->have)
+		return "-";
+	snprintf(buf, len, "some %.2f/%.2f full %.2f/%.2f", p->some.avg10,
+		 p->some.avg60, p->full.avg10, p->full.avg60);
+	return buf;
+}
+
+/* A second host line, only where the backend reads pressure at all. */
+static void print_host_pressure(FILE *out, const struct mc_host_pressure *p)
+{
+	char psi[96], machine[96];
+
+	if (!p->have_available && !p->psi.have && !p->machine_psi.have)
+		return;
+	fprintf(out, "host pressure: available ");
+	if (p->have_available)
+		fprintf(out, "%.1f MiB", mc_mib_of_kib(p->available));
+	else
+		fputc('-', out);
+	fprintf(out, "  psi %s  machine psi %s  (%% avg10/avg60)\n",
+		psi_str(&p->psi, psi, sizeof(psi)),
+		psi_str(&p->machine_psi, machine, sizeof(machine)));
+}
+
 static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 			const struct mc_decision **by_dom, const char *reason,
 			bool dry_run)
@@ -188,7 +217,29 @@ static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 	fprintf(out, "host: total %.1f  free %.1f  reserve %.1f  growable %.1f  (MiB)\n",
 		mc_mib_of_kib(s->host.total), mc_mib_of_kib(s->host.free),
 		mc_mib_of_kib(s->host.reserve), mc_mib_of_kib(s->host.growable));
+	print_host_pressure(out, &s->host.pressure);
 	fflush(out);
+}
+
+/* ",some,full" avg10 of one PSI file; empty fields when it is absent. */
+static void trace_psi(FILE *f, const struct mc_psi *p)
+{
+	if (p->have)
+		fprintf(f, ",%.2f,%.2f", p->some.avg10, p->full.avg10);
+	else
+		fputs(",,", f);
+}
+
+/* The host's pressure, the same on each row of a sample: a row stays
+ * self-contained for grep and for replay. */
+static void trace_host_columns(FILE *f, const struct mc_host_pressure *p)
+{
+	fputc(',', f);
+	if (p->have_available)
+		fprintf(f, "%llu", (unsigned long long)p->available);
+	trace_psi(f, &p->psi);
+	trace_psi(f, &p->machine_psi);
+	fputc('\n', f);
 }
 
 static void trace_rows(FILE *f, const struct mc_snapshot *s, double t,
@@ -210,7 +261,8 @@ static void trace_rows(FILE *f, const struct mc_snapshot *s, double t,
 			fprintf(f, "%llu", (unsigned long long)dec->target);
 			mc_clamp_rules_str(dec->rules, rules, sizeof(rules));
 		}
-		fprintf(f, ",%s,%s\n", rules, reason);
+		fprintf(f, ",%s,%s", rules, reason);
+		trace_host_columns(f, &s->host.pressure);
 	}
 }
 

@@ -449,6 +449,11 @@ int mc_sim_model_collect(const struct mc_sim_model *m, struct mc_snapshot *snap)
 	}
 	snap->host.total = m->host.total;
 	snap->host.free = mc_sim_host_free(m);
+	/* No host page cache in the model: all it frees is available.  No
+	 * PSI: the model has no host stalls to measure, and a made-up
+	 * figure would teach a policy tuned here a fiction (host.psi nil). */
+	snap->host.pressure.have_available = true;
+	snap->host.pressure.available = snap->host.free;
 	snap->time = mc_sim_model_now(m);
 	return 0;
 }

@@ -178,7 +178,7 @@ check "trace: the recovery is logged" wait_for "trace: writing $o/t.csv again"
 check "trace: the daemon kept running" kill -0 "$pid"
 kill -TERM "$pid"; set +e; wait "$pid"; set -e; pid=
 check "trace: only whole rows" bash -c "head -1 '$o/t.csv' | grep -q ^time, &&
-	tail -n +2 '$o/t.csv' | awk -F, 'NF != 7 { exit 1 }'"
+	tail -n +2 '$o/t.csv' | awk -F, 'NF != 12 { exit 1 }'"
 
 printf 'function decide(d, h, ctx)\n  ctx.log("x\\nmemcoord: error: forged\\27[31m")\n  return {}\nend\n' > "$o/log.lua"
 set +e; out=$(timeout 5 $MC -u test:///default --once -n -v -p "$o/log.lua" 2>&1 >/dev/null); set -e
@@ -383,7 +383,7 @@ printf 'function decide(d, h, ctx) return { oops\n' > "$g1/.new"; mv "$g1/.new" 
 check "notify: a refused reload shows in STATUS=" g1_wait "$g1/notes" '^STATUS=policy .*; new policy refused (file changed): '
 sleep 0.5
 check "table: steady state prints the first table only (stdout not a tty, no -v)" \
-	bash -c "[ \$(grep -c '^--- t=' '$g1/table') = 1 ] && [ \$(grep -c ',period\$' '$g1/trace.csv') -ge 3 ]"
+	bash -c "[ \$(grep -c '^--- t=' '$g1/table') = 1 ] && [ \$(grep -c ',period,' '$g1/trace.csv') -ge 3 ]"
 kill -TERM "$pid"; set +e; wait "$pid"; set -e; pid=
 check "notify: STOPPING=1 on SIGTERM" g1_wait "$g1/notes" '^STOPPING=1'
 kill "$g1_listener" 2>/dev/null || true; wait "$g1_listener" 2>/dev/null || true

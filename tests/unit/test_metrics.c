@@ -421,6 +421,56 @@ static void values_are_right(void **state)
 	promtool_check(fx->path);
 }
 
+/* memcoord_host_memory_pressure_percent{scope=,kind=,window=}. */
+static double psi(const struct parsed *r, const char *scope, const char *kind,
+		  const char *window)
+{
+	const char *want[3] = { scope, kind, window };
+	size_t i;
+	int k;
+
+	for (i = 0; i < r->n; i++) {
+		const struct sample *s = &r->v[i];
+
+		if (strcmp(s->name, "memcoord_host_memory_pressure_percent") || s->nlabels != 3)
+			continue;
+		for (k = 0; k < 3 && !strcmp(s->labels[k][1], want[k]); k++)
+			;
+		if (k == 3)
+			return s->value;
+	}
+	return NAN;
+}
+
+/* MemAvailable and PSI when the backend read them; absent series (not a
+ * calm-looking 0) when it did not. */
+static void host_pressure_series(void **state)
+{
+	struct fixture *fx = *state;
+	struct parsed r;
+
+	add(&fx->s, "alpha", 1024, 300);
+	fx->s.host.pressure = (struct mc_host_pressure){ .have_available = true,
+		.available = 7000 * MiB, .psi = { .have = true, .some = { 1.5, 0.25 },
+		.full = { 0.5, 0.75 } } };
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st), 0);
+	r = parse_file(fx->path);
+	assert_true(get(&r, "memcoord_host_available_bytes", NULL, NULL) == 7000.0 * 1024 * 1024);
+	assert_true(psi(&r, "host", "some", "avg10") == 1.5);
+	assert_true(psi(&r, "host", "some", "avg60") == 0.25);
+	assert_true(psi(&r, "host", "full", "avg10") == 0.5);
+	assert_true(psi(&r, "host", "full", "avg60") == 0.75);
+	assert_true(isnan(psi(&r, "machine", "some", "avg10")));
+	free(r.v);
+	promtool_check(fx->path);
+	memset(&fx->s.host.pressure, 0, sizeof(fx->s.host.pressure));
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st), 0);
+	r = parse_file(fx->path);
+	assert_false(has_family(&r, "memcoord_host_available_bytes"));
+	assert_false(has_family(&r, "memcoord_host_memory_pressure_percent"));
+	free(r.v);
+}
+
 /* Counters live across samples, a domain's absence and a dry run. */
 static void counters_persist(void **state)
 {
@@ -741,6 +791,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(values_are_right, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_pressure_series, setup, teardown),
 		cmocka_unit_test_setup_teardown(counters_persist, setup, teardown),
 		cmocka_unit_test_setup_teardown(labels_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(replaced_atomically, setup, teardown),

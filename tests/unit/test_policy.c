@@ -42,6 +42,11 @@ static void make_snapshot(struct mc_snapshot *s)
 	mc_snapshot_sort(s);
 	s->host = (struct mc_host){ .total = 16384 * MiB, .free = 8192 * MiB,
 		.reserve = 1024 * MiB, .growable = 7168 * MiB };
+	s->host.pressure = (struct mc_host_pressure){
+		.have_available = true, .available = 9000 * MiB,
+		.psi = { .have = true, .some = { 1.5, 0.5 }, .full = { 0.25, 0.125 } },
+		.machine_psi = { .have = true, .some = { 3, 2 }, .full = { 1, 0.75 } },
+	};
 }
 
 static const struct mc_policy_ctx ctx = {
@@ -110,6 +115,10 @@ static void test_fields_passed(void **state)
 		"  assert(b.unused == nil and b.prev == nil and b.actual == 512*1024)\n"
 		"  assert(host.total == 16384*1024 and host.free == 8192*1024)\n"
 		"  assert(host.reserve == 1024*1024 and host.growable == 7168*1024)\n"
+		"  assert(host.available == 9000*1024)\n"
+		"  assert(host.psi.some.avg10 == 1.5 and host.psi.some.avg60 == 0.5)\n"
+		"  assert(host.psi.full.avg10 == 0.25 and host.psi.full.avg60 == 0.125)\n"
+		"  assert(host.machine_psi.some.avg10 == 3 and host.machine_psi.full.avg60 == 0.75)\n"
 		"  assert(ctx.period == 2 and ctx.elapsed == 2 and ctx.tick == 5)\n"
 		"  assert(ctx.reason == 'period' and ctx.params.target_unused_mib == 200)\n"
 		"  assert(ctx.params.mode == 'fast' and type(ctx.log) == 'function')\n"
@@ -119,6 +128,31 @@ static void test_fields_passed(void **state)
 
 	(void)state;
 	assert_int_equal(decide_ok(src), 2);
+}
+
+/* A backend that reads no pressure (remote libvirt, a host without PSI):
+ * the fields are nil, not a 0 that would read as "calm". */
+static void test_host_pressure_absent_is_nil(void **state)
+{
+	struct mc_proposals out = { 0 };
+	struct mc_snapshot s;
+	char *path, err[512] = "";
+	struct mc_policy *p = load_src(
+		"function decide(domains, host, ctx)\n"
+		"  assert(host.available == nil and host.psi == nil)\n"
+		"  assert(host.machine_psi == nil and host.free == 8192*1024)\n"
+		"  return {}\n"
+		"end\n", &path);
+
+	(void)state;
+	make_snapshot(&s);
+	memset(&s.host.pressure, 0, sizeof(s.host.pressure));
+	if (mc_policy_decide(p, &s, &ctx, &out, err, sizeof(err)))
+		fail_msg("%s", err);
+	mc_proposals_free(&out);
+	mc_policy_close(p);
+	mc_snapshot_free(&s);
+	drop_temp(path);
 }
 
 static void test_targets_read_back(void **state)
@@ -515,6 +549,12 @@ static const char contract_probe[] =
 	"function decide(domains, host, ctx)\n"
 	"  local d = domains[1]\n"
 	"  collect('d.', d) collect('d.prev.', d.prev) collect('host.', host)\n"
+	"  for k, v in pairs(host) do\n"	/* host.psi.some.avg10, ... */
+	"    if type(v) == 'table' then\n"
+	"      collect('host.' .. k .. '.', v)\n"
+	"      for k2, v2 in pairs(v) do collect('host.' .. k .. '.' .. k2 .. '.', v2) end\n"
+	"    end\n"
+	"  end\n"
 	"  collect('ctx.', ctx) collect('mc.', mc)\n"
 	"  return seen\n"
 	"end\n";
@@ -558,6 +598,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields_passed),
+		cmocka_unit_test(test_host_pressure_absent_is_nil),
 		cmocka_unit_test(test_targets_read_back),
 		cmocka_unit_test(test_globals_persist),
 		cmocka_unit_test(test_refused_at_load),

@@ -19,7 +19,9 @@
 #include "testoutput.h"
 
 static const char header[] =
-	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
+	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason,"
+	"host_available_kib,psi_some_avg10,psi_full_avg10,"
+	"machine_psi_some_avg10,machine_psi_full_avg10\n";
 
 /* A snapshot of n domains at time t, from the in-memory backend. */
 static void fill(struct mc_snapshot *s, int n, double t)
@@ -47,7 +49,7 @@ static void fill(struct mc_snapshot *s, int n, double t)
 	b->ops->close(b);
 }
 
-/* Every line of the trace is a whole row of 7 fields, after the header. */
+/* Every line of the trace is a whole row of 12 fields, after the header. */
 static int whole_rows(const char *path)
 {
 	char *buf, *line, *save = NULL, err[256];
@@ -64,7 +66,7 @@ static int whole_rows(const char *path)
 
 		for (c = line; *c; c++)
 			commas += *c == ',';
-		if (commas != 6 || strncmp(strchr(line, ',') + 1, "vm", 2))
+		if (commas != 11 || strncmp(strchr(line, ',') + 1, "vm", 2))
 			fail_msg("half a row: '%s'", line);
 	}
 	free(buf);
@@ -200,6 +202,8 @@ static void table_and_trace_rows(void **state)
 	three_domains(&s, 100.0);
 	mc_report_sample(r, &s, NULL, "period", false);
 	three_domains(&s, 101.5);
+	s.host.pressure = (struct mc_host_pressure){ .have_available = true,
+		.available = 2048 * 1024, .psi = { .have = true, .some = { 1.25, 0.5 } } };
 	mc_report_sample(r, &s, &res, "pressure", true);
 	mc_report_close(r);
 	mc_snapshot_free(&s);
@@ -210,16 +214,20 @@ static void table_and_trace_rows(void **state)
 		"alpha-domain-with-a-     1024.0      512.0     1536.0    +512.0  max+step\n"
 		"b                         768.0          -      768.0            no-stats\n"
 		"c                         256.0          -          -\n"
-		"host: total 8192.0  free 4096.0  reserve 512.0  growable 3584.0  (MiB)\n");
+		"host: total 8192.0  free 4096.0  reserve 512.0  growable 3584.0  (MiB)\n"
+		"host pressure: available 2048.0 MiB  psi some 1.25/0.50 full 0.00/0.00"
+		"  machine psi -  (% avg10/avg60)\n");
 	trace = read_all(path);
 	assert_string_equal(trace,
-		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
-		"0.000,alpha-domain-with-a-long-name,1048576,524288,,,sample\n"
-		"0.000,b,786432,,,,sample\n"
-		"0.000,c,262144,,,,sample\n"
-		"1.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure\n"
-		"1.500,b,786432,,786432,no-stats,pressure\n"
-		"1.500,c,262144,,,,pressure\n");
+		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason,"
+		"host_available_kib,psi_some_avg10,psi_full_avg10,"
+		"machine_psi_some_avg10,machine_psi_full_avg10\n"
+		"0.000,alpha-domain-with-a-long-name,1048576,524288,,,sample,,,,,\n"
+		"0.000,b,786432,,,,sample,,,,,\n"
+		"0.000,c,262144,,,,sample,,,,,\n"
+		"1.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure,2097152,1.25,0.00,,\n"
+		"1.500,b,786432,,786432,no-stats,pressure,2097152,1.25,0.00,,\n"
+		"1.500,c,262144,,,,pressure,2097152,1.25,0.00,,\n");
 	free(trace);
 	free(table);
 	drop_temp(path);
