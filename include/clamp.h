@@ -112,7 +112,10 @@ int mc_clamp_apply(const struct mc_snapshot *s, const struct mc_limits *lim,
 		   struct mc_clamp_result *res);
 void mc_clamp_result_free(struct mc_clamp_result *res);
 
-/* "max,floor" for a rule mask, for logs and the trace. */
+/* "max+floor" for a rule mask, for logs and the trace. */
 const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len);
+/* The same for any list of names indexed by bit (ksm_clamp.h's too). */
+const char *mc_clamp_names_str(const char *const *names, size_t nnames,
+			       unsigned rules, char *buf, size_t len);
 
 #endif

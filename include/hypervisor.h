@@ -52,6 +52,12 @@
  *                      0 when not reported; only passed on to the policy.
  *     host.buffers, host.cached
  *                      0 when not reported; only passed on.
+ *     host.pressure, host.ksm
+ *                      the host's MemAvailable and PSI (host_pressure.h)
+ *                      and KSM state (ksm.h), have flags false when not
+ *                      read (a remote host: they are this machine's
+ *                      files).  Passed on; KSM settings are clamped
+ *                      against host.ksm and written with set_ksm.
  *
  *   MUST NOT touch
  *     d->track         the coordinator's bookkeeping (config limits,
@@ -75,6 +81,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ksm.h"
+
 struct mc_backend;
 struct mc_domain;
 struct mc_host;
@@ -94,6 +102,11 @@ struct mc_backend_ops {
 			  uint64_t kib);
 	/* Frees the backend and everything it holds. */
 	void (*close)(struct mc_backend *b);
+	/* Optional (NULL: this backend has no KSM to set).  Writes one
+	 * settable KSM field (ksm.h) of the host collect() read host.ksm
+	 * from; a field that refuses is marked in the next host.ksm's
+	 * unwritable.  0 or -1 (logged). */
+	int (*set_ksm)(struct mc_backend *b, enum mc_ksm_field f, uint64_t value);
 };
 
 /* The part of every backend the core reads: a backend embeds it first and
@@ -141,5 +154,7 @@ struct mc_host *mc_hv_mem_host(struct mc_backend *b);
 void mc_hv_mem_set_time(struct mc_backend *b, double t);
 /* set_target() calls that succeeded so far. */
 unsigned long mc_hv_mem_resizes(const struct mc_backend *b);
+/* set_ksm() calls that succeeded so far; each sets the world's host.ksm. */
+unsigned long mc_hv_mem_ksm_writes(const struct mc_backend *b);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "host_pressure.h"
+#include "ksm.h"
 
 #define MC_UUID_LEN 37
 
@@ -90,6 +91,8 @@ struct mc_host {
 	/* MemAvailable and PSI (host_pressure.h); absent values have their
 	 * have flag false.  Only passed on. */
 	struct mc_host_pressure pressure;
+	/* /sys/kernel/mm/ksm (ksm.h); have false where it is not read. */
+	struct mc_ksm ksm;
 };
 
 struct mc_snapshot {

@@ -27,6 +27,10 @@ sample), not actual - unused: on libvirt the balloon size lags the guest's
 stats while a balloon moves, and mixing the two made it read its own grow
 as a release (seen on real guests).
 
+KSM: it also returns oVirt MOM's KSM settings (mc.ksm_mom; its
+parameters are MOM's, docs/policies.md), which the core applies only
+where [host] ksm = on.
+
 Known weaknesses: it sees only what the guest reports (unused = MemFree),
 so page cache counts as used; a guest that allocates faster than
 grow-per-period allows still gets close to its limit before it catches up
@@ -106,5 +110,7 @@ function decide(domains, host, ctx)
     end
   end
   hist = seen                     -- domains that are gone are forgotten
-  return targets
+  -- KSM as oVirt MOM runs it (mc.ksm_mom, docs/policies.md); the core
+  -- writes it only where [host] ksm = on.
+  return targets, mc.ksm_mom(domains, host, ctx)
 end

@@ -299,19 +299,20 @@ static const char *const rule_names[MC_CLAMP_NRULES] = {
 _Static_assert(MC_CLAMP_NRULES <= sizeof(unsigned) * CHAR_BIT,
 	       "more clamp rules than bits in a rule mask");
 
-const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
+const char *mc_clamp_names_str(const char *const *names, size_t nnames,
+			       unsigned rules, char *buf, size_t len)
 {
 	size_t i, off = 0;
 
 	if (!len)
 		return buf;
 	buf[0] = '\0';
-	for (i = 0; i < MC_CLAMP_NRULES; i++) {
+	for (i = 0; i < nnames; i++) {
 		int n;
 
 		if (!(rules & (1u << i)))
 			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", rule_names[i]);
+		n = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", names[i]);
 		if (n < 0 || (size_t)n >= len - off) {
 			buf[off] = '\0';	/* whole names only */
 			break;
@@ -319,4 +320,9 @@ const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
 		off += (size_t)n;
 	}
 	return buf;
+}
+
+const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
+{
+	return mc_clamp_names_str(rule_names, MC_CLAMP_NRULES, rules, buf, len);
 }

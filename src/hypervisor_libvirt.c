@@ -23,6 +23,7 @@
 #include "host_pressure.h"
 #include "hostfs.h"
 #include "hypervisor.h"
+#include "ksm.h"
 #include "log.h"
 #include "snapshot.h"
 #include "util.h"
@@ -43,6 +44,7 @@ struct lv_backend {
 	/* MemAvailable and PSI come from this machine's /proc, so only
 	 * when the URI names no remote host. */
 	struct mc_host_pressure_src pressure;
+	struct mc_ksm_src ksm;
 };
 
 static const char *lv_err(void)
@@ -329,8 +331,10 @@ static int lv_collect(struct mc_backend *base, struct mc_snapshot *snap)
 		mc_warn("cannot read host memory: %s", lv_err());
 		return -1;
 	}
-	if (uri_is_local(b->uri))
+	if (uri_is_local(b->uri)) {
 		mc_host_pressure_read(&b->pressure, &snap->host.pressure);
+		mc_ksm_read(&b->ksm, &snap->host.ksm);
+	}
 	snap->time = mc_monotonic_seconds();
 	return 0;
 }
@@ -362,6 +366,19 @@ static int lv_set_target(struct mc_backend *base, const struct mc_domain *d,
 	return rc < 0 ? -1 : 0;
 }
 
+/* KSM is this machine's sysfs: libvirt's node memory parameters cover
+ * pages_to_scan and sleep_millisecs but not run, so all three are written
+ * here, and only for a local URI (the core never asks otherwise: a remote
+ * host's host.ksm is not read).  Read-only (dry run): never. */
+static int lv_set_ksm(struct mc_backend *base, enum mc_ksm_field f, uint64_t value)
+{
+	struct lv_backend *b = (struct lv_backend *)base;
+
+	if (b->read_only || !uri_is_local(b->uri))
+		return -1;
+	return mc_ksm_write(&b->ksm, f, value);
+}
+
 static void lv_close(struct mc_backend *base)
 {
 	struct lv_backend *b = (struct lv_backend *)base;
@@ -381,6 +398,7 @@ static const struct mc_backend_ops lv_ops = {
 	.collect = lv_collect,
 	.set_target = lv_set_target,
 	.close = lv_close,
+	.set_ksm = lv_set_ksm,
 };
 
 struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
@@ -398,6 +416,7 @@ struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
 	b->base.kind = "libvirt";
 	b->read_only = read_only;
 	b->pressure.root = MC_HOSTFS_ROOT;
+	b->ksm.root = MC_HOSTFS_ROOT;
 	if (lv_connect(b) < 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s",
 			 uri ? uri : "libvirt's default URI", lv_err());

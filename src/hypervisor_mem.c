@@ -19,6 +19,7 @@ struct mem_backend {
 	struct mc_backend base;		/* first: the ops cast back to us */
 	struct mc_snapshot world;	/* what collect() reports */
 	unsigned long resizes;
+	unsigned long ksm_writes;
 	unsigned long created;		/* domains made so far: their uuids */
 };
 
@@ -71,6 +72,7 @@ static int mem_collect(struct mc_backend *b, struct mc_snapshot *snap)
 	snap->host.buffers = m->world.host.buffers;
 	snap->host.cached = m->world.host.cached;
 	snap->host.pressure = m->world.host.pressure;
+	snap->host.ksm = m->world.host.ksm;
 	snap->time = m->world.time;				/* MUST */
 	return 0;
 }
@@ -96,6 +98,19 @@ static int mem_set_target(struct mc_backend *b, const struct mc_domain *d,
 	return 0;
 }
 
+/* Refuses what the contract says the core never asks: a field that is not
+ * settable, or one on a host without KSM. */
+static int mem_set_ksm(struct mc_backend *b, enum mc_ksm_field f, uint64_t value)
+{
+	struct mem_backend *m = mem_of(b);
+
+	if (!mc_ksm_settable(f) || !m->world.host.ksm.have)
+		return -1;
+	m->world.host.ksm.v[f] = value;
+	m->ksm_writes++;
+	return 0;
+}
+
 static void mem_close(struct mc_backend *b)
 {
 	struct mem_backend *m = mem_of(b);
@@ -108,6 +123,7 @@ static const struct mc_backend_ops mem_ops = {
 	.collect = mem_collect,
 	.set_target = mem_set_target,
 	.close = mem_close,
+	.set_ksm = mem_set_ksm,
 };
 
 struct mc_backend *mc_hv_mem_open(char *err, size_t errlen)
@@ -172,4 +188,9 @@ void mc_hv_mem_set_time(struct mc_backend *b, double t)
 unsigned long mc_hv_mem_resizes(const struct mc_backend *b)
 {
 	return ((const struct mem_backend *)b)->resizes;
+}
+
+unsigned long mc_hv_mem_ksm_writes(const struct mc_backend *b)
+{
+	return ((const struct mem_backend *)b)->ksm_writes;
 }

@@ -239,6 +239,8 @@ static void daemon_metrics(FILE *f, const struct mc_metrics *m,
 		{ "memcoord_policy_reloads_total", "counter", "Policies loaded while running.", (double)st->policy_reloads },
 		{ "memcoord_policy_refusals_total", "counter", "New policies refused (the old one kept running).", (double)st->policy_refusals },
 		{ "memcoord_libvirt_reconnects_total", "counter", "Connections to the hypervisor re-opened.", (double)st->reconnects },
+		{ "memcoord_ksm_writes_total", "counter", "KSM settings written to /sys/kernel/mm/ksm.", (double)st->ksm_writes },
+		{ "memcoord_ksm_write_failures_total", "counter", "KSM settings the host refused.", (double)st->ksm_write_failures },
 		{ "memcoord_domains", "gauge", "Running domains in the last sample.", (double)ndoms },
 		{ "memcoord_last_sample_timestamp_seconds", "gauge", "Wall-clock time of the last sample read (0: none yet).", m->last_sample },
 		{ "memcoord_libvirt_connected", "gauge", "1 when the last read of the hypervisor worked.", st->connected },
@@ -345,6 +347,20 @@ static void host_pressure_metrics(FILE *f, const struct mc_host_pressure *p)
 	psi_samples(f, "machine", &p->machine_psi);
 }
 
+/* memcoord_host_ksm_<file>, one gauge per file of ksm.h's list. */
+static void host_ksm_metrics(FILE *f, const struct mc_ksm *k)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; k->have && i < MC_KSM_NFIELDS; i++) {
+		snprintf(name, sizeof(name), "memcoord_host_ksm_%s", mc_ksm_name((enum mc_ksm_field)i));
+		family(f, name, "gauge", "/sys/kernel/mm/ksm's file of that name "
+		       "(pages, ms; pages_sharing x page size is what KSM saves).");
+		fprintf(f, "%s %llu\n", name, (unsigned long long)k->v[i]);
+	}
+}
+
 enum dom_field { F_ACTUAL, F_UNUSED, F_TARGET, F_RESIZES, F_CLAMPS, F_COUNT };
 
 static const struct {
@@ -411,6 +427,7 @@ static int write_file(struct mc_metrics *m, const struct mc_snapshot *s,
 	if (s) {
 		host_metrics(f, &s->host);
 		host_pressure_metrics(f, &s->host.pressure);
+		host_ksm_metrics(f, &s->host.ksm);
 		domain_metrics(f, m, s);
 	}
 	return mc_file_replace_commit(f, tmp, m->path, err, errlen);

@@ -297,6 +297,15 @@ static void put_host_pressure(struct mc_policy_ipc_buf *b,
 	put_psi(b, &p->machine_psi);
 }
 
+static void put_host_ksm(struct mc_policy_ipc_buf *b, const struct mc_ksm *k)
+{
+	int f;
+
+	mc_policy_ipc_put_u8(b, k->have);
+	for (f = 0; k->have && f < MC_KSM_NFIELDS; f++)
+		mc_policy_ipc_put_u64(b, k->v[f]);
+}
+
 static int build_decide(struct mc_policy_ipc_buf *b, const struct mc_snapshot *s,
 			const struct mc_policy_ctx *ctx)
 {
@@ -315,6 +324,7 @@ static int build_decide(struct mc_policy_ipc_buf *b, const struct mc_snapshot *s
 	mc_policy_ipc_put_u64(b, h->reserve);
 	mc_policy_ipc_put_u64(b, h->growable);
 	put_host_pressure(b, &h->pressure);
+	put_host_ksm(b, &h->ksm);
 	mc_policy_ipc_put_u32(b, (uint32_t)s->ndoms);
 	for (i = 0; i < s->ndoms; i++)
 		put_domain(b, &s->doms[i]);
@@ -341,7 +351,27 @@ static int add_proposal(struct mc_proposals *out, const char *name, double v)
 	return 0;
 }
 
-/* TARGETS: cpu, n, then (named, name, value) n times.  0, or -1 when the
+/* The host settings after the targets: a mask of the settable KSM fields
+ * the policy returned, then each one's value.  -1 on a mask with other
+ * bits: the worker never sends one. */
+static int read_host_settings(struct mc_policy_ipc_buf *in,
+			      struct mc_ksm_request *req)
+{
+	int f;
+
+	req->set = mc_policy_ipc_get_u32(in);
+	for (f = 0; f < MC_KSM_NFIELDS; f++) {
+		if (!(req->set & (1u << f)))
+			continue;
+		if (!mc_ksm_settable((enum mc_ksm_field)f))
+			return -1;
+		req->v[f] = mc_policy_ipc_get_f64(in);
+	}
+	return req->set >> MC_KSM_NFIELDS ? -1 : 0;
+}
+
+/* TARGETS: cpu, n, then (named, name, value) n times, then the host
+ * settings (read_host_settings).  0, or -1 when the
  * frame does not hold what it claims (or we are out of memory). */
 static int read_targets(struct mc_policy *p, struct mc_proposals *out)
 {
@@ -359,6 +389,8 @@ static int read_targets(struct mc_policy *p, struct mc_proposals *out)
 		if (!in->bad && add_proposal(out, named ? name : NULL, v))
 			return -1;
 	}
+	if (read_host_settings(in, &out->ksm))
+		return -1;
 	return in->bad || in->off != in->len ? -1 : 0;
 }
 
@@ -465,6 +497,7 @@ void mc_proposals_clear(struct mc_proposals *out)
 	for (i = 0; i < out->n; i++)
 		free((char *)out->v[i].name);
 	out->n = 0;
+	memset(&out->ksm, 0, sizeof(out->ksm));
 }
 
 void mc_proposals_free(struct mc_proposals *out)

@@ -16,6 +16,7 @@
 
 #include "clamp.h"
 #include "fileio.h"
+#include "ksm.h"
 #include "log.h"
 #include "report.h"
 #include "snapshot.h"
@@ -36,7 +37,10 @@ struct mc_report {
 static const char trace_header[] =
 	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason,"
 	"host_available_kib,psi_some_avg10,psi_full_avg10,"
-	"machine_psi_some_avg10,machine_psi_full_avg10\n";
+	"machine_psi_some_avg10,machine_psi_full_avg10"
+#define KSM_COLUMN(id, file, settable) ",ksm_" file
+	MC_KSM_FILES(KSM_COLUMN) "\n";
+#undef KSM_COLUMN
 
 /* An empty trace needs the header first: a new file, one that
  * copytruncate emptied, or one whose header write failed. */
@@ -188,6 +192,20 @@ static void print_host_pressure(FILE *out, const struct mc_host_pressure *p)
 		psi_str(&p->machine_psi, machine, sizeof(machine)));
 }
 
+/* "host ksm: run 1  pages_shared 10 ..." where the host has KSM. */
+static void print_host_ksm(FILE *out, const struct mc_ksm *k)
+{
+	int i;
+
+	if (!k->have)
+		return;
+	fputs("host ksm:", out);
+	for (i = 0; i < MC_KSM_NFIELDS; i++)
+		fprintf(out, "%s%s %llu", i ? "  " : " ", mc_ksm_name((enum mc_ksm_field)i),
+			(unsigned long long)k->v[i]);
+	fputc('\n', out);
+}
+
 static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 			const struct mc_decision **by_dom, const char *reason,
 			bool dry_run)
@@ -218,6 +236,7 @@ static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 		mc_mib_of_kib(s->host.total), mc_mib_of_kib(s->host.free),
 		mc_mib_of_kib(s->host.reserve), mc_mib_of_kib(s->host.growable));
 	print_host_pressure(out, &s->host.pressure);
+	print_host_ksm(out, &s->host.ksm);
 	fflush(out);
 }
 
@@ -239,6 +258,18 @@ static void trace_host_columns(FILE *f, const struct mc_host_pressure *p)
 		fprintf(f, "%llu", (unsigned long long)p->available);
 	trace_psi(f, &p->psi);
 	trace_psi(f, &p->machine_psi);
+}
+
+/* The KSM files in ksm.h's order (the header's order); empty without KSM. */
+static void trace_ksm_columns(FILE *f, const struct mc_ksm *k)
+{
+	int i;
+
+	for (i = 0; i < MC_KSM_NFIELDS; i++) {
+		fputc(',', f);
+		if (k->have)
+			fprintf(f, "%llu", (unsigned long long)k->v[i]);
+	}
 	fputc('\n', f);
 }
 
@@ -263,6 +294,7 @@ static void trace_rows(FILE *f, const struct mc_snapshot *s, double t,
 		}
 		fprintf(f, ",%s,%s", rules, reason);
 		trace_host_columns(f, &s->host.pressure);
+		trace_ksm_columns(f, &s->host.ksm);
 	}
 }
 

@@ -121,6 +121,7 @@ check "a [vm] section without keys refused" refused2 "keyless.ini:1: \[vm \"a\"\
 # --- the man pages and make install/uninstall have their own scripts ---
 check "hostile policies (tests/cli/hostile.sh)" tests/cli/hostile.sh
 check "control socket, status, reload, -t (tests/cli/control.sh)" tests/cli/control.sh
+check "KSM on the real /sys/kernel/mm/ksm (tests/cli/ksm.sh)" tests/cli/ksm.sh
 check "man pages (tests/cli/man.sh)" tests/cli/man.sh
 check "install (tests/cli/install.sh)" tests/cli/install.sh
 
@@ -178,7 +179,7 @@ check "trace: the recovery is logged" wait_for "trace: writing $o/t.csv again"
 check "trace: the daemon kept running" kill -0 "$pid"
 kill -TERM "$pid"; set +e; wait "$pid"; set -e; pid=
 check "trace: only whole rows" bash -c "head -1 '$o/t.csv' | grep -q ^time, &&
-	tail -n +2 '$o/t.csv' | awk -F, 'NF != 12 { exit 1 }'"
+	tail -n +2 '$o/t.csv' | awk -F, 'NF != 18 { exit 1 }'"
 
 printf 'function decide(d, h, ctx)\n  ctx.log("x\\nmemcoord: error: forged\\27[31m")\n  return {}\nend\n' > "$o/log.lua"
 set +e; out=$(timeout 5 $MC -u test:///default --once -n -v -p "$o/log.lua" 2>&1 >/dev/null); set -e

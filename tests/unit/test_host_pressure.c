@@ -82,52 +82,16 @@ static void parses_available(void **state)
 
 /* ---- a fake host root ---- */
 
-static void put(const char *root, const char *rel, const char *text)
-{
-	char path[4096], dir[4096], *slash;
-	FILE *f;
-
-	assert_int_equal(mc_hostfs_path(root, rel, path, sizeof(path)), 0);
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (slash = strchr(dir + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(dir, 0755);
-		*slash = '/';
-	}
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-static char *make_root(void)
-{
-	char *root = strdup("/tmp/mctest-hostXXXXXX");
-
-	assert_non_null(root);
-	assert_non_null(mkdtemp(root));
-	return root;
-}
-
-static void drop_root(char *root)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
-	free(root);
-}
-
 static void reads_a_root(void **state)
 {
-	char *root = make_root();
+	char *root = temp_tree();
 	struct mc_host_pressure_src src = { .root = root };
 	struct mc_host_pressure p;
 
 	(void)state;
-	put(root, "proc/meminfo", "MemTotal: 100 kB\nMemAvailable: 4096 kB\n");
-	put(root, "proc/pressure/memory", psi_text);
-	put(root, "sys/fs/cgroup/unified/machine/memory.pressure",
+	put_file(root, "proc/meminfo", "MemTotal: 100 kB\nMemAvailable: 4096 kB\n");
+	put_file(root, "proc/pressure/memory", psi_text);
+	put_file(root, "sys/fs/cgroup/unified/machine/memory.pressure",
 	    "some avg10=9.00 avg60=8.00 avg300=7.00 total=1\n"
 	    "full avg10=6.00 avg60=5.00 avg300=4.00 total=1\n");
 	mc_host_pressure_read(&src, &p);
@@ -135,17 +99,17 @@ static void reads_a_root(void **state)
 	assert_true(p.psi.have && p.psi.some.avg10 == 1.25);
 	assert_true(p.machine_psi.have && p.machine_psi.full.avg60 == 5.00);
 	/* machine.slice (systemd) comes before libvirt's own machine. */
-	put(root, "sys/fs/cgroup/machine.slice/memory.pressure", psi_text);
+	put_file(root, "sys/fs/cgroup/machine.slice/memory.pressure", psi_text);
 	mc_host_pressure_read(&src, &p);
 	assert_true(p.machine_psi.have && p.machine_psi.full.avg60 == 0.25);
 	assert_int_equal(src.warned, 0);
-	drop_root(root);
+	remove_tree(root);
 }
 
 /* Old kernels and containers: nothing there, nothing said. */
 static void missing_files_are_absent_quietly(void **state)
 {
-	char *root = make_root(), *log = write_temp("", ".log");
+	char *root = temp_tree(), *log = write_temp("", ".log");
 	struct mc_host_pressure_src src = { .root = root };
 	struct mc_host_pressure p;
 	int saved = capture_begin(log);
@@ -156,21 +120,21 @@ static void missing_files_are_absent_quietly(void **state)
 	assert_false(p.have_available || p.psi.have || p.machine_psi.have);
 	assert_int_equal(count_lines(log, ""), 0);
 	drop_temp(log);
-	drop_root(root);
+	remove_tree(root);
 }
 
 /* Garbled: absent, and one warning per file however many samples; said
  * again only after the file read well in between. */
 static void garbled_files_warn_once(void **state)
 {
-	char *root = make_root(), *log = write_temp("", ".log");
+	char *root = temp_tree(), *log = write_temp("", ".log");
 	struct mc_host_pressure_src src = { .root = root };
 	struct mc_host_pressure p;
 	int saved, i;
 
 	(void)state;
-	put(root, "proc/meminfo", "MemAvailable: many kB\n");
-	put(root, "proc/pressure/memory", "some avg10=x\n");
+	put_file(root, "proc/meminfo", "MemAvailable: many kB\n");
+	put_file(root, "proc/pressure/memory", "some avg10=x\n");
 	saved = capture_begin(log);
 	for (i = 0; i < 3; i++)
 		mc_host_pressure_read(&src, &p);
@@ -178,16 +142,16 @@ static void garbled_files_warn_once(void **state)
 	assert_false(p.have_available || p.psi.have);
 	assert_int_equal(count_lines(log, "proc/meminfo"), 1);
 	assert_int_equal(count_lines(log, "proc/pressure/memory"), 1);
-	put(root, "proc/pressure/memory", psi_text);
+	put_file(root, "proc/pressure/memory", psi_text);
 	mc_host_pressure_read(&src, &p);
 	assert_true(p.psi.have);
-	put(root, "proc/pressure/memory", "garbage\n");
+	put_file(root, "proc/pressure/memory", "garbage\n");
 	saved = capture_begin(log);
 	mc_host_pressure_read(&src, &p);
 	capture_end(saved);
 	assert_int_equal(count_lines(log, "proc/pressure/memory"), 1);
 	drop_temp(log);
-	drop_root(root);
+	remove_tree(root);
 }
 
 /* This machine's own files: it has MemAvailable and PSI (kernel >= 4.20,

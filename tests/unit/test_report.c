@@ -21,7 +21,9 @@
 static const char header[] =
 	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason,"
 	"host_available_kib,psi_some_avg10,psi_full_avg10,"
-	"machine_psi_some_avg10,machine_psi_full_avg10\n";
+	"machine_psi_some_avg10,machine_psi_full_avg10,"
+	"ksm_run,ksm_pages_shared,ksm_pages_sharing,ksm_full_scans,"
+	"ksm_pages_to_scan,ksm_sleep_millisecs\n";
 
 /* A snapshot of n domains at time t, from the in-memory backend. */
 static void fill(struct mc_snapshot *s, int n, double t)
@@ -49,7 +51,7 @@ static void fill(struct mc_snapshot *s, int n, double t)
 	b->ops->close(b);
 }
 
-/* Every line of the trace is a whole row of 12 fields, after the header. */
+/* Every line of the trace is a whole row of 18 fields, after the header. */
 static int whole_rows(const char *path)
 {
 	char *buf, *line, *save = NULL, err[256];
@@ -66,7 +68,7 @@ static int whole_rows(const char *path)
 
 		for (c = line; *c; c++)
 			commas += *c == ',';
-		if (commas != 11 || strncmp(strchr(line, ',') + 1, "vm", 2))
+		if (commas != 17 || strncmp(strchr(line, ',') + 1, "vm", 2))
 			fail_msg("half a row: '%s'", line);
 	}
 	free(buf);
@@ -204,6 +206,7 @@ static void table_and_trace_rows(void **state)
 	three_domains(&s, 101.5);
 	s.host.pressure = (struct mc_host_pressure){ .have_available = true,
 		.available = 2048 * 1024, .psi = { .have = true, .some = { 1.25, 0.5 } } };
+	s.host.ksm = (struct mc_ksm){ .have = true, .v = { 1, 2, 3, 4, 5, 6 } };
 	mc_report_sample(r, &s, &res, "pressure", true);
 	mc_report_close(r);
 	mc_snapshot_free(&s);
@@ -216,18 +219,22 @@ static void table_and_trace_rows(void **state)
 		"c                         256.0          -          -\n"
 		"host: total 8192.0  free 4096.0  reserve 512.0  growable 3584.0  (MiB)\n"
 		"host pressure: available 2048.0 MiB  psi some 1.25/0.50 full 0.00/0.00"
-		"  machine psi -  (% avg10/avg60)\n");
+		"  machine psi -  (% avg10/avg60)\n"
+		"host ksm: run 1  pages_shared 2  pages_sharing 3  full_scans 4"
+		"  pages_to_scan 5  sleep_millisecs 6\n");
 	trace = read_all(path);
 	assert_string_equal(trace,
 		"time,domain,actual_kib,unused_kib,target_kib,clamp,reason,"
 		"host_available_kib,psi_some_avg10,psi_full_avg10,"
-		"machine_psi_some_avg10,machine_psi_full_avg10\n"
-		"0.000,alpha-domain-with-a-long-name,1048576,524288,,,sample,,,,,\n"
-		"0.000,b,786432,,,,sample,,,,,\n"
-		"0.000,c,262144,,,,sample,,,,,\n"
-		"1.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure,2097152,1.25,0.00,,\n"
-		"1.500,b,786432,,786432,no-stats,pressure,2097152,1.25,0.00,,\n"
-		"1.500,c,262144,,,,pressure,2097152,1.25,0.00,,\n");
+		"machine_psi_some_avg10,machine_psi_full_avg10,"
+		"ksm_run,ksm_pages_shared,ksm_pages_sharing,ksm_full_scans,"
+		"ksm_pages_to_scan,ksm_sleep_millisecs\n"
+		"0.000,alpha-domain-with-a-long-name,1048576,524288,,,sample,,,,,,,,,,,\n"
+		"0.000,b,786432,,,,sample,,,,,,,,,,,\n"
+		"0.000,c,262144,,,,sample,,,,,,,,,,,\n"
+		"1.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure,2097152,1.25,0.00,,,1,2,3,4,5,6\n"
+		"1.500,b,786432,,786432,no-stats,pressure,2097152,1.25,0.00,,,1,2,3,4,5,6\n"
+		"1.500,c,262144,,,,pressure,2097152,1.25,0.00,,,1,2,3,4,5,6\n");
 	free(trace);
 	free(table);
 	drop_temp(path);
