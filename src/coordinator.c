@@ -581,8 +581,7 @@ int mc_coord_sample(struct mc_coord *c)
 	if (reason && decide(c, s, reason) == 0) {
 		/* Resize events say who decided: the policy, or the fallback. */
 		actuate(c, s, c->fell_back ? "fallback" : reason);
-		if (!c->fell_back)
-			actuate_ksm(c, s, reason);
+		actuate_ksm(c, s, reason);	/* a failed policy proposed nothing */
 		remember_decisions(c, s);
 		decided = true;
 	}

@@ -137,6 +137,7 @@ static void dry_run_writes_nothing(void **state)
 	samples(&fx, 2);
 	assert_int_equal(mc_hv_mem_ksm_writes(fx.b), 0);
 	assert_int_equal(mc_hv_mem_host(fx.b)->ksm.v[MC_KSM_PAGES_TO_SCAN], 100);
+	assert_int_equal(mc_coord_stats(fx.c)->ksm_writes, 0);
 	assert_true(count_lines(fx.epath, "\"outcome\":\"dry_run\"") >= 3);
 	teardown_run(&fx);
 }

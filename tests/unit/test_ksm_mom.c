@@ -118,6 +118,20 @@ static void committed_runs_gently(void **state)
 	assert_true(r.v[MC_KSM_SLEEP_MILLISECS] == 20);
 }
 
+/* A big host would sleep less than 10 ms (10 x 16 / 64 = 2.5): vdsm's
+ * floor holds it at 10. */
+static void big_host_sleeps_at_least_10ms(void **state)
+{
+	struct mc_snapshot s;
+	struct mc_ksm_request r;
+
+	(void)state;
+	host_of(&s, 64 * GiB, 2 * GiB, 2 * GiB, true);
+	r = settings(policies[0], &s);
+	assert_true(r.v[MC_KSM_RUN] == 1);
+	assert_true(r.v[MC_KSM_SLEEP_MILLISECS] == 10);
+}
+
 static void no_ksm_no_settings(void **state)
 {
 	struct mc_snapshot s;
@@ -136,6 +150,7 @@ int main(void)
 		cmocka_unit_test(comfortable_stops),
 		cmocka_unit_test(short_of_memory_boosts),
 		cmocka_unit_test(committed_runs_gently),
+		cmocka_unit_test(big_host_sleeps_at_least_10ms),
 		cmocka_unit_test(no_ksm_no_settings),
 	};
 
