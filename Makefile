@@ -5,6 +5,7 @@
 #   make demo       the course's Test 3 on a simulated host
 #   make bench      policy scorecard and overhead -> docs/
 #   make e2e        real QEMU guests under libvirtd (root)
+#   make e2e-ksm    KSM on 4 real guests (root)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -27,7 +28,7 @@ OBJS     := $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libmemcoord.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-all bench clean deps \
+.PHONY: all check check-all unit unit-only asan cli sim e2e e2e-ksm demo demo-all bench clean deps \
 	fuzz fuzz-build fuzz-replay install uninstall
 all: memcoord
 
@@ -111,6 +112,11 @@ sim: memcoord
 
 e2e: memcoord
 	tests/e2e/run.sh
+
+# KSM on 4 real guests (~2-3 min; not part of check: see tests/e2e/README.md).
+# Under the lock the e2e suite takes, so the two never share the machine.
+e2e-ksm: memcoord
+	flock /tmp/memcoord-libvirt.lock tests/e2e/ksm.sh
 
 # The README's two commands work on a fresh machine: each installs what it
 # needs first, then runs its -all target in a new make, so pkg-config sees
