@@ -65,7 +65,8 @@ struct mc_proposal {
 	X(STEP,     "step",         "a move beyond max_grow / max_shrink") \
 	X(BUDGET,   "budget",       "grows beyond host free - reserve / guest pool") \
 	X(DEADBAND, "deadband",     "a change smaller than the deadband") \
-	X(SETTLING, "settling",     "below a resize still settling")
+	X(SETTLING, "settling",     "below a resize still settling") \
+	X(BLOCK,    "block",        "virtio-mem: to a size its device can reach")
 
 /* Each rule's position in the list: its bit number. */
 enum mc_clamp_rule_index {

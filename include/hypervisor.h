@@ -52,6 +52,11 @@
  *                      0 when not reported; only passed on to the policy.
  *     host.buffers, host.cached
  *                      0 when not reported; only passed on.
+ *     d->vmem          a virtio-mem memory device (vmem.h): have, base,
+ *                      size, block, requested, plugged.  Then d->cur.actual
+ *                      is base + plugged (what the guest took, not what
+ *                      was asked) and set_target() resizes the device.
+ *                      Without it the balloon is the lever.
  *     host.pressure, host.ksm
  *                      the host's MemAvailable and PSI (host_pressure.h)
  *                      and KSM state (ksm.h), have flags false when not
@@ -97,7 +102,9 @@ struct mc_backend_ops {
 	/* Sets the live balloon target of d, a domain of the last snapshot
 	 * collected; find it by uuid or id, not by name alone (a name can be
 	 * reused).  kib is never above d->max unless it shrinks a domain that
-	 * is above it.  0 or -1 (logged). */
+	 * is above it.  A virtio-mem domain (d->vmem.have): kib is base +
+	 * whole blocks, and the device is asked for kib - base.  0 or -1
+	 * (logged). */
 	int (*set_target)(struct mc_backend *b, const struct mc_domain *d,
 			  uint64_t kib);
 	/* Frees the backend and everything it holds. */

@@ -13,6 +13,7 @@
 
 #include "host_pressure.h"
 #include "ksm.h"
+#include "vmem.h"
 
 #define MC_UUID_LEN 37
 
@@ -79,6 +80,9 @@ struct mc_domain {
 	uint64_t max;		/* KiB: the hypervisor's max, as collected */
 	struct mc_memstats cur;
 	struct mc_track track;
+	/* A virtio-mem device (vmem.h), the backend's like max and cur: when
+	 * it has one, cur.actual is vmem.base + vmem.plugged. */
+	struct mc_vmem vmem;
 };
 
 struct mc_host {

@@ -54,6 +54,9 @@ static int mem_report(const struct mc_domain *src, struct mc_snapshot *snap)
 	d->id = src->id;					/* SHOULD */
 	d->max = src->max;					/* MUST */
 	d->cur = src->cur;		/* actual MUST, the stats SHOULD */
+	d->vmem = src->vmem;		/* SHOULD, when it has one */
+	if (d->vmem.have)		/* what the guest has plugged, not the request */
+		d->cur.actual = d->vmem.base + d->vmem.plugged;
 	return 0;
 }
 
@@ -77,6 +80,22 @@ static int mem_collect(struct mc_backend *b, struct mc_snapshot *snap)
 	return 0;
 }
 
+/* A virtio-mem device takes whole blocks within its size, as QEMU does;
+ * the guest plugs or unplugs all of it at once here (a test that wants a
+ * shrink to stop short sets plugged afterwards). */
+static int mem_set_vmem(struct mc_domain *w, uint64_t kib)
+{
+	struct mc_vmem *v = &w->vmem;
+
+	if (kib < v->base || (kib - v->base) % v->block || kib - v->base > v->size) {
+		mc_warn("mem: %s: %llu KiB is not base + whole blocks", w->name,
+			(unsigned long long)kib);
+		return -1;
+	}
+	v->requested = v->plugged = kib - v->base;
+	return 0;
+}
+
 /* Finds the domain by uuid, as libvirt does: the name may be reused. */
 static int mem_set_target(struct mc_backend *b, const struct mc_domain *d,
 			  uint64_t kib)
@@ -93,6 +112,8 @@ static int mem_set_target(struct mc_backend *b, const struct mc_domain *d,
 			(unsigned long long)kib);
 		return -1;
 	}
+	if (w->vmem.have)
+		return mem_set_vmem(w, kib) ? -1 : (m->resizes++, 0);
 	w->cur.actual = kib;	/* the balloon arrives at once */
 	m->resizes++;
 	return 0;

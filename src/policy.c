@@ -262,6 +262,17 @@ static void put_memstats(struct mc_policy_ipc_buf *b, const struct mc_memstats *
 		mc_policy_ipc_put_u64(b, v[i]);
 }
 
+/* The lever: a virtio-mem device's figures, or only that there is none. */
+static void put_vmem(struct mc_policy_ipc_buf *b, const struct mc_vmem *v)
+{
+	const uint64_t f[] = { v->base, v->size, v->block, v->requested, v->plugged };
+	size_t i;
+
+	mc_policy_ipc_put_u8(b, v->have);
+	for (i = 0; v->have && i < sizeof(f) / sizeof(f[0]); i++)
+		mc_policy_ipc_put_u64(b, f[i]);
+}
+
 static void put_domain(struct mc_policy_ipc_buf *b, const struct mc_domain *d)
 {
 	mc_policy_ipc_put_str(b, d->name, strlen(d->name));
@@ -274,6 +285,7 @@ static void put_domain(struct mc_policy_ipc_buf *b, const struct mc_domain *d)
 	mc_policy_ipc_put_u8(b, d->track.have_prev);
 	if (d->track.have_prev)
 		put_memstats(b, &d->track.prev);
+	put_vmem(b, &d->vmem);
 }
 
 /* A PSI file's averages, or only its absence. */

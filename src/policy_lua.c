@@ -338,6 +338,24 @@ static void get_memstats(lua_State *L, struct mc_policy_ipc_buf *in)
 		get_int(L, in, fields[i]);
 }
 
+/* d.lever, and d.vmem = { base, size, block, requested, plugged } when
+ * the lever is a virtio-mem device (put_vmem in policy.c). */
+static void get_vmem(lua_State *L, struct mc_policy_ipc_buf *in)
+{
+	static const char *const fields[] = { "base", "size", "block", "requested", "plugged" };
+	bool have = mc_policy_ipc_get_u8(in);
+	size_t i;
+
+	lua_pushstring(L, have ? "virtio-mem" : "balloon");
+	lua_setfield(L, -2, "lever");
+	if (!have)
+		return;
+	lua_createtable(L, 0, 5);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		get_int(L, in, fields[i]);
+	lua_setfield(L, -2, "vmem");
+}
+
 static void get_domain(lua_State *L, struct mc_policy_ipc_buf *in)
 {
 	lua_createtable(L, 0, 20);
@@ -354,6 +372,7 @@ static void get_domain(lua_State *L, struct mc_policy_ipc_buf *in)
 		get_memstats(L, in);
 		lua_setfield(L, -2, "prev");
 	}
+	get_vmem(L, in);
 }
 
 /* { avg10 =, avg60 = } as the field k of the table on top. */

@@ -37,6 +37,8 @@ static void make_snapshot(struct mc_snapshot *s)
 	d->track.have_prev = true;
 	d->track.params = dparams;
 	d->track.nparams = 1;
+	d->vmem = (struct mc_vmem){ .have = true, .base = 256 * MiB, .size = 4096 * MiB,
+		.block = 2 * MiB, .requested = 256 * MiB, .plugged = 256 * MiB };
 	d = mc_snapshot_add(s, "vm2");	/* no stats yet */
 	d->track.max = 1024 * MiB;
 	d->cur.actual = 512 * MiB;
@@ -117,6 +119,9 @@ static void test_fields_passed(void **state)
 		"  assert(a.prev.unused == 310*1024 and a.prev.prev == nil)\n"
 		"  assert(a.params.weight == 2.5)\n"
 		"  assert(b.unused == nil and b.prev == nil and b.actual == 512*1024)\n"
+		"  assert(a.lever == 'virtio-mem' and a.vmem.block == 2048 and a.vmem.base == 256*1024)\n"
+		"  assert(a.vmem.size == 4096*1024 and a.vmem.plugged == 256*1024)\n"
+		"  assert(b.lever == 'balloon' and b.vmem == nil)\n"
 		"  assert(host.total == 16384*1024 and host.free == 8192*1024)\n"
 		"  assert(host.reserve == 1024*1024 and host.growable == 7168*1024)\n"
 		"  assert(host.available == 9000*1024)\n"
@@ -618,6 +623,7 @@ static const char contract_probe[] =
 	"function decide(domains, host, ctx)\n"
 	"  local d = domains[1]\n"
 	"  collect('d.', d) collect('d.prev.', d.prev) collect('host.', host)\n"
+	"  collect('d.vmem.', d.vmem)\n"
 	"  for k, v in pairs(host) do\n"	/* host.psi.some.avg10, ... */
 	"    if type(v) == 'table' then\n"
 	"      collect('host.' .. k .. '.', v)\n"
