@@ -1,8 +1,9 @@
 /* test_vmem.c - virtio-mem domains (issue 14 item 1) in the core: the
  * block rule moves every target to base + whole blocks, a grow down and a
  * shrink up so no other rule is broken; a balloon domain is untouched;
- * and through the coordinator, a shrink the guest stops short of is taken
- * as the truth: the size is what was plugged, not what was asked. */
+ * through the coordinator, a shrink the guest stops short of is taken as
+ * the truth: the size is what was plugged, not what was asked; and the
+ * simulator's device: whole blocks, a partial unplug, no off-grid sizes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,8 @@
 #include "hypervisor.h"
 #include "log.h"
 #include "policy.h"
+#include "sim_model.h"
+#include "sim_scenario.h"
 #include "testutil.h"
 
 #define BLOCK (128 * MiB)	/* large, so rounding shows */
@@ -175,6 +178,63 @@ static void stopped_short_is_the_truth(void **state)
 	drop_temp(path);
 }
 
+/* ---- the simulator's virtio-mem ---- */
+
+/* 256 MiB boot memory + 128 MiB blocks; the workload holds 300 MiB. */
+static const char scenario[] =
+	"[host]\ntotal_mib = 8192\nduration = 60\n"
+	"[vm \"v\"]\nvmem_block_mib = 128\nvmem_base_mib = 256\nstart_mib = 1024\n"
+	"max_mib = 2048\nphase = grow 200 300\nphase = hold\n";
+
+static void sim_partial_unplug(void **state)
+{
+	char *path = write_temp(scenario, ".ini"), err[256];
+	struct mc_sim_model *m = mc_sim_scenario_load(path, err, sizeof(err));
+	struct mc_snapshot s;
+	const struct mc_domain *d;
+	struct mc_sim_vm_state v;
+
+	(void)state;
+	if (!m)
+		fail_msg("%s", err);
+	mc_sim_model_step(m, 5);
+	mc_snapshot_init(&s);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	d = &s.doms[0];
+	assert_true(d->vmem.have && d->vmem.block == 128 * MiB && d->vmem.base == 256 * MiB);
+	assert_int_equal(d->cur.actual, 1024 * MiB);
+	/* Not base + whole blocks: refused, as the device would. */
+	assert_int_equal(mc_sim_model_set_target(m, d, 700 * MiB), -1);
+	/* All the way down to base: the guest uses ~300 + its own, so the
+	 * unplug stops at the first block that holds some of it. */
+	assert_int_equal(mc_sim_model_set_target(m, d, 256 * MiB), 0);
+	mc_sim_model_step(m, 1);
+	mc_sim_model_vm_state(m, 0, &v);
+	assert_true(v.actual > 256 * MiB && v.actual < 1024 * MiB);
+	assert_int_equal((v.actual - 256 * MiB) % (128 * MiB), 0);
+	assert_int_equal(v.oom_kills, 0);
+	mc_snapshot_clear(&s);
+	assert_int_equal(mc_sim_model_collect(m, &s), 0);
+	assert_int_equal(s.doms[0].vmem.requested, 0);		/* what was asked */
+	assert_int_equal(s.doms[0].vmem.plugged, v.actual - 256 * MiB);	/* what was done */
+	mc_snapshot_free(&s);
+	mc_sim_model_free(m);
+	drop_temp(path);
+}
+
+/* A scenario whose sizes are off the block grid is refused. */
+static void sim_refuses_off_grid(void **state)
+{
+	char *path = write_temp("[vm \"v\"]\nvmem_block_mib = 128\nvmem_base_mib = 256\n"
+				"start_mib = 500\n", ".ini"), err[256];
+	struct mc_sim_model *m = mc_sim_scenario_load(path, err, sizeof(err));
+
+	(void)state;
+	assert_null(m);
+	assert_non_null(strstr(err, "whole vmem_block_mib"));
+	drop_temp(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +242,8 @@ int main(void)
 		cmocka_unit_test(shrink_rounds_up),
 		cmocka_unit_test(never_below_base),
 		cmocka_unit_test(stopped_short_is_the_truth),
+		cmocka_unit_test(sim_partial_unplug),
+		cmocka_unit_test(sim_refuses_off_grid),
 	};
 
 	mc_log_set_level(MC_LOG_ERROR);
