@@ -10,7 +10,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := libvirt lua5.4
+PKGS      := libvirt lua5.4 libxml-2.0
 BUILD     ?= build
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

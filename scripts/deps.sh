@@ -4,7 +4,7 @@
 # `make fuzz` asks for clang the same way.  The real-VM suite (tests/e2e) installs its own, larger set.
 set -eu
 
-PKGS="build-essential pkg-config libvirt-dev liblua5.4-dev
+PKGS="build-essential pkg-config libvirt-dev liblua5.4-dev libxml2-dev
 libcmocka-dev gnuplot-nox valgrind jq man-db groff-base"
 # `deps.sh fuzz`: libFuzzer's compiler and runtime instead.
 [ "${1:-}" = fuzz ] && PKGS="clang libclang-rt-14-dev"

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "util.h"
+#include "vmem_libvirt.h"
 
 #define BACKOFF_MAX 30.0	/* s between reconnect attempts, at most */
 #define STATS_PERIOD 1		/* s: the guest's balloon stats period */
@@ -45,6 +46,10 @@ struct lv_backend {
 	 * when the URI names no remote host. */
 	struct mc_host_pressure_src pressure;
 	struct mc_ksm_src ksm;
+	/* "uuid/id" of domains whose XML showed no virtio-mem device: not
+	 * fetched again (a device hot-plugged later is seen after a restart). */
+	char **no_vmem;
+	size_t nno_vmem;
 };
 
 static const char *lv_err(void)
@@ -234,13 +239,19 @@ static void read_memory_stats(virDomainPtr dom, struct mc_memstats *m)
 	m->have_stats = have == 2;
 }
 
+/* "uuid/id": this instance of a domain (a restart has another id). */
+static void instance_key(const struct mc_domain *d, char *key, size_t len)
+{
+	snprintf(key, len, "%s/%d", d->uuid, d->id);
+}
+
 /* True the first time d (this instance: uuid and id) is seen here. */
 static bool first_time(struct lv_backend *b, const struct mc_domain *d)
 {
 	char key[MC_UUID_LEN + 16], **grown;
 	size_t i;
 
-	snprintf(key, sizeof(key), "%s/%d", d->uuid, d->id);
+	instance_key(d, key, sizeof(key));
 	for (i = 0; i < b->nstats_enabled; i++)
 		if (!strcmp(b->stats_enabled[i], key))
 			return false;
@@ -275,6 +286,76 @@ static void read_missing_stats(struct lv_backend *b, virDomainPtr dom,
 			"switches it on)", d->name);
 }
 
+/* ---- virtio-mem ---- */
+
+static bool known_without_vmem(const struct lv_backend *b, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < b->nno_vmem; i++)
+		if (!strcmp(b->no_vmem[i], key))
+			return true;
+	return false;
+}
+
+/* Remembers a domain without virtio-mem; out of memory: asked again. */
+static void note_without_vmem(struct lv_backend *b, const char *key)
+{
+	char **grown = realloc(b->no_vmem, (b->nno_vmem + 1) * sizeof(*grown));
+
+	if (!grown)
+		return;
+	b->no_vmem = grown;
+	if ((grown[b->nno_vmem] = strdup(key)))
+		b->nno_vmem++;
+}
+
+/* A virtio-mem device (vmem_libvirt.h) makes it the domain's lever: its
+ * size is boot memory + what the guest plugged, its max boot memory + the
+ * device's size.  One that cannot be read leaves the balloon in charge,
+ * said once (then remembered as without). */
+static void read_vmem(struct lv_backend *b, virDomainPtr dom, struct mc_domain *d)
+{
+	char key[MC_UUID_LEN + 16], err[MC_ERR_LEN], *xml;
+	int rc;
+
+	instance_key(d, key, sizeof(key));
+	if (known_without_vmem(b, key))
+		return;
+	xml = virDomainGetXMLDesc(dom, 0);
+	if (!xml)
+		return;		/* gone, or libvirt busy: next sample */
+	rc = mc_vmem_lv_parse(xml, &d->vmem, err, sizeof(err));
+	free(xml);
+	if (rc < 0)
+		mc_warn("%s: %s; resized by its balloon", d->name, err);
+	if (rc != 0) {
+		note_without_vmem(b, key);
+		return;
+	}
+	d->cur.actual = d->vmem.base + d->vmem.plugged;
+	d->max = d->vmem.base + d->vmem.size;
+}
+
+/* Asks the device for kib - base (whole blocks: the core's block rule). */
+static int set_vmem(virDomainPtr dom, const struct mc_domain *d, uint64_t kib)
+{
+	char err[MC_ERR_LEN], *xml = virDomainGetXMLDesc(dom, 0), *dev;
+	int rc = -1;
+
+	dev = xml ? mc_vmem_lv_update_xml(xml, kib - d->vmem.base, err, sizeof(err)) : NULL;
+	if (xml && !dev)
+		mc_warn("%s: %s", d->name, err);
+	if (dev && virDomainUpdateDeviceFlags(dom, dev, VIR_DOMAIN_AFFECT_LIVE) == 0)
+		rc = 0;
+	else if (dev || !xml)
+		mc_warn("%s: virtio-mem resize to %llu KiB failed: %s", d->name,
+			(unsigned long long)kib, lv_err());
+	free(dev);
+	free(xml);
+	return rc;
+}
+
 static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 		       struct mc_snapshot *snap)
 {
@@ -301,6 +382,7 @@ static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 	}
 	if (!d->cur.have_stats)
 		read_missing_stats(b, rec->dom, d);
+	read_vmem(b, rec->dom, d);
 	return 0;
 }
 
@@ -358,10 +440,14 @@ static int lv_set_target(struct mc_backend *base, const struct mc_domain *d,
 		mc_warn("%s: gone before resize: %s", d->name, lv_err());
 		return -1;
 	}
-	rc = virDomainSetMemoryFlags(dom, kib, VIR_DOMAIN_AFFECT_LIVE);
-	if (rc < 0)
-		mc_warn("%s: resize to %llu KiB failed: %s", d->name,
-			(unsigned long long)kib, lv_err());
+	if (d->vmem.have) {
+		rc = set_vmem(dom, d, kib);
+	} else {
+		rc = virDomainSetMemoryFlags(dom, kib, VIR_DOMAIN_AFFECT_LIVE);
+		if (rc < 0)
+			mc_warn("%s: resize to %llu KiB failed: %s", d->name,
+				(unsigned long long)kib, lv_err());
+	}
 	virDomainFree(dom);
 	return rc < 0 ? -1 : 0;
 }
@@ -390,6 +476,9 @@ static void lv_close(struct mc_backend *base)
 	for (i = 0; i < b->nstats_enabled; i++)
 		free(b->stats_enabled[i]);
 	free(b->stats_enabled);
+	for (i = 0; i < b->nno_vmem; i++)
+		free(b->no_vmem[i]);
+	free(b->no_vmem);
 	free(b->uri);	/* strdup() or virConnectGetURI(): both free() */
 	free(b);
 }
