@@ -51,10 +51,7 @@ cleanup() {
     echo "$orig_pages" > $K/pages_to_scan
     echo "$orig_sleep" > $K/sleep_millisecs
     echo "$orig_run" > $K/run
-    if [ "$rc" = 0 ]; then rm -rf "$tmp"; else say "logs kept in $tmp"; fi
-    if [ "${MC_E2E_KEEP_HOST:-0}" != 1 ]; then "$HERE/teardown-host.sh" >/dev/null; fi
-    if [ "$rc" = 0 ]; then say "PASS"; else say "FAILED (exit $rc)"; fi
-    exit "$rc"
+    e2e_finish "$rc" "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -42,11 +42,8 @@ cleanup() {
     set +e
     [ -n "$mc_pid" ] && kill -TERM "$mc_pid" 2>/dev/null && wait "$mc_pid"
     [ "$started" = 1 ] && "$HERE/vm.sh" stop "$VM" >/dev/null 2>&1
-    if [ "$rc" = 0 ]; then rm -rf "$tmp"; else
-        cp "$E2E_DIR/$VM.console" "$tmp/" 2>/dev/null; say "logs kept in $tmp"; fi
-    if [ "${MC_E2E_KEEP_HOST:-0}" != 1 ]; then "$HERE/teardown-host.sh" >/dev/null; fi
-    if [ "$rc" = 0 ]; then say "PASS"; else say "FAILED (exit $rc)"; fi
-    exit "$rc"
+    [ "$rc" = 0 ] || cp "$E2E_DIR/$VM.console" "$tmp/" 2>/dev/null
+    e2e_finish "$rc" "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
