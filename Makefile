@@ -7,6 +7,7 @@
 #   make e2e        real QEMU guests under libvirtd (root)
 #   make bench-e2e  course-shaped tests on real guests -> docs/e2e-scorecard.md
 #   make deb-check  build, lintian, install, run and purge the .deb (root)
+#   make e2e-ksm    KSM on 4 real guests (root)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -29,7 +30,7 @@ OBJS     := $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libmemcoord.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all check check-all unit unit-only asan cli sim e2e demo demo-all bench clean deps \
+.PHONY: all check check-all unit unit-only asan cli sim e2e e2e-ksm demo demo-all bench clean deps \
 	fuzz fuzz-build fuzz-replay install uninstall bench-e2e deb-check
 all: memcoord
 
@@ -113,6 +114,11 @@ sim: memcoord
 
 e2e: memcoord $(BUILD)/tests/e2e_score
 	tests/e2e/run.sh
+
+# KSM on 4 real guests (~2-3 min; not part of check: see tests/e2e/README.md).
+# Under the lock the e2e suite takes, so the two never share the machine.
+e2e-ksm: memcoord
+	flock /tmp/memcoord-libvirt.lock tests/e2e/ksm.sh
 
 # The README's two commands work on a fresh machine: each installs what it
 # needs first, then runs its -all target in a new make, so pkg-config sees

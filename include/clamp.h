@@ -65,7 +65,8 @@ struct mc_proposal {
 	X(STEP,     "step",         "a move beyond max_grow / max_shrink") \
 	X(BUDGET,   "budget",       "grows beyond host free - reserve / guest pool") \
 	X(DEADBAND, "deadband",     "a change smaller than the deadband") \
-	X(SETTLING, "settling",     "below a resize still settling")
+	X(SETTLING, "settling",     "below a resize still settling") \
+	X(BLOCK,    "block",        "virtio-mem: to a size its device can reach")
 
 /* Each rule's position in the list: its bit number. */
 enum mc_clamp_rule_index {
@@ -112,7 +113,10 @@ int mc_clamp_apply(const struct mc_snapshot *s, const struct mc_limits *lim,
 		   struct mc_clamp_result *res);
 void mc_clamp_result_free(struct mc_clamp_result *res);
 
-/* "max,floor" for a rule mask, for logs and the trace. */
+/* "max+floor" for a rule mask, for logs and the trace. */
 const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len);
+/* The same for any list of names indexed by bit (ksm_clamp.h's too). */
+const char *mc_clamp_names_str(const char *const *names, size_t nnames,
+			       unsigned rules, char *buf, size_t len);
 
 #endif

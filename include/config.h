@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "clamp.h"
+#include "ksm_clamp.h"
 #include "snapshot.h"
 #include "vmset.h"
 
@@ -60,6 +61,7 @@ struct mc_config {
 	char *plot;		/* PNG */
 	char *check;		/* policy to check */
 	double duration;	/* simulated seconds, 0 = scenario's */
+	struct mc_ksm_limits ksm;	/* [host] ksm, ksm_*: KSM control */
 };
 
 enum mc_config_status {

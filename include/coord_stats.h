@@ -25,6 +25,8 @@ struct mc_coord_stats {
 	double decide_cpu;	/* s, summed: daemon + policy worker */
 	double decide_worker_cpu;	/* s, summed: the policy worker's part */
 	unsigned long reconnects;	/* the backend's, as last seen */
+	unsigned long ksm_writes;	/* KSM settings written */
+	unsigned long ksm_write_failures;	/* ... that the host refused */
 	/* Health, for the metrics: what an alert asks before it trusts the
 	 * counters above. */
 	bool connected;		/* the last collect() worked */

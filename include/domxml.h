@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include <libxml/tree.h>
+
 #include "vmset.h"
 
 /* The namespace of memcoord's element in <metadata>, and the prefix
@@ -42,5 +44,13 @@ enum mc_domxml_balloon {
 
 /* The balloon of a domain's XML (virDomainGetXMLDesc). */
 enum mc_domxml_balloon mc_domxml_balloon(const char *domain_xml);
+
+/* For every reader of a domain's XML (also vmem_libvirt.c), so all parse
+ * it as hostile the same way: the document (xmlFreeDoc), or NULL with err
+ * when longer than max bytes, not well-formed or with a DTD. */
+xmlDocPtr mc_domxml_parse(const char *xml, size_t max, char *err, size_t errlen);
+
+/* The first element child of parent (may be NULL) named name, or NULL. */
+xmlNodePtr mc_domxml_child(xmlNodePtr parent, const char *name);
 
 #endif

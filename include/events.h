@@ -11,6 +11,7 @@
 #define MC_EVENTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct mc_decision;
 struct mc_domain;
@@ -49,6 +50,12 @@ void mc_events_policy(struct mc_events *e, const char *kind,
  * NULL) and why. */
 void mc_events_config_refused(struct mc_events *e, const char *path,
 			      const char *why);
+/* One KSM setting written (or, dry run, that would have been): field is
+ * its file name ("run"), from the kernel's value, to what was written,
+ * asked what the policy returned, rules (MC_KSM_CLAMP_*) what changed it. */
+void mc_events_ksm(struct mc_events *e, const char *field, uint64_t from,
+		   uint64_t to, double asked, unsigned rules, const char *reason,
+		   const char *policy, enum mc_events_outcome outcome);
 /* The backend re-opened its connection; count is the total so far. */
 void mc_events_reconnect(struct mc_events *e, const char *backend,
 			 unsigned long count);

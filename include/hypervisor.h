@@ -62,6 +62,17 @@
  *                      INI's [domain] sections (vmset.h: the INI wins).
  *                      Read when the domain is first seen, not every
  *                      sample; again after reread().
+ *     d->vmem          a virtio-mem memory device (vmem.h): have, base,
+ *                      size, block, requested, plugged.  Then d->cur.actual
+ *                      is base + plugged (what the guest took, not what
+ *                      was asked) and set_target() resizes the device.
+ *                      Without it the balloon is the lever.
+ *     host.pressure, host.ksm
+ *                      the host's MemAvailable and PSI (host_pressure.h)
+ *                      and KSM state (ksm.h), have flags false when not
+ *                      read (a remote host: they are this machine's
+ *                      files).  Passed on; KSM settings are clamped
+ *                      against host.ksm and written with set_ksm.
  *
  *   MUST NOT touch
  *     d->track         the coordinator's bookkeeping (config limits,
@@ -85,6 +96,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ksm.h"
+
 struct mc_backend;
 struct mc_domain;
 struct mc_host;
@@ -99,7 +112,9 @@ struct mc_backend_ops {
 	/* Sets the live balloon target of d, a domain of the last snapshot
 	 * collected; find it by uuid or id, not by name alone (a name can be
 	 * reused).  kib is never above d->max unless it shrinks a domain that
-	 * is above it.  0 or -1 (logged). */
+	 * is above it.  A virtio-mem domain (d->vmem.have): kib is base +
+	 * whole blocks, and the device is asked for kib - base.  0 or -1
+	 * (logged). */
 	int (*set_target)(struct mc_backend *b, const struct mc_domain *d,
 			  uint64_t kib);
 	/* Optional (NULL: nothing is kept between samples).  Per-domain
@@ -108,6 +123,11 @@ struct mc_backend_ops {
 	void (*reread)(struct mc_backend *b);
 	/* Frees the backend and everything it holds. */
 	void (*close)(struct mc_backend *b);
+	/* Optional (NULL: this backend has no KSM to set).  Writes one
+	 * settable KSM field (ksm.h) of the host collect() read host.ksm
+	 * from; a field that refuses is marked in the next host.ksm's
+	 * unwritable.  0 or -1 (logged). */
+	int (*set_ksm)(struct mc_backend *b, enum mc_ksm_field f, uint64_t value);
 };
 
 /* The part of every backend the core reads: a backend embeds it first and
@@ -155,5 +175,7 @@ struct mc_host *mc_hv_mem_host(struct mc_backend *b);
 void mc_hv_mem_set_time(struct mc_backend *b, double t);
 /* set_target() calls that succeeded so far. */
 unsigned long mc_hv_mem_resizes(const struct mc_backend *b);
+/* set_ksm() calls that succeeded so far; each sets the world's host.ksm. */
+unsigned long mc_hv_mem_ksm_writes(const struct mc_backend *b);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "clamp.h"
+#include "ksm_clamp.h"
 #include "snapshot.h"
 
 #define MC_POLICY_INSN_BUDGET	50000000L	/* VM instructions per call */
@@ -35,10 +36,12 @@ struct mc_policy_ctx {
 	const char *reason;	/* "period" | "pressure" | "release" | "check" */
 };
 
-/* What decide() returned, names copied out of Lua. */
+/* What decide() returned, names copied out of Lua; ksm from its second
+ * value, the host settings (docs/policies.md, "The answer"). */
 struct mc_proposals {
 	struct mc_proposal *v;
 	size_t n, cap;
+	struct mc_ksm_request ksm;
 };
 
 /* Reads path (a regular file, bounded), starts a worker, loads the text

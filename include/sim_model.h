@@ -83,6 +83,11 @@ struct mc_sim_vm {
 	struct mc_sim_phase *phases;	/* owned */
 	size_t nphases;
 	struct mc_sim_replay replay;	/* owned; n > 0: drives the workload */
+	/* virtio-mem (vmem.h): vmem_block > 0 resizes the guest by a device
+	 * of that block size over vmem_base of boot memory, up to max; its
+	 * size moves in whole blocks and a shrink stops at the first block
+	 * holding memory the guest uses (a partial unplug). */
+	uint64_t vmem_block, vmem_base;
 	/* --- the state --- */
 	bool replay_killed;	/* the OOM killer ended the replayed workload */
 	bool alive, gone;

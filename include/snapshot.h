@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host_pressure.h"
+#include "ksm.h"
+#include "vmem.h"
 #include "vmset.h"
 
 #define MC_UUID_LEN 37
@@ -90,6 +93,9 @@ struct mc_domain {
 	 * checked; zeroed = none.  The core weighs them against the INI. */
 	struct mc_vmset vm;
 	struct mc_track track;
+	/* A virtio-mem device (vmem.h), the backend's like max and cur: when
+	 * it has one, cur.actual is vmem.base + vmem.plugged. */
+	struct mc_vmem vmem;
 };
 
 struct mc_host {
@@ -99,6 +105,11 @@ struct mc_host {
 	uint64_t cached;
 	uint64_t reserve;	/* host_reserve_mib in KiB */
 	uint64_t growable;	/* total grow the core allows this period */
+	/* MemAvailable and PSI (host_pressure.h); absent values have their
+	 * have flag false.  Only passed on. */
+	struct mc_host_pressure pressure;
+	/* /sys/kernel/mm/ksm (ksm.h); have false where it is not read. */
+	struct mc_ksm ksm;
 };
 
 struct mc_snapshot {

@@ -37,6 +37,10 @@ as a release (seen on real guests).  Rates come from the guest's own
 timestamps (last_update): a sample that has not moved (the guest's stats
 wait while its balloon moves) teaches nothing.
 
+KSM: it also returns oVirt MOM's KSM settings (mc.ksm_mom; its
+parameters are MOM's, docs/policies.md), which the core applies only
+where [host] ksm = on.
+
 Known weaknesses: it sees only what the guest reports (unused = MemFree),
 so page cache counts as used; a guest that allocates as fast as it can
 from a standing start eats the free memory it has before any coordinator
@@ -119,5 +123,7 @@ function decide(domains, host, ctx)
     seen[d.name] = h              -- kept while the domain runs
   end
   hist = seen                     -- domains that are gone are forgotten
-  return targets
+  -- KSM as oVirt MOM runs it (mc.ksm_mom, docs/policies.md); the core
+  -- writes it only where [host] ksm = on.
+  return targets, mc.ksm_mom(domains, host, ctx)
 end

@@ -43,6 +43,10 @@ Parameters ([policy] in the INI), MOM's names and defaults:
   avg_samples                 calls averaged (MOM's
                               sample-history-length)                (10)
 
+KSM: like vdsm, which ships 03-ksm.policy beside 02-balloon.policy, it
+also returns MOM's KSM settings (mc.ksm_mom, with MOM's parameters; see
+docs/policies.md), which the core applies only where [host] ksm = on.
+
 Known weaknesses (MOM's own): with no host pressure it grows every guest,
 idle or not, toward its max, so memory goes to whoever asked first rather
 than to who needs it; it balances host pressure, not guests against each
@@ -111,5 +115,5 @@ function decide(domains, host, ctx)
     end
   end
   hist = seen
-  return targets
+  return targets, mc.ksm_mom(domains, host, ctx)   -- 03-ksm.policy
 end

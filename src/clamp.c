@@ -181,6 +181,28 @@ static void clamp_settling(const struct mc_domain *d, struct mc_decision *dec)
 	}
 }
 
+/* The block rule: a virtio-mem domain can only be base + k x block, within
+ * base .. base + size.  A grow is rounded down and a shrink up, towards
+ * where the domain is: every rule before keeps holding (max, budget and
+ * step for a grow; min and the floor for a shrink).  from is such a size
+ * already (base + plugged, and plugged is whole blocks). */
+static void clamp_block(const struct mc_domain *d, struct mc_decision *dec)
+{
+	const struct mc_vmem *v = &d->vmem;
+	uint64_t t = dec->target, k;
+
+	if (!v->have || !v->block || t == dec->from)
+		return;
+	t = mc_min_u64(mc_max_u64(t, v->base), v->base + v->size);
+	k = (t - v->base) / v->block;
+	if (t < dec->from && (t - v->base) % v->block)
+		k++;
+	t = v->base + k * v->block;
+	if (t != dec->target)
+		dec->rules |= MC_CLAMP_BLOCK;
+	dec->target = t;
+}
+
 /* The deadband rule, and the verdict. */
 static void clamp_deadband(struct mc_decision *dec, uint64_t deadband)
 {
@@ -281,7 +303,7 @@ static void decide_limits(const struct mc_snapshot *s,
 /* The order the rules run in (MC_CLAMP_RULES lists them in bit order):
  * unknown and not-a-number drop a proposal; no-stats, max, min, floor and
  * step decide each domain alone; budget shares the grows out; settling,
- * then deadband, settle each decision. */
+ * block (virtio-mem) and deadband settle each decision. */
 int mc_clamp_apply(const struct mc_snapshot *s, const struct mc_limits *lim,
 		   const struct mc_proposal *props, size_t nprops,
 		   struct mc_clamp_result *res)
@@ -304,6 +326,7 @@ int mc_clamp_apply(const struct mc_snapshot *s, const struct mc_limits *lim,
 	clamp_budget(s, res->dec, res->ndec, res->growable);
 	for (i = 0; i < res->ndec; i++) {
 		clamp_settling(&s->doms[res->dec[i].dom], &res->dec[i]);
+		clamp_block(&s->doms[res->dec[i].dom], &res->dec[i]);
 		clamp_deadband(&res->dec[i], lim->deadband);
 		res->nact += res->dec[i].act;
 	}
@@ -328,19 +351,20 @@ static const char *const rule_names[MC_CLAMP_NRULES] = {
 _Static_assert(MC_CLAMP_NRULES <= sizeof(unsigned) * CHAR_BIT,
 	       "more clamp rules than bits in a rule mask");
 
-const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
+const char *mc_clamp_names_str(const char *const *names, size_t nnames,
+			       unsigned rules, char *buf, size_t len)
 {
 	size_t i, off = 0;
 
 	if (!len)
 		return buf;
 	buf[0] = '\0';
-	for (i = 0; i < MC_CLAMP_NRULES; i++) {
+	for (i = 0; i < nnames; i++) {
 		int n;
 
 		if (!(rules & (1u << i)))
 			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", rule_names[i]);
+		n = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", names[i]);
 		if (n < 0 || (size_t)n >= len - off) {
 			buf[off] = '\0';	/* whole names only */
 			break;
@@ -348,4 +372,9 @@ const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
 		off += (size_t)n;
 	}
 	return buf;
+}
+
+const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
+{
+	return mc_clamp_names_str(rule_names, MC_CLAMP_NRULES, rules, buf, len);
 }

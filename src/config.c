@@ -65,6 +65,9 @@ static void defaults(struct mc_config *cfg)
 	cfg->limits.field = (mib) * MC_KIB_PER_MIB;
 	MC_LIMITS(LIMIT_DEFAULT)
 #undef LIMIT_DEFAULT
+#define KSM_DEFAULT(field, key, def, what) cfg->ksm.field = (def);
+	MC_KSM_LIMITS(KSM_DEFAULT)
+#undef KSM_DEFAULT
 }
 
 /* ---- value parsers: 0 on success ---- */
@@ -215,6 +218,37 @@ static int handle_limits(struct parse *p, const char *key, const char *value)
 	return mc_ini_fail(p->ini, "limits", key, "unknown key");
 }
 
+/* [host]: ksm = on/off and the bounds of MC_KSM_LIMITS (ksm_clamp.h). */
+static const struct limit_key ksm_keys[] = {
+#define KSM_KEY(field, key, def, what) { key, offsetof(struct mc_ksm_limits, field) },
+	MC_KSM_LIMITS(KSM_KEY)
+#undef KSM_KEY
+};
+
+#define KSM_BOUND_MAX 1000000L	/* pages or ms: far past any sane setting */
+
+static int handle_host(struct parse *p, const char *key, const char *value)
+{
+	size_t i;
+	long v;
+
+	if (!strcmp(key, "ksm")) {
+		if (mc_ini_bool(value, &p->cfg->ksm.on))
+			return mc_ini_fail(p->ini, "host", key, "'%s' is not on or off", value);
+		return 1;
+	}
+	for (i = 0; i < sizeof(ksm_keys) / sizeof(ksm_keys[0]); i++) {
+		if (strcmp(key, ksm_keys[i].name))
+			continue;
+		if (mc_ini_long(value, 1, KSM_BOUND_MAX, &v))
+			return mc_ini_fail(p->ini, "host", key, "'%s' is not a whole number (1..%ld)",
+					   value, KSM_BOUND_MAX);
+		*(uint64_t *)((char *)&p->cfg->ksm + ksm_keys[i].offset) = (uint64_t)v;
+		return 1;
+	}
+	return mc_ini_fail(p->ini, "host", key, "unknown key");
+}
+
 static int handle_value(struct parse *p, const char *section, const char *key,
 			const char *value, char **dst)
 {
@@ -279,7 +313,7 @@ static int handle_coordinator(struct parse *p, const char *key, const char *valu
 static int section_start(struct mc_ini *ini, const char *section)
 {
 	static const char *const known[] = {
-		"libvirt", "coordinator", "limits", "policy", "output",
+		"libvirt", "coordinator", "limits", "policy", "output", "host",
 	};
 	char *pattern;
 	size_t i;
@@ -318,6 +352,8 @@ static int handler(struct mc_ini *ini, const char *section, const char *key,
 		return handle_coordinator(p, key, value);
 	if (!strcmp(section, "limits"))
 		return handle_limits(p, key, value);
+	if (!strcmp(section, "host"))
+		return handle_host(p, key, value);
 	if (!strcmp(section, "policy")) {
 		if (kv_add(&p->cfg->policy_params, &p->cfg->npolicy_params, key, value))
 			return mc_ini_fail(p->ini, section, key, "out of memory");
@@ -369,6 +405,12 @@ static enum mc_config_status validate(struct mc_config *cfg, char *err,
 	if (cfg->sample > cfg->period) {
 		set_err(err, errlen, "%s: sample (%gs) must not be longer than period (%gs)",
 			cfg->file ? cfg->file : "memcoord", cfg->sample, cfg->period);
+		return MC_CONFIG_ERROR;
+	}
+	if (cfg->ksm.pages_to_scan_min > cfg->ksm.pages_to_scan_max ||
+	    cfg->ksm.sleep_millisecs_min > cfg->ksm.sleep_millisecs_max) {
+		set_err(err, errlen, "%s: [host] a ksm_*_min is above its ksm_*_max",
+			cfg->file ? cfg->file : "memcoord");
 		return MC_CONFIG_ERROR;
 	}
 	if (cfg->policy && !cfg->check && access(cfg->policy, R_OK)) {

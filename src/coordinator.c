@@ -14,6 +14,7 @@
 #include "coordinator.h"
 #include "events.h"
 #include "hypervisor.h"
+#include "ksm_clamp.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -54,6 +55,7 @@ struct mc_coord {
 	bool fell_back;			/* this sample's decisions are the fallback's */
 	unsigned long seen_restarts;	/* the policy's worker restarts counted */
 	unsigned warned_drops;		/* MC_CLAMP_* causes already logged */
+	unsigned warned_ksm;		/* MC_KSM_CLAMP_* causes already logged */
 	/* For `memcoord status` only (mc_coord_health). */
 	time_t policy_failing_since, backend_failing_since, last_sample;
 	struct mc_coord_decision *last;	/* by domain, owned */
@@ -443,6 +445,63 @@ static void actuate(struct mc_coord *c, struct mc_snapshot *s,
 	}
 }
 
+/* ---- host settings: KSM ---- */
+
+/* Each cause that stopped or moved a setting, once.  Not said: ksm = off
+ * (the default policy returns KSM settings on every host), a value the
+ * kernel has already, and a file that refused (ksm.c said so). */
+static void log_ksm_drops(struct mc_coord *c, unsigned rules)
+{
+	unsigned quiet = MC_KSM_CLAMP_OFF | MC_KSM_CLAMP_UNCHANGED | MC_KSM_CLAMP_UNWRITABLE;
+	unsigned fresh = rules & ~quiet & ~c->warned_ksm;
+	char names[128];
+
+	if (fresh)
+		mc_warn("policy %s: KSM settings clamped or dropped (%s)",
+			mc_policy_path(c->policy),
+			mc_ksm_clamp_rules_str(fresh, names, sizeof(names)));
+	c->warned_ksm |= rules;
+}
+
+static enum mc_events_outcome write_ksm(struct mc_coord *c,
+					const struct mc_ksm_change *ch)
+{
+	if (c->cfg->dry_run)
+		return MC_EVENTS_DRY_RUN;
+	if (!c->backend->ops->set_ksm ||
+	    c->backend->ops->set_ksm(c->backend, ch->field, ch->to))
+		return MC_EVENTS_FAILED;
+	return MC_EVENTS_RESIZED;
+}
+
+/* The policy's KSM settings through their clamps to the host; each write
+ * logged, evented and counted.  The snapshot shows what was written. */
+static void actuate_ksm(struct mc_coord *c, struct mc_snapshot *s,
+			const char *reason)
+{
+	struct mc_ksm_plan plan;
+	size_t i;
+
+	mc_ksm_clamp(&s->host.ksm, &c->props.ksm, &c->cfg->ksm, &plan);
+	log_ksm_drops(c, plan.dropped | plan.changed);
+	for (i = 0; i < plan.n; i++) {
+		const struct mc_ksm_change *ch = &plan.c[i];
+		enum mc_events_outcome outcome = write_ksm(c, ch);
+
+		c->stats.ksm_writes += outcome == MC_EVENTS_RESIZED;
+		c->stats.ksm_write_failures += outcome == MC_EVENTS_FAILED;
+		mc_info("ksm: %s %llu -> %llu%s", mc_ksm_name(ch->field),
+			(unsigned long long)ch->from, (unsigned long long)ch->to,
+			outcome == MC_EVENTS_RESIZED ? "" :
+			outcome == MC_EVENTS_FAILED ? ": failed" : " (dry run)");
+		mc_events_ksm(c->events, mc_ksm_name(ch->field), ch->from, ch->to,
+			      ch->asked, ch->rules, reason, mc_policy_path(c->policy),
+			      outcome);
+		if (outcome == MC_EVENTS_RESIZED)
+			s->host.ksm.v[ch->field] = ch->to;
+	}
+}
+
 /* Proposals for the built-in fallback: grow every guest under pressure.
  * Names are borrowed from the snapshot. */
 static size_t fallback_proposals(const struct mc_coord *c,
@@ -588,6 +647,7 @@ int mc_coord_sample(struct mc_coord *c)
 	if (reason && decide(c, s, reason) == 0) {
 		/* Resize events say who decided: the policy, or the fallback. */
 		actuate(c, s, c->fell_back ? "fallback" : reason);
+		actuate_ksm(c, s, reason);	/* a failed policy proposed nothing */
 		remember_decisions(c, s);
 		decided = true;
 	}
@@ -757,6 +817,7 @@ int mc_coord_reload_policy(struct mc_coord *c, const char *path,
 	c->last_error[0] = '\0';
 	c->policy_failing_since = 0;
 	c->warned_drops = 0;
+	c->warned_ksm = 0;
 	c->stats.policy_reloads++;
 	c->stats.last_reload = mc_clock_seconds(CLOCK_REALTIME);
 	return 0;

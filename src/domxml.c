@@ -15,8 +15,7 @@
  * substitution (XML_PARSE_NOENT is not given), no huge-document mode. */
 #define PARSE_FLAGS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 
-/* The document, or NULL with err: too long, not XML, or with a DTD. */
-static xmlDocPtr parse(const char *xml, size_t max, char *err, size_t errlen)
+xmlDocPtr mc_domxml_parse(const char *xml, size_t max, char *err, size_t errlen)
 {
 	size_t len = strlen(xml);
 	xmlDocPtr doc;
@@ -94,7 +93,7 @@ static int read_settings(xmlDocPtr doc, struct mc_vmset *out, char *err,
 int mc_domxml_settings(const char *xml, struct mc_vmset *out, char *err,
 		       size_t errlen)
 {
-	xmlDocPtr doc = parse(xml, MC_DOMXML_SETTINGS_MAX, err, errlen);
+	xmlDocPtr doc = mc_domxml_parse(xml, MC_DOMXML_SETTINGS_MAX, err, errlen);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -107,8 +106,7 @@ int mc_domxml_settings(const char *xml, struct mc_vmset *out, char *err,
 	return rc;
 }
 
-/* The first child of parent named name, or NULL. */
-static xmlNodePtr child(xmlNodePtr parent, const char *name)
+xmlNodePtr mc_domxml_child(xmlNodePtr parent, const char *name)
 {
 	xmlNodePtr n;
 
@@ -131,14 +129,15 @@ static bool attribute_is(xmlNodePtr n, const char *name, const char *want)
 enum mc_domxml_balloon mc_domxml_balloon(const char *domain_xml)
 {
 	char err[64];
-	xmlDocPtr doc = parse(domain_xml, MC_DOMXML_DOMAIN_MAX, err, sizeof(err));
+	xmlDocPtr doc = mc_domxml_parse(domain_xml, MC_DOMXML_DOMAIN_MAX, err, sizeof(err));
 	xmlNodePtr root, balloon;
 	enum mc_domxml_balloon b;
 
 	if (!doc)
 		return MC_DOMXML_BALLOON_UNREADABLE;
 	root = xmlDocGetRootElement(doc);
-	balloon = named(root, "domain") ? child(child(root, "devices"), "memballoon") : NULL;
+	balloon = named(root, "domain") ?
+		  mc_domxml_child(mc_domxml_child(root, "devices"), "memballoon") : NULL;
 	if (!named(root, "domain"))
 		b = MC_DOMXML_BALLOON_UNREADABLE;
 	else if (!balloon || attribute_is(balloon, "model", "none"))

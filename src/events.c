@@ -23,6 +23,7 @@
 #include "events.h"
 #include "fileio.h"
 #include "json.h"
+#include "ksm_clamp.h"
 #include "log.h"
 #include "snapshot.h"
 #include "util.h"
@@ -245,8 +246,10 @@ static const char *outcome_name(enum mc_events_outcome o)
 	}
 }
 
-/* The clamp names as a JSON array, one rule at a time so each is whole. */
-static void put_clamps(struct line *l, unsigned rules)
+/* The clamp names as a JSON array, one rule at a time so each is whole;
+ * name_of is mc_clamp_rules_str or mc_ksm_clamp_rules_str. */
+static void put_clamps(struct line *l, unsigned rules,
+		       const char *(*name_of)(unsigned, char *, size_t))
 {
 	unsigned bit;
 	bool first = true;
@@ -261,7 +264,7 @@ static void put_clamps(struct line *l, unsigned rules)
 		if (!first)
 			put(l, ",", 1);
 		first = false;
-		put_str(l, mc_clamp_rules_str(bit, name, sizeof(name)));
+		put_str(l, name_of(bit, name, sizeof(name)));
 	}
 	put(l, "]", 1);
 }
@@ -299,10 +302,33 @@ void mc_events_resize(struct mc_events *e, const struct mc_domain *d,
 		putf(&l, "%.0f", dec->proposed);
 	else
 		put(&l, "null", 4);
-	put_clamps(&l, dec->rules);
+	put_clamps(&l, dec->rules, mc_clamp_rules_str);
 	put_key_str(&l, "reason", reason);
 	put_key_str(&l, "policy", policy);
 	put_guest(&l, d);
+	finish(e, &l);
+}
+
+void mc_events_ksm(struct mc_events *e, const char *field, uint64_t from,
+		   uint64_t to, double asked, unsigned rules, const char *reason,
+		   const char *policy, enum mc_events_outcome outcome)
+{
+	struct line l = { 0 };
+
+	if (!e)
+		return;
+	begin(e, &l, "ksm");
+	put_key_str(&l, "setting", field);
+	put_key_str(&l, "outcome", outcome_name(outcome));
+	put_key(&l, "before");
+	putf(&l, "%llu", (unsigned long long)from);
+	put_key(&l, "after");
+	putf(&l, "%llu", (unsigned long long)to);
+	put_key(&l, "proposed");
+	putf(&l, "%.0f", asked);	/* finite: the clamps drop the rest */
+	put_clamps(&l, rules, mc_ksm_clamp_rules_str);
+	put_key_str(&l, "reason", reason);
+	put_key_str(&l, "policy", policy);
 	finish(e, &l);
 }
 

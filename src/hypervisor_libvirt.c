@@ -28,10 +28,14 @@
 #include <libvirt/virterror.h>
 
 #include "domxml.h"
+#include "host_pressure.h"
+#include "hostfs.h"
 #include "hypervisor.h"
+#include "ksm.h"
 #include "log.h"
 #include "snapshot.h"
 #include "util.h"
+#include "vmem_libvirt.h"
 
 #define BACKOFF_MAX 30.0	/* s between reconnect attempts, at most */
 #define STATS_PERIOD 1		/* s: the guest's balloon stats period */
@@ -44,6 +48,9 @@ struct lv_dom {
 	bool stats_done;	/* stats period set (read-only: missing stats logged) */
 	bool xml_checked;	/* balloon checked */
 	bool settings_read;	/* false: read <metadata> at the next collect */
+	/* Its XML showed no virtio-mem device: not fetched again (a device
+	 * hot-plugged later is seen when the domain restarts). */
+	bool no_vmem;
 	struct mc_vmset vm;	/* what it said, checked; zero = nothing */
 	bool seen;		/* in the collect under way */
 };
@@ -58,6 +65,10 @@ struct lv_backend {
 	double backoff;
 	struct lv_dom *doms;
 	size_t ndoms;
+	/* MemAvailable and PSI come from this machine's /proc, so only
+	 * when the URI names no remote host. */
+	struct mc_host_pressure_src pressure;
+	struct mc_ksm_src ksm;
 };
 
 static const char *lv_err(void)
@@ -209,6 +220,16 @@ static int read_host(struct lv_backend *b, struct mc_host *h)
 	h->total = info.memory;
 	h->free = free_bytes / 1024;
 	return 0;
+}
+
+/* "qemu:///system", "test:///default": no host between "//" and the path,
+ * so libvirt runs here and this machine's /proc is the host's.  (The test
+ * driver's host is made up; its pressure is then this machine's.) */
+static bool uri_is_local(const char *uri)
+{
+	const char *sep = uri ? strstr(uri, "://") : NULL;
+
+	return sep && sep[3] == '/';
 }
 
 /* ---- domains ---- */
@@ -412,6 +433,53 @@ static void read_domain_once(virDomainPtr dom, const struct mc_domain *d,
 		read_settings(dom, d, r);
 }
 
+/* ---- virtio-mem ---- */
+
+/* A virtio-mem device (vmem_libvirt.h) makes it the domain's lever: its
+ * size is boot memory + what the guest plugged, its max boot memory + the
+ * device's size.  One that cannot be read leaves the balloon in charge,
+ * said once (then remembered as without). */
+static void read_vmem(virDomainPtr dom, struct mc_domain *d, struct lv_dom *r)
+{
+	char err[MC_ERR_LEN], *xml;
+	int rc;
+
+	if (r->no_vmem)
+		return;
+	xml = virDomainGetXMLDesc(dom, 0);
+	if (!xml)
+		return;		/* gone, or libvirt busy: next sample */
+	rc = mc_vmem_lv_parse(xml, &d->vmem, err, sizeof(err));
+	free(xml);
+	if (rc < 0)
+		mc_warn("%s: %s; resized by its balloon", d->name, err);
+	if (rc != 0) {
+		r->no_vmem = true;
+		return;
+	}
+	d->cur.actual = d->vmem.base + d->vmem.plugged;
+	d->max = d->vmem.base + d->vmem.size;
+}
+
+/* Asks the device for kib - base (whole blocks: the core's block rule). */
+static int set_vmem(virDomainPtr dom, const struct mc_domain *d, uint64_t kib)
+{
+	char err[MC_ERR_LEN], *xml = virDomainGetXMLDesc(dom, 0), *dev;
+	int rc = -1;
+
+	dev = xml ? mc_vmem_lv_update_xml(xml, kib - d->vmem.base, err, sizeof(err)) : NULL;
+	if (xml && !dev)
+		mc_warn("%s: %s", d->name, err);
+	if (dev && virDomainUpdateDeviceFlags(dom, dev, VIR_DOMAIN_AFFECT_LIVE) == 0)
+		rc = 0;
+	else if (dev || !xml)
+		mc_warn("%s: virtio-mem resize to %llu KiB failed: %s", d->name,
+			(unsigned long long)kib, lv_err());
+	free(dev);
+	free(xml);
+	return rc;
+}
+
 static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 		       struct mc_snapshot *snap)
 {
@@ -444,6 +512,7 @@ static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 	d->vm = r->vm;
 	if (!d->cur.have_stats)
 		read_missing_stats(b, rec->dom, d, r);
+	read_vmem(rec->dom, d, r);
 	return 0;
 }
 
@@ -476,6 +545,10 @@ static int lv_collect(struct mc_backend *base, struct mc_snapshot *snap)
 		mc_warn("cannot read host memory: %s", lv_err());
 		return -1;
 	}
+	if (uri_is_local(b->uri)) {
+		mc_host_pressure_read(&b->pressure, &snap->host.pressure);
+		mc_ksm_read(&b->ksm, &snap->host.ksm);
+	}
 	snap->time = mc_monotonic_seconds();
 	snap->wall = mc_clock_seconds(CLOCK_REALTIME);
 	return 0;
@@ -500,12 +573,29 @@ static int lv_set_target(struct mc_backend *base, const struct mc_domain *d,
 		mc_warn("%s: gone before resize: %s", d->name, lv_err());
 		return -1;
 	}
-	rc = virDomainSetMemoryFlags(dom, kib, VIR_DOMAIN_AFFECT_LIVE);
-	if (rc < 0)
-		mc_warn("%s: resize to %llu KiB failed: %s", d->name,
-			(unsigned long long)kib, lv_err());
+	if (d->vmem.have) {
+		rc = set_vmem(dom, d, kib);
+	} else {
+		rc = virDomainSetMemoryFlags(dom, kib, VIR_DOMAIN_AFFECT_LIVE);
+		if (rc < 0)
+			mc_warn("%s: resize to %llu KiB failed: %s", d->name,
+				(unsigned long long)kib, lv_err());
+	}
 	virDomainFree(dom);
 	return rc < 0 ? -1 : 0;
+}
+
+/* KSM is this machine's sysfs: libvirt's node memory parameters cover
+ * pages_to_scan and sleep_millisecs but not run, so all three are written
+ * here, and only for a local URI (the core never asks otherwise: a remote
+ * host's host.ksm is not read).  Read-only (dry run): never. */
+static int lv_set_ksm(struct mc_backend *base, enum mc_ksm_field f, uint64_t value)
+{
+	struct lv_backend *b = (struct lv_backend *)base;
+
+	if (b->read_only || !uri_is_local(b->uri))
+		return -1;
+	return mc_ksm_write(&b->ksm, f, value);
 }
 
 static void lv_close(struct mc_backend *base)
@@ -525,6 +615,7 @@ static const struct mc_backend_ops lv_ops = {
 	.set_target = lv_set_target,
 	.reread = lv_reread,
 	.close = lv_close,
+	.set_ksm = lv_set_ksm,
 };
 
 struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
@@ -542,6 +633,8 @@ struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
 	b->base.kind = "libvirt";
 	b->read_only = read_only;
 	b->metadata_cb = -1;
+	b->pressure.root = MC_HOSTFS_ROOT;
+	b->ksm.root = MC_HOSTFS_ROOT;
 	if (lv_connect(b) < 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s",
 			 uri ? uri : "libvirt's default URI", lv_err());

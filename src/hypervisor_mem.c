@@ -19,6 +19,7 @@ struct mem_backend {
 	struct mc_backend base;		/* first: the ops cast back to us */
 	struct mc_snapshot world;	/* what collect() reports */
 	unsigned long resizes;
+	unsigned long ksm_writes;
 	unsigned long created;		/* domains made so far: their uuids */
 };
 
@@ -54,6 +55,9 @@ static int mem_report(const struct mc_domain *src, struct mc_snapshot *snap)
 	d->max = src->max;					/* MUST */
 	d->cur = src->cur;		/* actual MUST, the stats SHOULD */
 	d->vm = src->vm;					/* SHOULD */
+	d->vmem = src->vmem;		/* SHOULD, when it has one */
+	if (d->vmem.have)		/* what the guest has plugged, not the request */
+		d->cur.actual = d->vmem.base + d->vmem.plugged;
 	return 0;
 }
 
@@ -71,8 +75,26 @@ static int mem_collect(struct mc_backend *b, struct mc_snapshot *snap)
 	snap->host.free = m->world.host.free;			/* MUST */
 	snap->host.buffers = m->world.host.buffers;
 	snap->host.cached = m->world.host.cached;
+	snap->host.pressure = m->world.host.pressure;
+	snap->host.ksm = m->world.host.ksm;
 	snap->time = m->world.time;				/* MUST */
 	snap->wall = m->world.time;				/* MUST */
+	return 0;
+}
+
+/* A virtio-mem device takes whole blocks within its size, as QEMU does;
+ * the guest plugs or unplugs all of it at once here (a test that wants a
+ * shrink to stop short sets plugged afterwards). */
+static int mem_set_vmem(struct mc_domain *w, uint64_t kib)
+{
+	struct mc_vmem *v = &w->vmem;
+
+	if (kib < v->base || (kib - v->base) % v->block || kib - v->base > v->size) {
+		mc_warn("mem: %s: %llu KiB is not base + whole blocks", w->name,
+			(unsigned long long)kib);
+		return -1;
+	}
+	v->requested = v->plugged = kib - v->base;
 	return 0;
 }
 
@@ -92,8 +114,23 @@ static int mem_set_target(struct mc_backend *b, const struct mc_domain *d,
 			(unsigned long long)kib);
 		return -1;
 	}
+	if (w->vmem.have)
+		return mem_set_vmem(w, kib) ? -1 : (m->resizes++, 0);
 	w->cur.actual = kib;	/* the balloon arrives at once */
 	m->resizes++;
+	return 0;
+}
+
+/* Refuses what the contract says the core never asks: a field that is not
+ * settable, or one on a host without KSM. */
+static int mem_set_ksm(struct mc_backend *b, enum mc_ksm_field f, uint64_t value)
+{
+	struct mem_backend *m = mem_of(b);
+
+	if (!mc_ksm_settable(f) || !m->world.host.ksm.have)
+		return -1;
+	m->world.host.ksm.v[f] = value;
+	m->ksm_writes++;
 	return 0;
 }
 
@@ -109,6 +146,7 @@ static const struct mc_backend_ops mem_ops = {
 	.collect = mem_collect,
 	.set_target = mem_set_target,
 	.close = mem_close,
+	.set_ksm = mem_set_ksm,
 };
 
 struct mc_backend *mc_hv_mem_open(char *err, size_t errlen)
@@ -173,4 +211,9 @@ void mc_hv_mem_set_time(struct mc_backend *b, double t)
 unsigned long mc_hv_mem_resizes(const struct mc_backend *b)
 {
 	return ((const struct mem_backend *)b)->resizes;
+}
+
+unsigned long mc_hv_mem_ksm_writes(const struct mc_backend *b)
+{
+	return ((const struct mem_backend *)b)->ksm_writes;
 }

@@ -240,6 +240,8 @@ static void daemon_metrics(FILE *f, const struct mc_metrics *m,
 		{ "memcoord_policy_refusals_total", "counter", "New policies refused (the old one kept running).", (double)st->policy_refusals },
 		{ "memcoord_config_refusals_total", "counter", "Re-read configs refused (the running one kept).", (double)st->config_refusals },
 		{ "memcoord_libvirt_reconnects_total", "counter", "Connections to the hypervisor re-opened.", (double)st->reconnects },
+		{ "memcoord_ksm_writes_total", "counter", "KSM settings written to /sys/kernel/mm/ksm.", (double)st->ksm_writes },
+		{ "memcoord_ksm_write_failures_total", "counter", "KSM settings the host refused.", (double)st->ksm_write_failures },
 		{ "memcoord_domains", "gauge", "Running domains in the last sample.", (double)ndoms },
 		{ "memcoord_last_sample_timestamp_seconds", "gauge", "Wall-clock time of the last sample read (0: none yet).", m->last_sample },
 		{ "memcoord_libvirt_connected", "gauge", "1 when the last read of the hypervisor worked.", st->connected },
@@ -312,6 +314,55 @@ static void host_metrics(FILE *f, const struct mc_host *h)
 	}
 }
 
+/* One PSI file's four averages under its scope label. */
+static void psi_samples(FILE *f, const char *scope, const struct mc_psi *p)
+{
+	const struct {
+		const char *kind, *window;
+		double v;
+	} rows[] = {
+		{ "some", "avg10", p->some.avg10 }, { "some", "avg60", p->some.avg60 },
+		{ "full", "avg10", p->full.avg10 }, { "full", "avg60", p->full.avg60 },
+	};
+	size_t i;
+
+	for (i = 0; p->have && i < sizeof(rows) / sizeof(rows[0]); i++)
+		fprintf(f, "memcoord_host_memory_pressure_percent{scope=\"%s\",kind=\"%s\","
+			"window=\"%s\"} %.2f\n", scope, rows[i].kind, rows[i].window, rows[i].v);
+}
+
+/* Absent values are absent series, never a 0 that reads as "calm". */
+static void host_pressure_metrics(FILE *f, const struct mc_host_pressure *p)
+{
+	if (p->have_available) {
+		family(f, "memcoord_host_available_bytes", "gauge",
+		       "Host MemAvailable (absent where it is not read).");
+		fprintf(f, "memcoord_host_available_bytes %llu\n",
+			(unsigned long long)p->available * MC_BYTES_PER_KIB);
+	}
+	if (!p->psi.have && !p->machine_psi.have)
+		return;
+	family(f, "memcoord_host_memory_pressure_percent", "gauge",
+	       "Memory PSI: share of time some/all tasks stalled on memory, "
+	       "of the host and of libvirt's machine slice cgroup.");
+	psi_samples(f, "host", &p->psi);
+	psi_samples(f, "machine", &p->machine_psi);
+}
+
+/* memcoord_host_ksm_<file>, one gauge per file of ksm.h's list. */
+static void host_ksm_metrics(FILE *f, const struct mc_ksm *k)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; k->have && i < MC_KSM_NFIELDS; i++) {
+		snprintf(name, sizeof(name), "memcoord_host_ksm_%s", mc_ksm_name((enum mc_ksm_field)i));
+		family(f, name, "gauge", "/sys/kernel/mm/ksm's file of that name "
+		       "(pages, ms; pages_sharing x page size is what KSM saves).");
+		fprintf(f, "%s %llu\n", name, (unsigned long long)k->v[i]);
+	}
+}
+
 enum dom_field { F_ACTUAL, F_UNUSED, F_TARGET, F_RESIZES, F_CLAMPS, F_COUNT };
 
 static const struct {
@@ -377,6 +428,8 @@ static int write_file(struct mc_metrics *m, const struct mc_snapshot *s,
 	rule_metrics(f, m);
 	if (s) {
 		host_metrics(f, &s->host);
+		host_pressure_metrics(f, &s->host.pressure);
+		host_ksm_metrics(f, &s->host.ksm);
 		domain_metrics(f, m, s);
 	}
 	return mc_file_replace_commit(f, tmp, m->path, err, errlen);

@@ -279,6 +279,17 @@ static void put_params(struct mc_policy_ipc_buf *b, const struct mc_track *t)
 	put_kvs(b, t->params, t->nparams, t->vm_used.has_weight ? &vm_weight : NULL);
 }
 
+/* The lever: a virtio-mem device's figures, or only that there is none. */
+static void put_vmem(struct mc_policy_ipc_buf *b, const struct mc_vmem *v)
+{
+	const uint64_t f[] = { v->base, v->size, v->block, v->requested, v->plugged };
+	size_t i;
+
+	mc_policy_ipc_put_u8(b, v->have);
+	for (i = 0; v->have && i < sizeof(f) / sizeof(f[0]); i++)
+		mc_policy_ipc_put_u64(b, f[i]);
+}
+
 static void put_domain(struct mc_policy_ipc_buf *b, const struct mc_domain *d)
 {
 	mc_policy_ipc_put_str(b, d->name, strlen(d->name));
@@ -291,6 +302,37 @@ static void put_domain(struct mc_policy_ipc_buf *b, const struct mc_domain *d)
 	mc_policy_ipc_put_u8(b, d->track.have_prev);
 	if (d->track.have_prev)
 		put_memstats(b, &d->track.prev);
+	put_vmem(b, &d->vmem);
+}
+
+/* A PSI file's averages, or only its absence. */
+static void put_psi(struct mc_policy_ipc_buf *b, const struct mc_psi *p)
+{
+	const double v[] = { p->some.avg10, p->some.avg60, p->full.avg10, p->full.avg60 };
+	size_t i;
+
+	mc_policy_ipc_put_u8(b, p->have);
+	for (i = 0; p->have && i < sizeof(v) / sizeof(v[0]); i++)
+		mc_policy_ipc_put_f64(b, v[i]);
+}
+
+static void put_host_pressure(struct mc_policy_ipc_buf *b,
+			      const struct mc_host_pressure *p)
+{
+	mc_policy_ipc_put_u8(b, p->have_available);
+	if (p->have_available)
+		mc_policy_ipc_put_u64(b, p->available);
+	put_psi(b, &p->psi);
+	put_psi(b, &p->machine_psi);
+}
+
+static void put_host_ksm(struct mc_policy_ipc_buf *b, const struct mc_ksm *k)
+{
+	int f;
+
+	mc_policy_ipc_put_u8(b, k->have);
+	for (f = 0; k->have && f < MC_KSM_NFIELDS; f++)
+		mc_policy_ipc_put_u64(b, k->v[f]);
 }
 
 static int build_decide(struct mc_policy_ipc_buf *b, const struct mc_snapshot *s,
@@ -310,6 +352,8 @@ static int build_decide(struct mc_policy_ipc_buf *b, const struct mc_snapshot *s
 	mc_policy_ipc_put_u64(b, h->cached);
 	mc_policy_ipc_put_u64(b, h->reserve);
 	mc_policy_ipc_put_u64(b, h->growable);
+	put_host_pressure(b, &h->pressure);
+	put_host_ksm(b, &h->ksm);
 	mc_policy_ipc_put_u32(b, (uint32_t)s->ndoms);
 	for (i = 0; i < s->ndoms; i++)
 		put_domain(b, &s->doms[i]);
@@ -336,7 +380,27 @@ static int add_proposal(struct mc_proposals *out, const char *name, double v)
 	return 0;
 }
 
-/* TARGETS: cpu, n, then (named, name, value) n times.  0, or -1 when the
+/* The host settings after the targets: a mask of the settable KSM fields
+ * the policy returned, then each one's value.  -1 on a mask with other
+ * bits: the worker never sends one. */
+static int read_host_settings(struct mc_policy_ipc_buf *in,
+			      struct mc_ksm_request *req)
+{
+	int f;
+
+	req->set = mc_policy_ipc_get_u32(in);
+	for (f = 0; f < MC_KSM_NFIELDS; f++) {
+		if (!(req->set & (1u << f)))
+			continue;
+		if (!mc_ksm_settable((enum mc_ksm_field)f))
+			return -1;
+		req->v[f] = mc_policy_ipc_get_f64(in);
+	}
+	return req->set >> MC_KSM_NFIELDS ? -1 : 0;
+}
+
+/* TARGETS: cpu, n, then (named, name, value) n times, then the host
+ * settings (read_host_settings).  0, or -1 when the
  * frame does not hold what it claims (or we are out of memory). */
 static int read_targets(struct mc_policy *p, struct mc_proposals *out)
 {
@@ -354,6 +418,8 @@ static int read_targets(struct mc_policy *p, struct mc_proposals *out)
 		if (!in->bad && add_proposal(out, named ? name : NULL, v))
 			return -1;
 	}
+	if (read_host_settings(in, &out->ksm))
+		return -1;
 	return in->bad || in->off != in->len ? -1 : 0;
 }
 
@@ -460,6 +526,7 @@ void mc_proposals_clear(struct mc_proposals *out)
 	for (i = 0; i < out->n; i++)
 		free((char *)out->v[i].name);
 	out->n = 0;
+	memset(&out->ksm, 0, sizeof(out->ksm));
 }
 
 void mc_proposals_free(struct mc_proposals *out)

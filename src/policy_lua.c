@@ -23,6 +23,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "ksm.h"
 #include "policy.h"
 #include "policy_lua.h"
 #include "policy_mc.h"
@@ -337,6 +338,24 @@ static void get_memstats(lua_State *L, struct mc_policy_ipc_buf *in)
 		get_int(L, in, fields[i]);
 }
 
+/* d.lever, and d.vmem = { base, size, block, requested, plugged } when
+ * the lever is a virtio-mem device (put_vmem in policy.c). */
+static void get_vmem(lua_State *L, struct mc_policy_ipc_buf *in)
+{
+	static const char *const fields[] = { "base", "size", "block", "requested", "plugged" };
+	bool have = mc_policy_ipc_get_u8(in);
+	size_t i;
+
+	lua_pushstring(L, have ? "virtio-mem" : "balloon");
+	lua_setfield(L, -2, "lever");
+	if (!have)
+		return;
+	lua_createtable(L, 0, 5);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		get_int(L, in, fields[i]);
+	lua_setfield(L, -2, "vmem");
+}
+
 static void get_domain(lua_State *L, struct mc_policy_ipc_buf *in)
 {
 	lua_createtable(L, 0, 20);
@@ -353,6 +372,49 @@ static void get_domain(lua_State *L, struct mc_policy_ipc_buf *in)
 		get_memstats(L, in);
 		lua_setfield(L, -2, "prev");
 	}
+	get_vmem(L, in);
+}
+
+/* { avg10 =, avg60 = } as the field k of the table on top. */
+static void get_psi_avgs(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
+{
+	lua_createtable(L, 0, 2);
+	get_num(L, in, "avg10");
+	get_num(L, in, "avg60");
+	lua_setfield(L, -2, k);
+}
+
+/* host[k] = { some = {...}, full = {...} }, or left nil when absent. */
+static void get_psi(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
+{
+	if (!mc_policy_ipc_get_u8(in))
+		return;
+	lua_createtable(L, 0, 2);
+	get_psi_avgs(L, in, "some");
+	get_psi_avgs(L, in, "full");
+	lua_setfield(L, -2, k);
+}
+
+/* host.ksm = { run =, pages_shared =, ... } (ksm.h's files), or nil. */
+static void get_host_ksm(lua_State *L, struct mc_policy_ipc_buf *in)
+{
+	int f;
+
+	if (!mc_policy_ipc_get_u8(in))
+		return;
+	lua_createtable(L, 0, MC_KSM_NFIELDS);
+	for (f = 0; f < MC_KSM_NFIELDS; f++)
+		get_int(L, in, mc_ksm_name((enum mc_ksm_field)f));
+	lua_setfield(L, -2, "ksm");
+}
+
+static void get_host_pressure(lua_State *L, struct mc_policy_ipc_buf *in)
+{
+	if (mc_policy_ipc_get_u8(in))
+		get_int(L, in, "available");
+	get_psi(L, in, "psi");
+	get_psi(L, in, "machine_psi");
+	get_host_ksm(L, in);
 }
 
 static void get_host(lua_State *L, struct mc_policy_ipc_buf *in)
@@ -362,9 +424,10 @@ static void get_host(lua_State *L, struct mc_policy_ipc_buf *in)
 	};
 	size_t i;
 
-	lua_createtable(L, 0, 6);
+	lua_createtable(L, 0, 9);
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		get_int(L, in, fields[i]);
+	get_host_pressure(L, in);
 }
 
 /* ctx: period, elapsed, tick, reason from the request (absent at init). */
@@ -450,6 +513,56 @@ static void put_targets(lua_State *L, struct mc_policy_ipc_buf *out)
 	memcpy(out->p + count_at, &n, sizeof(n));
 }
 
+/* The ksm table of the host settings, on top: every key a settable KSM
+ * file, every value a number (else NaN, which the core drops).  A key
+ * that is not one is an error: a typo must not pass for a setting. */
+static void read_ksm_settings(lua_State *L, struct mc_ksm_request *req)
+{
+	if (!lua_istable(L, -1))
+		luaL_error(L, "decide(): host setting ksm is a %s, not a table",
+			   luaL_typename(L, -1));
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		int f = lua_type(L, -2) == LUA_TSTRING ?
+			mc_ksm_field_of(lua_tostring(L, -2)) : -1;
+
+		if (f < 0 || !mc_ksm_settable((enum mc_ksm_field)f))
+			luaL_error(L, "decide(): ksm.%s is not a setting a policy may "
+				   "return (run, pages_to_scan, sleep_millisecs)",
+				   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+		req->set |= 1u << f;
+		req->v[f] = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+		lua_pop(L, 1);
+	}
+}
+
+/* decide()'s second value, on top: nil, or { ksm = {...} } and nothing
+ * else; then on the wire as read_host_settings() in policy.c reads it. */
+static void put_host_settings(lua_State *L, struct mc_policy_ipc_buf *out)
+{
+	struct mc_ksm_request req = { 0 };
+	int f;
+
+	if (!lua_isnil(L, -1)) {
+		if (!lua_istable(L, -1))
+			luaL_error(L, "decide() returned %s as host settings, not a table",
+				   luaL_typename(L, -1));
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "ksm"))
+				luaL_error(L, "decide(): unknown host setting (there is ksm only)");
+			read_ksm_settings(L, &req);
+			lua_pop(L, 1);
+		}
+	}
+	mc_policy_ipc_put_u32(out, req.set);
+	for (f = 0; f < MC_KSM_NFIELDS; f++)
+		if (req.set & (1u << f))
+			mc_policy_ipc_put_f64(out, req.v[f]);
+	if (out->bad)
+		luaL_error(L, "out of memory reading host settings");
+}
+
 static int decide_protected(lua_State *L)
 {
 	struct decide_args *a = lua_touserdata(L, 1);
@@ -471,11 +584,14 @@ static int decide_protected(lua_State *L)
 		return luaL_error(L, "garbled request");
 	lua_replace(L, -4);	/* domains, host, ctx */
 	lua_insert(L, -2);
-	lua_call(L, 3, 1);
-	if (!lua_istable(L, -1))
+	lua_call(L, 3, 2);	/* targets, host settings */
+	if (!lua_istable(L, -2))
 		return luaL_error(L, "decide() returned %s, not a table of targets",
-				  luaL_typename(L, -1));
+				  luaL_typename(L, -2));
+	lua_pushvalue(L, -2);
 	put_targets(L, a->out);
+	lua_pop(L, 1);
+	put_host_settings(L, a->out);
 	return 0;
 }
 

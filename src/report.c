@@ -18,6 +18,7 @@
 #include "clamp.h"
 #include "csv.h"
 #include "fileio.h"
+#include "ksm.h"
 #include "log.h"
 #include "report.h"
 #include "snapshot.h"
@@ -39,7 +40,12 @@ struct mc_report {
  * clock at the sample, seconds since the Unix epoch (UTC), what awk,
  * gnuplot ("%s"), pandas (unit="s") and Prometheus take as they are. */
 static const char trace_header[] =
-	"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
+	"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason,"
+	"host_available_kib,psi_some_avg10,psi_full_avg10,"
+	"machine_psi_some_avg10,machine_psi_full_avg10"
+#define KSM_COLUMN(id, file, settable) ",ksm_" file
+	MC_KSM_FILES(KSM_COLUMN) "\n";
+#undef KSM_COLUMN
 
 /* An empty trace needs the header first: a new file, one that
  * copytruncate emptied, or one whose header write failed. */
@@ -237,6 +243,47 @@ static void print_row(FILE *out, const char *name, double actual,
 	fprintf(out, "%s\n", line);
 }
 
+/* "some 0.12/0.05 full 0.00/0.00" (avg10/avg60, %), or "-". */
+static const char *psi_str(const struct mc_psi *p, char *buf, size_t len)
+{
+	if (!p->have)
+		return "-";
+	snprintf(buf, len, "some %.2f/%.2f full %.2f/%.2f", p->some.avg10,
+		 p->some.avg60, p->full.avg10, p->full.avg60);
+	return buf;
+}
+
+/* A second host line, only where the backend reads pressure at all. */
+static void print_host_pressure(FILE *out, const struct mc_host_pressure *p)
+{
+	char psi[96], machine[96];
+
+	if (!p->have_available && !p->psi.have && !p->machine_psi.have)
+		return;
+	fprintf(out, "host pressure: available ");
+	if (p->have_available)
+		fprintf(out, "%.1f MiB", mc_mib_of_kib(p->available));
+	else
+		fputc('-', out);
+	fprintf(out, "  psi %s  machine psi %s  (%% avg10/avg60)\n",
+		psi_str(&p->psi, psi, sizeof(psi)),
+		psi_str(&p->machine_psi, machine, sizeof(machine)));
+}
+
+/* "host ksm: run 1  pages_shared 10 ..." where the host has KSM. */
+static void print_host_ksm(FILE *out, const struct mc_ksm *k)
+{
+	int i;
+
+	if (!k->have)
+		return;
+	fputs("host ksm:", out);
+	for (i = 0; i < MC_KSM_NFIELDS; i++)
+		fprintf(out, "%s%s %llu", i ? "  " : " ", mc_ksm_name((enum mc_ksm_field)i),
+			(unsigned long long)k->v[i]);
+	fputc('\n', out);
+}
+
 static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 			const struct mc_decision **by_dom, const char *reason,
 			bool dry_run)
@@ -266,6 +313,8 @@ static void print_table(FILE *out, const struct mc_snapshot *s, double t,
 	fprintf(out, "host: total %.1f  free %.1f  reserve %.1f  growable %.1f  (MiB)\n",
 		mc_mib_of_kib(s->host.total), mc_mib_of_kib(s->host.free),
 		mc_mib_of_kib(s->host.reserve), mc_mib_of_kib(s->host.growable));
+	print_host_pressure(out, &s->host.pressure);
+	print_host_ksm(out, &s->host.ksm);
 	fflush(out);
 }
 
@@ -291,10 +340,42 @@ static int trace_row(FILE *f, const struct mc_domain *d,
 	rc = mc_csv_put_text(f, rules);
 	fputc(',', f);
 	rc |= mc_csv_put_text(f, reason);
-	fputc('\n', f);
 	return rc;
 }
 
+/* ",some,full" avg10 of one PSI file; empty fields when it is absent. */
+static void trace_psi(FILE *f, const struct mc_psi *p)
+{
+	if (p->have)
+		fprintf(f, ",%.2f,%.2f", p->some.avg10, p->full.avg10);
+	else
+		fputs(",,", f);
+}
+
+/* The host's pressure, the same on each row of a sample: a row stays
+ * self-contained for grep and for replay. */
+static void trace_host_columns(FILE *f, const struct mc_host_pressure *p)
+{
+	fputc(',', f);
+	if (p->have_available)
+		fprintf(f, "%llu", (unsigned long long)p->available);
+	trace_psi(f, &p->psi);
+	trace_psi(f, &p->machine_psi);
+}
+
+/* The KSM files in ksm.h's order (the header's order); empty without KSM. */
+static void trace_ksm_columns(FILE *f, const struct mc_ksm *k)
+{
+	int i;
+
+	for (i = 0; i < MC_KSM_NFIELDS; i++) {
+		fputc(',', f);
+		if (k->have)
+			fprintf(f, "%llu", (unsigned long long)k->v[i]);
+	}
+}
+
+/* main's columns first, then the host's (issue 14): readers go by name. */
 static int trace_rows(FILE *f, const struct mc_snapshot *s, double t,
 		      const struct mc_decision **by_dom, const char *reason)
 {
@@ -304,6 +385,9 @@ static int trace_rows(FILE *f, const struct mc_snapshot *s, double t,
 		fprintf(f, "%.3f,%.3f,", t, s->wall);
 		if (trace_row(f, &s->doms[i], by_dom ? by_dom[i] : NULL, reason))
 			return -1;
+		trace_host_columns(f, &s->host.pressure);
+		trace_ksm_columns(f, &s->host.ksm);
+		fputc('\n', f);
 	}
 	return 0;
 }

@@ -283,18 +283,46 @@ static void run_workload(struct mc_sim_vm *v, double now, double dt)
 		release(v, v->workload - want);
 }
 
+/* kib rounded up to the next block boundary above vmem_base. */
+static uint64_t vmem_block_up(const struct mc_sim_vm *v, uint64_t kib)
+{
+	uint64_t over = kib > v->vmem_base ? (kib - v->vmem_base) % v->vmem_block : 0;
+
+	return over ? kib - over + v->vmem_block : kib;
+}
+
+/* The floor: what the guest cannot give up (page cache goes first). */
+static uint64_t guest_floor(const struct mc_sim_vm *v)
+{
+	return v->kernel + v->base_used + (v->workload - v->swapped) + v->min_free;
+}
+
+/* A virtio-mem device plugs and unplugs whole blocks in well under a
+ * sample: it is where it was asked at once, except that a shrink stops at
+ * the first block holding memory the guest uses (a partial unplug). */
+static bool move_vmem(struct mc_sim_vm *v)
+{
+	uint64_t was = v->actual;
+
+	v->actual = mc_max_u64(v->target, mc_min_u64(v->actual,
+					vmem_block_up(v, guest_floor(v))));
+	return v->actual != was;
+}
+
 /* The balloon moves at a finite rate and stops where the guest would have
- * to give up memory it uses (page cache is given up first). */
+ * to give up memory it uses (page cache is given up first).  True when it
+ * moved. */
 static bool move_balloon(struct mc_sim_vm *v, double rate, double dt)
 {
 	uint64_t step = mc_sim_kib_of((rate > 0 ? rate : MC_SIM_BALLOON_RATE) * dt), floor;
 
+	if (v->vmem_block)
+		return move_vmem(v);
 	if (v->target > v->actual) {
 		v->actual += mc_min_u64(step, v->target - v->actual);
 		return true;
 	}
-	floor = v->kernel + v->base_used + (v->workload - v->swapped) + v->min_free;
-	floor = mc_max_u64(floor, v->target);
+	floor = mc_max_u64(guest_floor(v), v->target);
 	if (v->actual <= floor)
 		return false;
 	v->actual -= mc_min_u64(step, v->actual - floor);
@@ -471,11 +499,23 @@ int mc_sim_model_collect(const struct mc_sim_model *m, struct mc_snapshot *snap)
 			d->cur = v->reported;
 		/* The host knows it live, or (actual_late) as QEMU last
 		 * announced it: on the e2e hosts libvirt's balloon.current
-		 * trailed a moving balloon by a second or two. */
-		d->cur.actual = m->host.actual_late ? v->announced[1] : v->actual;
+		 * trailed a moving balloon by a second or two.  A virtio-mem
+		 * device's size is read from the live XML: never late. */
+		d->cur.actual = m->host.actual_late && !v->vmem_block ?
+				v->announced[1] : v->actual;
+		if (v->vmem_block)
+			d->vmem = (struct mc_vmem){ .have = true, .base = v->vmem_base,
+				.size = v->max - v->vmem_base, .block = v->vmem_block,
+				.requested = v->target - v->vmem_base,
+				.plugged = v->actual - v->vmem_base };
 	}
 	snap->host.total = m->host.total;
 	snap->host.free = mc_sim_host_free(m);
+	/* No host page cache in the model: all it frees is available.  No
+	 * PSI: the model has no host stalls to measure, and a made-up
+	 * figure would teach a policy tuned here a fiction (host.psi nil). */
+	snap->host.pressure.have_available = true;
+	snap->host.pressure.available = snap->host.free;
 	snap->time = mc_sim_model_now(m);
 	snap->wall = mc_sim_model_wall(m);
 	return 0;
@@ -506,6 +546,11 @@ int mc_sim_model_set_target(struct mc_sim_model *m, const struct mc_domain *d,
 	if (kib > v->max) {	/* libvirt refuses the same way */
 		mc_warn("sim: %s: %llu KiB is above the domain's max", d->name,
 			(unsigned long long)kib);
+		return -1;
+	}
+	if (v->vmem_block && (kib < v->vmem_base || (kib - v->vmem_base) % v->vmem_block)) {
+		mc_warn("sim: %s: %llu KiB is not base + whole virtio-mem blocks",
+			d->name, (unsigned long long)kib);
 		return -1;
 	}
 	if (m->on_target)

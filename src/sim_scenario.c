@@ -155,6 +155,7 @@ static int vm_key(struct mc_sim_vm *v, const char *key, const char *value)
 		{ "kernel_mib", &v->kernel }, { "base_used_mib", &v->base_used },
 		{ "cache_mib", &v->cache_max }, { "min_free_mib", &v->min_free },
 		{ "swap_mib", &v->swap_size },
+		{ "vmem_block_mib", &v->vmem_block }, { "vmem_base_mib", &v->vmem_base },
 	};
 	size_t i;
 
@@ -508,6 +509,10 @@ static const char *vm_problem(const struct vm_tmpl *t)
 		return "kernel + base_used + min_free do not fit in start_mib";
 	if (v->stop_at >= 0 && v->stop_at <= v->start_at)
 		return "stop is not after start";
+	if (v->vmem_block && (v->vmem_base > v->start_size ||
+			      (v->start_size - v->vmem_base) % v->vmem_block ||
+			      (v->max - v->vmem_base) % v->vmem_block))
+		return "start_mib and max_mib must be vmem_base_mib + whole vmem_block_mib";
 	return NULL;
 }
 

@@ -122,6 +122,7 @@ check "a [vm] section without keys refused" refused2 "keyless.ini:1: \[vm \"a\"\
 check "hostile policies (tests/cli/hostile.sh)" tests/cli/hostile.sh
 check "control socket, status, reload, -t (tests/cli/control.sh)" tests/cli/control.sh
 check "trace and event log as tools read them (tests/cli/trace.sh)" tests/cli/trace.sh
+check "KSM on the real /sys/kernel/mm/ksm (tests/cli/ksm.sh)" tests/cli/ksm.sh
 check "man pages (tests/cli/man.sh)" tests/cli/man.sh
 check "install (tests/cli/install.sh)" tests/cli/install.sh
 check "VM metadata, autodeflate, on_exit (tests/cli/vmhost.sh)" tests/cli/vmhost.sh
@@ -385,7 +386,7 @@ printf 'function decide(d, h, ctx) return { oops\n' > "$g1/.new"; mv "$g1/.new" 
 check "notify: a refused reload shows in STATUS=" g1_wait "$g1/notes" '^STATUS=policy .*; new policy refused (file changed): '
 sleep 0.5
 check "table: steady state prints the first table only (stdout not a tty, no -v)" \
-	bash -c "[ \$(grep -c '^--- t=' '$g1/table') = 1 ] && [ \$(grep -c ',period\$' '$g1/trace.csv') -ge 3 ]"
+	bash -c "[ \$(grep -c '^--- t=' '$g1/table') = 1 ] && [ \$(grep -c ',period,' '$g1/trace.csv') -ge 3 ]"
 kill -TERM "$pid"; set +e; wait "$pid"; set -e; pid=
 check "notify: STOPPING=1 on SIGTERM" g1_wait "$g1/notes" '^STOPPING=1'
 kill "$g1_listener" 2>/dev/null || true; wait "$g1_listener" 2>/dev/null || true

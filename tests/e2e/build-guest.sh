@@ -55,8 +55,9 @@ command -v cpio >/dev/null || die "cpio not found; run setup-host.sh"
 # Modules the guest needs, dependencies first. virtio_balloon is the point of
 # the exercise; zram (+zsmalloc) only for the optional swap.
 # virtio_blk: the small workload disk of run.sh (mcdisk=, see below).
+# virtio_mem: the virtio-mem guest (domain-vmem.xml.in, virtio-mem.sh).
 WANT=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-      virtio_balloon virtio_blk zsmalloc zram)
+      virtio_balloon virtio_blk zsmalloc zram virtio_mem)
 
 # ---------------------------------------------------------------- up to date?
 stamp=$( {

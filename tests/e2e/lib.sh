@@ -84,3 +84,13 @@ e2e_phases() {
                          (k in stop) ? sprintf("%.2f", stop[k]) : "-", (k in moved) ? moved[k] : "-" } }
     ' "$1"
 }
+
+# e2e_finish RC TMP: how a driver's EXIT trap ends: TMP removed on success
+# (kept, and named, otherwise), the daemons setup-host.sh started stopped
+# unless MC_E2E_KEEP_HOST=1, PASS or FAILED, exit RC.
+e2e_finish() {
+    if [ "$1" = 0 ]; then rm -rf "$2"; else say "logs kept in $2"; fi
+    if [ "${MC_E2E_KEEP_HOST:-0}" != 1 ]; then "$HERE/teardown-host.sh" >/dev/null; fi
+    if [ "$1" = 0 ]; then say "PASS"; else say "FAILED (exit $1)"; fi
+    exit "$1"
+}

@@ -35,6 +35,8 @@
 #   MC_E2E_MEM_MIB  <memory>, the balloon ceiling (default 2048)
 #   MC_E2E_CUR_MIB  <currentMemory>, the start size (default 512)
 #   MC_E2E_URI      libvirt URI (default qemu:///system)
+#   MC_E2E_TEMPLATE the domain template (default domain.xml.in; the
+#                   virtio-mem guest: domain-vmem.xml.in)
 set -euo pipefail
 # bash 5.2 would expand '&' in ${var//pat/repl}; XML escapes contain '&'.
 shopt -u patsub_replacement 2>/dev/null || true
@@ -108,10 +110,11 @@ cmd_start() {
     # console=ttyS0: everything to the serial file. loglevel=4 keeps boot
     # chatter out but lets errors (e.g. the OOM killer's report) through.
     local cmdline="console=ttyS0 loglevel=4 mcstart=$CUR_MIB $wl${*:+ $*}"
-    local tpl; tpl=$(<"$HERE/domain.xml.in")
+    local tpl; tpl=$(<"${MC_E2E_TEMPLATE:-$HERE/domain.xml.in}")
     tpl=${tpl//@NAME@/$(xml_escape "$name")}
     tpl=${tpl//@MEM_MIB@/$MEM_MIB}
     tpl=${tpl//@CUR_MIB@/$CUR_MIB}
+    tpl=${tpl//@VMEM_MIB@/$((MEM_MIB - CUR_MIB))}
     tpl=${tpl//@KERNEL@/$(xml_escape "$GUEST_DIR/vmlinuz")}
     tpl=${tpl//@INITRD@/$(xml_escape "$GUEST_DIR/initrd.img")}
     tpl=${tpl//@CMDLINE@/$(xml_escape "$cmdline")}

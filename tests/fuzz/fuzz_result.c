@@ -1,7 +1,8 @@
 /* fuzz_result.c - libFuzzer target: what decide() returns, read back by
  * the policy bridge and clamped.  The input is the Lua expression the
- * policy returns; whatever it is, the call succeeds or fails cleanly and
- * every action respects the domain's max and min. */
+ * policy returns (targets, and host settings after a comma); whatever it
+ * is, the call succeeds or fails cleanly, every action respects the
+ * domain's max and min, and every KSM write its bounds. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,9 +12,33 @@
 #include <unistd.h>
 
 #include "clamp.h"
+#include "ksm_clamp.h"
 #include "log.h"
 #include "policy.h"
 #include "util.h"
+
+/* The host settings (a second return value) through their clamps: every
+ * write is a settable file, within the bounds, run 0 or 1, a change. */
+static void check_ksm(const struct mc_ksm_request *req)
+{
+	const struct mc_ksm_limits lim = { .on = true, .pages_to_scan_min = 64,
+		.pages_to_scan_max = 1250, .sleep_millisecs_min = 10,
+		.sleep_millisecs_max = 1000 };
+	const struct mc_ksm cur = { .have = true, .v = { [MC_KSM_PAGES_TO_SCAN] = 100 } };
+	struct mc_ksm_plan plan;
+	size_t i;
+
+	mc_ksm_clamp(&cur, req, &lim, &plan);
+	for (i = 0; i < plan.n; i++) {
+		const struct mc_ksm_change *c = &plan.c[i];
+
+		if (!mc_ksm_settable(c->field) || c->to == cur.v[c->field] ||
+		    (c->field == MC_KSM_RUN && c->to > 1) ||
+		    (c->field == MC_KSM_PAGES_TO_SCAN && (c->to < 64 || c->to > 1250)) ||
+		    (c->field == MC_KSM_SLEEP_MILLISECS && (c->to < 10 || c->to > 1000)))
+			abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -74,8 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (mc_clamp_apply(&s, &(struct mc_limits){ 0 }, out.v, out.n, &r))
 				abort();
 			check(&s, &r);
+			check_ksm(&out.ksm);
 			mc_clamp_result_free(&r);
-		} else if (out.n) {
+		} else if (out.n || out.ksm.set) {
 			abort();	/* a failed call yields no targets */
 		}
 		mc_proposals_free(&out);

@@ -182,6 +182,32 @@ if sim "$SCN/churn.ini" "$POLICY" "$j"; then
 		"$(vm late) | .peak_mib >= 982" "$(vm late) | .peak_mib"
 fi
 
+echo "== virtio-mem: Test 1 with vm1 on a virtio-mem device (issue 14)"
+j=$OUT/virtio_mem.json
+if sim "$SCN/virtio_mem.ini" "$POLICY" "$j" --trace "$OUT/virtio_mem.csv"; then
+	safety "$j" "virtio_mem"
+	check "virtio_mem: vm1 grows with its workload (>= 1536 MiB)" "$j" \
+		"$(vm aos_vm1) | .peak_mib >= 1536" "$(vm aos_vm1) | .peak_mib"
+	check "virtio_mem: vm1 gives it back after freeing (final <= 640 MiB)" "$j" \
+		"$(vm aos_vm1) | .final_mib <= 640" "$(vm aos_vm1) | .final_mib"
+	off=$(tests/trace-awk 'FNR > 1 && f("domain") == "aos_vm1" && (f("actual_kib") / 1024 - 256) % 128 { n++ }
+		END { print n + 0 }' \
+		"$OUT/virtio_mem.csv")
+	if [ "$off" = 0 ]; then
+		echo "PASS: virtio_mem: every vm1 size is 256 MiB + whole 128 MiB blocks"
+	else
+		echo "FAIL: virtio_mem: $off vm1 samples off the block grid"
+		fails=$((fails + 1))
+	fi
+fi
+if sim "$SCN/virtio_mem.ini" "$NOTHING" "$OUT/virtio_mem0.json" &&
+   jq -e '.oom_kills > 0' "$OUT/virtio_mem0.json" >/dev/null; then
+	echo "PASS: virtio_mem without a coordinator OOM-kills vm1 (the checks bite)"
+else
+	echo "FAIL: virtio_mem without a coordinator did not OOM-kill"
+	fails=$((fails + 1))
+fi
+
 echo "== replay: course Test 1's trace as a workload"
 if sim "$SCN/course_test1.ini" "$POLICY" "$OUT/rec.json" --trace "$OUT/rec.csv"; then
 	cat >"$OUT/replay.ini" <<-INI

@@ -385,6 +385,7 @@ static void test_rule_names_and_bits(void **state)
 		{ MC_CLAMP_MIN, "min" }, { MC_CLAMP_FLOOR, "floor" },
 		{ MC_CLAMP_STEP, "step" }, { MC_CLAMP_BUDGET, "budget" },
 		{ MC_CLAMP_DEADBAND, "deadband" }, { MC_CLAMP_SETTLING, "settling" },
+		{ MC_CLAMP_BLOCK, "block" },
 	};
 	const size_t n = sizeof(want) / sizeof(want[0]);
 	char buf[256];
@@ -401,7 +402,7 @@ static void test_rule_names_and_bits(void **state)
 	}
 	assert_string_equal(mc_clamp_rules_str(all, buf, sizeof(buf)),
 			    "unknown+not-a-number+no-stats+max+min+floor+step+"
-			    "budget+deadband+settling");
+			    "budget+deadband+settling+block");
 	/* A bit past the list names nothing. */
 	assert_string_equal(mc_clamp_rules_str(1u << n, buf, sizeof(buf)), "");
 }

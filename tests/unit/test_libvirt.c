@@ -56,6 +56,11 @@ static void test_collect(void **state)
 	assert_int_equal(d->cur.unused, 1024 * MiB);
 	assert_int_equal(strlen(d->uuid), 36);
 	assert_true(s.host.total > 0);
+	/* test:/// is local: this machine's MemAvailable (and PSI, when
+	 * its kernel has it) are the host's. */
+	assert_true(s.host.pressure.have_available && s.host.pressure.available > 0);
+	assert_true(s.host.pressure.psi.have || access("/proc/pressure/memory", R_OK));
+	assert_true(s.host.ksm.have || access("/sys/kernel/mm/ksm/run", R_OK));
 	mc_snapshot_free(&s);
 	b->ops->close(b);
 }

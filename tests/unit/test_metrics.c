@@ -421,6 +421,67 @@ static void values_are_right(void **state)
 	promtool_check(fx->path);
 }
 
+/* memcoord_host_memory_pressure_percent{scope=,kind=,window=}. */
+static double psi(const struct parsed *r, const char *scope, const char *kind,
+		  const char *window)
+{
+	const char *want[3] = { scope, kind, window };
+	size_t i;
+	int k;
+
+	for (i = 0; i < r->n; i++) {
+		const struct sample *s = &r->v[i];
+
+		if (strcmp(s->name, "memcoord_host_memory_pressure_percent") || s->nlabels != 3)
+			continue;
+		for (k = 0; k < 3 && !strcmp(s->labels[k][1], want[k]); k++)
+			;
+		if (k == 3)
+			return s->value;
+	}
+	return NAN;
+}
+
+/* MemAvailable, PSI and KSM when the backend read them; absent series
+ * (not a calm-looking 0) when it did not.  The KSM write counters. */
+static void host_pressure_series(void **state)
+{
+	struct fixture *fx = *state;
+	struct parsed r;
+
+	add(&fx->s, "alpha", 1024, 300);
+	fx->s.host.pressure = (struct mc_host_pressure){ .have_available = true,
+		.available = 7000 * MiB, .psi = { .have = true, .some = { 1.5, 0.25 },
+		.full = { 0.5, 0.75 } } };
+	fx->s.host.ksm = (struct mc_ksm){ .have = true, .v = { [MC_KSM_RUN] = 1,
+		[MC_KSM_PAGES_SHARING] = 5000 } };
+	fx->st.ksm_writes = 3;
+	fx->st.ksm_write_failures = 1;
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st), 0);
+	r = parse_file(fx->path);
+	assert_true(get(&r, "memcoord_host_available_bytes", NULL, NULL) == 7000.0 * 1024 * 1024);
+	assert_true(psi(&r, "host", "some", "avg10") == 1.5);
+	assert_true(psi(&r, "host", "some", "avg60") == 0.25);
+	assert_true(psi(&r, "host", "full", "avg10") == 0.5);
+	assert_true(psi(&r, "host", "full", "avg60") == 0.75);
+	assert_true(isnan(psi(&r, "machine", "some", "avg10")));
+	assert_true(get(&r, "memcoord_host_ksm_run", NULL, NULL) == 1);
+	assert_true(get(&r, "memcoord_host_ksm_pages_sharing", NULL, NULL) == 5000);
+	assert_true(get(&r, "memcoord_host_ksm_sleep_millisecs", NULL, NULL) == 0);
+	assert_true(get(&r, "memcoord_ksm_writes_total", NULL, NULL) == 3);
+	assert_true(get(&r, "memcoord_ksm_write_failures_total", NULL, NULL) == 1);
+	free(r.v);
+	promtool_check(fx->path);
+	memset(&fx->s.host.pressure, 0, sizeof(fx->s.host.pressure));
+	fx->s.host.ksm.have = false;
+	assert_int_equal(mc_metrics_sample(fx->m, &fx->s, NULL, false, &fx->st), 0);
+	r = parse_file(fx->path);
+	assert_false(has_family(&r, "memcoord_host_available_bytes"));
+	assert_false(has_family(&r, "memcoord_host_memory_pressure_percent"));
+	assert_false(has_family(&r, "memcoord_host_ksm_run"));
+	free(r.v);
+}
+
 /* Counters live across samples, a domain's absence and a dry run. */
 static void counters_persist(void **state)
 {
@@ -741,6 +802,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(values_are_right, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_pressure_series, setup, teardown),
 		cmocka_unit_test_setup_teardown(counters_persist, setup, teardown),
 		cmocka_unit_test_setup_teardown(labels_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(replaced_atomically, setup, teardown),

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "ksm.h"
 #include "log.h"
 #include "policy.h"
 #include "testutil.h"
@@ -36,12 +37,22 @@ static void make_snapshot(struct mc_snapshot *s)
 	d->track.have_prev = true;
 	d->track.params = dparams;
 	d->track.nparams = 1;
+	d->vmem = (struct mc_vmem){ .have = true, .base = 256 * MiB, .size = 4096 * MiB,
+		.block = 2 * MiB, .requested = 256 * MiB, .plugged = 256 * MiB };
 	d = mc_snapshot_add(s, "vm2");	/* no stats yet */
 	d->track.max = 1024 * MiB;
 	d->cur.actual = 512 * MiB;
 	mc_snapshot_sort(s);
 	s->host = (struct mc_host){ .total = 16384 * MiB, .free = 8192 * MiB,
 		.reserve = 1024 * MiB, .growable = 7168 * MiB };
+	s->host.pressure = (struct mc_host_pressure){
+		.have_available = true, .available = 9000 * MiB,
+		.psi = { .have = true, .some = { 1.5, 0.5 }, .full = { 0.25, 0.125 } },
+		.machine_psi = { .have = true, .some = { 3, 2 }, .full = { 1, 0.75 } },
+	};
+	s->host.ksm = (struct mc_ksm){ .have = true, .v = { [MC_KSM_RUN] = 1,
+		[MC_KSM_PAGES_SHARING] = 4096, [MC_KSM_PAGES_TO_SCAN] = 100,
+		[MC_KSM_SLEEP_MILLISECS] = 20 } };
 }
 
 static const struct mc_policy_ctx ctx = {
@@ -108,8 +119,18 @@ static void test_fields_passed(void **state)
 		"  assert(a.prev.unused == 310*1024 and a.prev.prev == nil)\n"
 		"  assert(a.params.weight == 2.5)\n"
 		"  assert(b.unused == nil and b.prev == nil and b.actual == 512*1024)\n"
+		"  assert(a.lever == 'virtio-mem' and a.vmem.block == 2048 and a.vmem.base == 256*1024)\n"
+		"  assert(a.vmem.size == 4096*1024 and a.vmem.plugged == 256*1024)\n"
+		"  assert(b.lever == 'balloon' and b.vmem == nil)\n"
 		"  assert(host.total == 16384*1024 and host.free == 8192*1024)\n"
 		"  assert(host.reserve == 1024*1024 and host.growable == 7168*1024)\n"
+		"  assert(host.available == 9000*1024)\n"
+		"  assert(host.psi.some.avg10 == 1.5 and host.psi.some.avg60 == 0.5)\n"
+		"  assert(host.psi.full.avg10 == 0.25 and host.psi.full.avg60 == 0.125)\n"
+		"  assert(host.machine_psi.some.avg10 == 3 and host.machine_psi.full.avg60 == 0.75)\n"
+		"  assert(host.ksm.run == 1 and host.ksm.pages_sharing == 4096)\n"
+		"  assert(host.ksm.pages_to_scan == 100 and host.ksm.sleep_millisecs == 20)\n"
+		"  assert(host.ksm.pages_shared == 0 and host.ksm.full_scans == 0)\n"
 		"  assert(ctx.period == 2 and ctx.elapsed == 2 and ctx.tick == 5)\n"
 		"  assert(ctx.reason == 'period' and ctx.params.target_unused_mib == 200)\n"
 		"  assert(ctx.params.mode == 'fast' and type(ctx.log) == 'function')\n"
@@ -119,6 +140,90 @@ static void test_fields_passed(void **state)
 
 	(void)state;
 	assert_int_equal(decide_ok(src), 2);
+}
+
+/* A backend that reads no pressure (remote libvirt, a host without PSI):
+ * the fields are nil, not a 0 that would read as "calm". */
+static void test_host_pressure_absent_is_nil(void **state)
+{
+	struct mc_proposals out = { 0 };
+	struct mc_snapshot s;
+	char *path, err[512] = "";
+	struct mc_policy *p = load_src(
+		"function decide(domains, host, ctx)\n"
+		"  assert(host.available == nil and host.psi == nil)\n"
+		"  assert(host.machine_psi == nil and host.free == 8192*1024)\n"
+		"  assert(host.ksm == nil)\n"
+		"  return {}\n"
+		"end\n", &path);
+
+	(void)state;
+	make_snapshot(&s);
+	memset(&s.host.pressure, 0, sizeof(s.host.pressure));
+	memset(&s.host.ksm, 0, sizeof(s.host.ksm));
+	if (mc_policy_decide(p, &s, &ctx, &out, err, sizeof(err)))
+		fail_msg("%s", err);
+	mc_proposals_free(&out);
+	mc_policy_close(p);
+	mc_snapshot_free(&s);
+	drop_temp(path);
+}
+
+/* decide()'s second value reaches the core as the policy gave it: every
+ * settable KSM file, numbers as numbers, anything else NaN (the core
+ * drops it); none when there is no second value. */
+static void test_host_settings_read_back(void **state)
+{
+	struct mc_proposals out = { 0 };
+	char err[512];
+
+	(void)state;
+	assert_int_equal(decide_once(
+		"function decide() return { vm1 = 1000 }, { ksm = { run = 1,\n"
+		"  pages_to_scan = 300.5, sleep_millisecs = 'slow' } } end\n",
+		&out, err, sizeof(err)), 0);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.ksm.set, (1u << MC_KSM_RUN) | (1u << MC_KSM_PAGES_TO_SCAN) |
+			 (1u << MC_KSM_SLEEP_MILLISECS));
+	assert_true(out.ksm.v[MC_KSM_RUN] == 1 && out.ksm.v[MC_KSM_PAGES_TO_SCAN] == 300.5);
+	assert_true(isnan(out.ksm.v[MC_KSM_SLEEP_MILLISECS]));
+	assert_int_equal(decide_once("function decide() return {}, nil end\n",
+				     &out, err, sizeof(err)), 0);
+	assert_int_equal(out.ksm.set, 0);
+	assert_int_equal(decide_once("function decide() return {}, { ksm = {} } end\n",
+				     &out, err, sizeof(err)), 0);
+	assert_int_equal(out.ksm.set, 0);
+	mc_proposals_free(&out);
+}
+
+/* A setting that is not one fails the call, with a message that says so:
+ * a typo must not pass silently, nor a read-only file. */
+static void test_host_settings_refused(void **state)
+{
+	static const struct {
+		const char *ret, *why;
+	} bad[] = {
+		{ "{ ksm = { pages_toscan = 5 } }", "ksm.pages_toscan is not a setting" },
+		{ "{ ksm = { pages_shared = 5 } }", "ksm.pages_shared is not a setting" },
+		{ "{ ksm = { [1] = 5 } }", "ksm.? is not a setting" },
+		{ "{ ksm = 1 }", "host setting ksm is a number" },
+		{ "{ swap = {} }", "unknown host setting" },
+		{ "'ksm'", "returned string as host settings" },
+	};
+	struct mc_proposals out = { 0 };
+	char src[256], err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(src, sizeof(src), "function decide() return { vm1 = 1 }, %s end\n",
+			 bad[i].ret);
+		assert_int_equal(decide_once(src, &out, err, sizeof(err)), -1);
+		if (!strstr(err, bad[i].why))
+			fail_msg("%s: '%s' does not say '%s'", bad[i].ret, err, bad[i].why);
+		assert_int_equal(out.n, 0);
+	}
+	mc_proposals_free(&out);
 }
 
 static void test_targets_read_back(void **state)
@@ -488,19 +593,22 @@ static void parse_row(struct fields *f, char *line)
 		add_field(f, "init.", path);
 }
 
-/* Every field the tables of the section "## The contract" list. */
-static void read_doc_fields(struct fields *f)
+/* Every field the tables of the section "## The contract" list; the rows
+ * of "#### Host settings" (what a policy may return) go to settings. */
+static void read_doc_fields(struct fields *f, struct fields *settings)
 {
 	FILE *in = fopen(CONTRACT_DOC, "r");
 	char line[1024];
-	bool inside = false;
+	bool inside = false, in_settings = false;
 
 	assert_non_null(in);
 	while (fgets(line, sizeof(line), in)) {
 		if (!strncmp(line, "## ", 3))
 			inside = !strcmp(line, "## The contract\n");
-		else if (inside && !strncmp(line, "| `", 3))
-			parse_row(f, line);
+		if (line[0] == '#')
+			in_settings = !strncmp(line, "#### Host settings", 18);
+		if (inside && !strncmp(line, "| `", 3))
+			parse_row(in_settings ? settings : f, line);
 	}
 	fclose(in);
 }
@@ -515,6 +623,15 @@ static const char contract_probe[] =
 	"function decide(domains, host, ctx)\n"
 	"  local d = domains[1]\n"
 	"  collect('d.', d) collect('d.prev.', d.prev) collect('host.', host)\n"
+	"  collect('d.vmem.', d.vmem)\n"
+	"  for k, v in pairs(host) do\n"	/* host.psi.some.avg10, ... */
+	"    if type(v) == 'table' then\n"
+	"      collect('host.' .. k .. '.', v)\n"
+	"      for k2, v2 in pairs(v) do\n"
+	"        if type(v2) == 'table' then collect('host.' .. k .. '.' .. k2 .. '.', v2) end\n"
+	"      end\n"
+	"    end\n"
+	"  end\n"
 	"  collect('ctx.', ctx) collect('mc.', mc)\n"
 	"  return seen\n"
 	"end\n";
@@ -532,14 +649,38 @@ static void read_bridge_fields(struct fields *f)
 	mc_proposals_free(&out);
 }
 
+/* The documented host settings are exactly ksm.h's settable files, each
+ * "ksm.<file>"; frees the list. */
+static void assert_settings_match(struct fields *settings)
+{
+	size_t i, n = 0;
+	int f;
+
+	for (f = 0; f < MC_KSM_NFIELDS; f++) {
+		char name[64];
+
+		if (!mc_ksm_settable((enum mc_ksm_field)f))
+			continue;
+		n++;
+		snprintf(name, sizeof(name), "ksm.%s", mc_ksm_name((enum mc_ksm_field)f));
+		if (!has_field(settings, name))
+			fail_msg("the code lets a policy set %s; " CONTRACT_DOC " does not list it", name);
+	}
+	if (settings->n != n)
+		fail_msg(CONTRACT_DOC " lists %zu host settings, the code takes %zu", settings->n, n);
+	for (i = 0; i < settings->n; i++)
+		free(settings->v[i]);
+}
+
 static void test_contract_matches_doc(void **state)
 {
-	struct fields doc = { 0 }, bridge = { 0 };
+	struct fields doc = { 0 }, bridge = { 0 }, settings = { 0 };
 	size_t i;
 
 	(void)state;
-	read_doc_fields(&doc);
+	read_doc_fields(&doc, &settings);
 	read_bridge_fields(&bridge);
+	assert_settings_match(&settings);
 	for (i = 0; i < bridge.n; i++)
 		if (!has_field(&doc, bridge.v[i]))
 			fail_msg("the bridge passes %s; " CONTRACT_DOC " does not list it",
@@ -558,6 +699,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields_passed),
+		cmocka_unit_test(test_host_pressure_absent_is_nil),
+		cmocka_unit_test(test_host_settings_read_back),
+		cmocka_unit_test(test_host_settings_refused),
 		cmocka_unit_test(test_targets_read_back),
 		cmocka_unit_test(test_globals_persist),
 		cmocka_unit_test(test_refused_at_load),

@@ -19,7 +19,11 @@
 #include "testoutput.h"
 
 static const char header[] =
-	"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
+	"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason,"
+	"host_available_kib,psi_some_avg10,psi_full_avg10,"
+	"machine_psi_some_avg10,machine_psi_full_avg10,"
+	"ksm_run,ksm_pages_shared,ksm_pages_sharing,ksm_full_scans,"
+	"ksm_pages_to_scan,ksm_sleep_millisecs\n";
 
 /* A snapshot of n domains at time t, from the in-memory backend. */
 static void fill(struct mc_snapshot *s, int n, double t)
@@ -47,7 +51,7 @@ static void fill(struct mc_snapshot *s, int n, double t)
 	b->ops->close(b);
 }
 
-/* Every line of the trace is a whole row of 8 fields, after the header. */
+/* Every line of the trace is a whole row of 19 fields, after the header. */
 static int whole_rows(const char *path)
 {
 	char *buf, *line, *save = NULL, err[256];
@@ -64,7 +68,7 @@ static int whole_rows(const char *path)
 
 		for (c = line; *c; c++)
 			commas += *c == ',';
-		if (commas != 7 || strncmp(strchr(strchr(line, ',') + 1, ',') + 1, "vm", 2))
+		if (commas != 18 || strncmp(strchr(strchr(line, ',') + 1, ',') + 1, "vm", 2))
 			fail_msg("half a row: '%s'", line);
 	}
 	free(buf);
@@ -201,6 +205,9 @@ static void table_and_trace_rows(void **state)
 	three_domains(&s, 100.0);
 	mc_report_sample(r, &s, NULL, "period", false);
 	three_domains(&s, 101.5);
+	s.host.pressure = (struct mc_host_pressure){ .have_available = true,
+		.available = 2048 * 1024, .psi = { .have = true, .some = { 1.25, 0.5 } } };
+	s.host.ksm = (struct mc_ksm){ .have = true, .v = { 1, 2, 3, 4, 5, 6 } };
 	mc_report_sample(r, &s, &res, "pressure", true);
 	mc_report_close(r);
 	mc_snapshot_free(&s);
@@ -211,16 +218,24 @@ static void table_and_trace_rows(void **state)
 		"alpha-domain-with-a-     1024.0      512.0     1536.0    +512.0  max+step\n"
 		"b                         768.0          -      768.0            no-stats\n"
 		"c                         256.0          -          -\n"
-		"host: total 8192.0  free 4096.0  reserve 512.0  growable 3584.0  (MiB)\n");
+		"host: total 8192.0  free 4096.0  reserve 512.0  growable 3584.0  (MiB)\n"
+		"host pressure: available 2048.0 MiB  psi some 1.25/0.50 full 0.00/0.00"
+		"  machine psi -  (% avg10/avg60)\n"
+		"host ksm: run 1  pages_shared 2  pages_sharing 3  full_scans 4"
+		"  pages_to_scan 5  sleep_millisecs 6\n");
 	trace = read_all(path);
 	assert_string_equal(trace,
-		"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n"
-		"0.000,1700000100.000,alpha-domain-with-a-long-name,1048576,524288,,,sample\n"
-		"0.000,1700000100.000,b,786432,,,,sample\n"
-		"0.000,1700000100.000,c,262144,,,,sample\n"
-		"1.500,1700000101.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure\n"
-		"1.500,1700000101.500,b,786432,,786432,no-stats,pressure\n"
-		"1.500,1700000101.500,c,262144,,,,pressure\n");
+		"time,unix_time,domain,actual_kib,unused_kib,target_kib,clamp,reason,"
+		"host_available_kib,psi_some_avg10,psi_full_avg10,"
+		"machine_psi_some_avg10,machine_psi_full_avg10,"
+		"ksm_run,ksm_pages_shared,ksm_pages_sharing,ksm_full_scans,"
+		"ksm_pages_to_scan,ksm_sleep_millisecs\n"
+		"0.000,1700000100.000,alpha-domain-with-a-long-name,1048576,524288,,,sample,,,,,,,,,,,\n"
+		"0.000,1700000100.000,b,786432,,,,sample,,,,,,,,,,,\n"
+		"0.000,1700000100.000,c,262144,,,,sample,,,,,,,,,,,\n"
+		"1.500,1700000101.500,alpha-domain-with-a-long-name,1048576,524288,1572864,max+step,pressure,2097152,1.25,0.00,,,1,2,3,4,5,6\n"
+		"1.500,1700000101.500,b,786432,,786432,no-stats,pressure,2097152,1.25,0.00,,,1,2,3,4,5,6\n"
+		"1.500,1700000101.500,c,262144,,,,pressure,2097152,1.25,0.00,,,1,2,3,4,5,6\n");
 	free(trace);
 	free(table);
 	drop_temp(path);
@@ -256,11 +271,11 @@ static void hostile_text_quoted_and_escaped(void **state)
 	mc_snapshot_free(&s);
 	trace = read_all(path);
 	assert_string_equal(trace + sizeof(header) - 1,
-		"0.000,1.000,\"a,\"\"b\",1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n"
-		"0.000,1.000,line\\nbreak\\r,1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n"
-		"0.000,1.000,red\\x1b[31m,1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n"
-		"0.000,1.000,\"bad\\xff,utf8\",1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n"
-		"0.000,1.000,plain,1024,,,,\"p.lua:3: no, \"\"really\"\"\"\n");
+		"0.000,1.000,\"a,\"\"b\",1024,,,,\"p.lua:3: no, \"\"really\"\"\",,,,,,,,,,,\n"
+		"0.000,1.000,line\\nbreak\\r,1024,,,,\"p.lua:3: no, \"\"really\"\"\",,,,,,,,,,,\n"
+		"0.000,1.000,red\\x1b[31m,1024,,,,\"p.lua:3: no, \"\"really\"\"\",,,,,,,,,,,\n"
+		"0.000,1.000,\"bad\\xff,utf8\",1024,,,,\"p.lua:3: no, \"\"really\"\"\",,,,,,,,,,,\n"
+		"0.000,1.000,plain,1024,,,,\"p.lua:3: no, \"\"really\"\"\",,,,,,,,,,,\n");
 	free(trace);
 	drop_temp(path);
 }

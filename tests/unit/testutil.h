@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -36,6 +37,44 @@ static inline void drop_temp(char *path)
 {
 	unlink(path);
 	free(path);
+}
+
+/* A fresh directory for a fake host root (/proc, /sys under it); its
+ * malloc'd path.  remove_tree() deletes it and frees the path. */
+static inline char *temp_tree(void)
+{
+	char *dir = strdup("/tmp/mctest-rootXXXXXX");
+
+	if (!dir || !mkdtemp(dir))
+		abort();
+	return dir;
+}
+
+static inline void remove_tree(char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		abort();
+	free(dir);
+}
+
+/* Writes text to root/rel, making the directories on the way. */
+static inline void put_file(const char *root, const char *rel, const char *text)
+{
+	char path[4096], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		abort();
 }
 
 /* Sends stderr (memcoord's log) to path until capture_end(saved), where

@@ -1,0 +1,1 @@
+{ vm1 = 600 * 1024 }, { ksm = { run = 2, pages_to_scan = 0/0, sleep_millisecs = 1e308 } }

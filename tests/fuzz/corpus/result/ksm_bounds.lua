@@ -1,0 +1,1 @@
+{ vm1 = 600 * 1024 }, { ksm = { run = 1, pages_to_scan = 99999, sleep_millisecs = 0.4 } }
