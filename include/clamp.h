@@ -114,5 +114,9 @@ void mc_clamp_result_free(struct mc_clamp_result *res);
 
 /* "max,floor" for a rule mask, for logs and the trace. */
 const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len);
+/* The same for any rule list: names[bit] joined with "+" (the CPU rules
+ * use it too).  Whole names only: one that does not fit is left out. */
+const char *mc_clamp_join_names(const char *const *names, size_t n,
+				unsigned rules, char *buf, size_t len);
 
 #endif

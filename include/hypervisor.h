@@ -76,7 +76,9 @@
 #include <stdint.h>
 
 struct mc_backend;
+struct mc_cpuset;
 struct mc_domain;
+struct mc_vcpu;
 struct mc_host;
 struct mc_sim_model;
 struct mc_snapshot;
@@ -94,6 +96,14 @@ struct mc_backend_ops {
 			  uint64_t kib);
 	/* Frees the backend and everything it holds. */
 	void (*close)(struct mc_backend *b);
+	/* CPU (cpu_coord.h), optional (NULL: cannot pin).  When want_cpu is
+	 * set, collect() also fills snap->cpu (cpu_snapshot.h): every vCPU of
+	 * every domain with its run time, delay, last pCPU and affinity, and
+	 * every pCPU with online, busy and total ns; cpu.collected true.
+	 * set_pin() sets the live affinity of v, a vCPU of the last snapshot
+	 * (find its domain by uuid); mask is never empty.  0 or -1 (logged). */
+	int (*set_pin)(struct mc_backend *b, const struct mc_vcpu *v,
+		       const struct mc_cpuset *mask);
 };
 
 /* The part of every backend the core reads: a backend embeds it first and
@@ -104,6 +114,8 @@ struct mc_backend {
 	/* Connections re-opened so far; the core reports each change (event,
 	 * metric).  Backends without a connection leave it 0. */
 	unsigned long reconnects;
+	/* A CPU policy runs: collect() reads vCPUs and pCPUs too. */
+	bool want_cpu;
 };
 
 /* Every constructor returns NULL on failure, with err saying why. */

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MC_UUID_LEN 37
+#include "cpu_snapshot.h"
+#include "util.h"	/* MC_UUID_LEN */
 
 /* Guest-reported balloon statistics.  Fields the guest did not report are 0
  * and have_stats is false until unused and available have both arrived. */
@@ -93,6 +94,7 @@ struct mc_snapshot {
 	size_t cap;
 	struct mc_host host;
 	double time;		/* seconds, backend clock */
+	struct mc_cpu_snap cpu;	/* vCPUs and pCPUs, when a CPU policy runs */
 };
 
 void mc_snapshot_init(struct mc_snapshot *s);

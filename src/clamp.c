@@ -299,24 +299,30 @@ static const char *const rule_names[MC_CLAMP_NRULES] = {
 _Static_assert(MC_CLAMP_NRULES <= sizeof(unsigned) * CHAR_BIT,
 	       "more clamp rules than bits in a rule mask");
 
-const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
+const char *mc_clamp_join_names(const char *const *names, size_t n,
+				unsigned rules, char *buf, size_t len)
 {
 	size_t i, off = 0;
 
 	if (!len)
 		return buf;
 	buf[0] = '\0';
-	for (i = 0; i < MC_CLAMP_NRULES; i++) {
-		int n;
+	for (i = 0; i < n; i++) {
+		int w;
 
 		if (!(rules & (1u << i)))
 			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", rule_names[i]);
-		if (n < 0 || (size_t)n >= len - off) {
+		w = snprintf(buf + off, len - off, "%s%s", off ? "+" : "", names[i]);
+		if (w < 0 || (size_t)w >= len - off) {
 			buf[off] = '\0';	/* whole names only */
 			break;
 		}
-		off += (size_t)n;
+		off += (size_t)w;
 	}
 	return buf;
+}
+
+const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len)
+{
+	return mc_clamp_join_names(rule_names, MC_CLAMP_NRULES, rules, buf, len);
 }

@@ -1,0 +1,276 @@
+/*
+ * cpu_report.c - the CPU table, the CPU trace and the CPU metrics lines.
+ *
+ * The table follows the course's monitor: one line per pCPU with its
+ * utilization and the vCPUs that last ran there, then one line per vCPU.
+ * Names are escaped for the terminal (mc_utf8_escape) and quoted for the
+ * CSV, so a domain name cannot forge a row or a line.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cpu_report.h"
+#include "cpu_snapshot.h"
+#include "fileio.h"
+#include "log.h"
+#include "utf8.h"
+#include "util.h"
+
+struct mc_cpu_report {
+	FILE *table;
+	int trace;		/* fd, -1 = none */
+	char *trace_path;
+	bool trace_failing;
+	bool have_t0;
+	double t0;
+};
+
+static const char trace_header[] =
+	"time,domain,vcpu,util,delay,pcpu,affinity,proposed,target,clamp\n";
+
+static void trace_write(struct mc_cpu_report *r, const char *buf, size_t len)
+{
+	char why[MC_ERR_LEN];
+	struct stat st;
+	int rc = fstat(r->trace, &st);
+
+	if (!rc && !st.st_size)
+		rc = mc_file_append_record(r->trace, trace_header, sizeof(trace_header) - 1);
+	if (!rc && len)
+		rc = mc_file_append_record(r->trace, buf, len);
+	if (rc)
+		snprintf(why, sizeof(why), "cannot write %s: %s", r->trace_path,
+			 strerror(errno));
+	mc_file_note(&r->trace_failing, "cpu trace", r->trace_path, rc ? why : NULL);
+}
+
+struct mc_cpu_report *mc_cpu_report_open(FILE *table, const char *trace,
+					 bool append, char *err, size_t errlen)
+{
+	struct mc_cpu_report *r = calloc(1, sizeof(*r));
+
+	if (!r || (trace && !(r->trace_path = strdup(trace)))) {
+		snprintf(err, errlen, "out of memory");
+		free(r);
+		return NULL;
+	}
+	r->table = table;
+	r->trace = !trace ? -1 : append ? mc_file_open_append(trace, err, errlen) :
+		   mc_file_open_trunc(trace, err, errlen);
+	if (trace && r->trace < 0) {
+		free(r->trace_path);
+		free(r);
+		return NULL;
+	}
+	if (trace)
+		trace_write(r, "", 0);
+	return r;
+}
+
+void mc_cpu_report_close(struct mc_cpu_report *r)
+{
+	if (!r)
+		return;
+	if (r->trace >= 0 && close(r->trace))
+		mc_warn("cpu trace: closing %s: %s", r->trace_path, strerror(errno));
+	free(r->trace_path);
+	free(r);
+}
+
+/* ---- the table ---- */
+
+static const struct mc_cpu_decision *decision_of(const struct mc_cpu_clamp_result *res,
+						 size_t vcpu)
+{
+	size_t k;
+
+	for (k = 0; res && k < res->ndec; k++)
+		if (res->dec[k].vcpu == vcpu)
+			return &res->dec[k];
+	return NULL;
+}
+
+static void print_pcpus(FILE *out, const struct mc_cpu_snap *s)
+{
+	char name[41];
+	unsigned i;
+	size_t k;
+
+	fprintf(out, "%5s %6s %6s %6s  %s\n", "pcpu", "util", "vcpus", "other", "mapping");
+	for (i = 0; i < s->npcpus; i++) {
+		const struct mc_pcpu *p = &s->pcpus[i];
+
+		if (!p->online) {
+			fprintf(out, "%5u offline\n", i);
+			continue;
+		}
+		fprintf(out, "%5u %6.1f %6.1f %6.1f ", i, p->util, p->vcpu_util, p->other);
+		for (k = 0; k < s->nvcpus; k++) {
+			if (s->vcpus[k].pcpu != (int)i)
+				continue;
+			mc_utf8_escape(s->vcpus[k].domain, name, sizeof(name));
+			fprintf(out, " %s/%u", name, s->vcpus[k].vcpu);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void print_vcpus(FILE *out, const struct mc_cpu_snap *s,
+			const struct mc_cpu_clamp_result *res)
+{
+	char name[21], aff[64], to[64], rules[96];
+	size_t k;
+
+	fprintf(out, "%-20s %4s %6s %6s %5s %-10s %-10s %s\n", "domain", "vcpu",
+		"util", "demand", "pcpu", "pins", "-> pins", "clamp");
+	for (k = 0; k < s->nvcpus; k++) {
+		const struct mc_vcpu *v = &s->vcpus[k];
+		const struct mc_cpu_decision *d = decision_of(res, k);
+
+		mc_utf8_escape(v->domain, name, sizeof(name));
+		mc_cpuset_str(&v->affinity, aff, sizeof(aff));
+		to[0] = rules[0] = '\0';
+		if (d && d->act)
+			mc_cpuset_str(&d->target, to, sizeof(to));
+		if (d)
+			mc_cpu_clamp_rules_str(d->rules, rules, sizeof(rules));
+		fprintf(out, "%-20s %4u %6.1f %6.1f %5d %-10s %-10s %s\n", name, v->vcpu,
+			v->track.util, v->track.demand, v->pcpu, aff, to, rules);
+	}
+}
+
+static void print_table(FILE *out, const struct mc_cpu_snap *s, double t,
+			const struct mc_cpu_clamp_result *res)
+{
+	fprintf(out, "--- cpu t=%.1fs  stddev %s%.1f  re-pins %zu\n", t,
+		res->have_stddev ? "" : "(none) ", res->have_stddev ? res->stddev : 0,
+		res->nact);
+	print_pcpus(out, s);
+	print_vcpus(out, s, res);
+	fflush(out);
+}
+
+/* ---- the trace ---- */
+
+/* A CSV field: escaped for a terminal, quoted when it holds , or ". */
+static void csv_name(FILE *f, const char *s)
+{
+	char esc[256];
+	const char *c;
+
+	mc_utf8_escape(s, esc, sizeof(esc));
+	if (!strpbrk(esc, ",\"")) {
+		fputs(esc, f);
+		return;
+	}
+	fputc('"', f);
+	for (c = esc; *c; c++)
+		fputs(*c == '"' ? "\"\"" : (char[]){ *c, 0 }, f);
+	fputc('"', f);
+}
+
+static void trace_rows(FILE *f, const struct mc_cpu_snap *s, double t,
+		       const struct mc_cpu_clamp_result *res)
+{
+	char aff[MC_CPUSET_STR_LEN], prop[MC_CPUSET_STR_LEN], to[MC_CPUSET_STR_LEN];
+	char rules[96];
+	size_t k;
+
+	for (k = 0; k < s->nvcpus; k++) {
+		const struct mc_vcpu *v = &s->vcpus[k];
+		const struct mc_cpu_decision *d = decision_of(res, k);
+
+		prop[0] = to[0] = rules[0] = '\0';
+		if (d) {
+			mc_cpuset_str(&d->proposed, prop, sizeof(prop));
+			mc_cpuset_str(&d->target, to, sizeof(to));
+			mc_cpu_clamp_rules_str(d->rules, rules, sizeof(rules));
+		}
+		fprintf(f, "%.3f,", t);
+		csv_name(f, v->domain);
+		fprintf(f, ",%u,", v->vcpu);
+		if (v->track.have_util)
+			fprintf(f, "%.2f,%.2f", v->track.util, v->track.delay);
+		else
+			fputc(',', f);
+		fprintf(f, ",%d,\"%s\",\"%s\",\"%s\",%s\n", v->pcpu,
+			mc_cpuset_str(&v->affinity, aff, sizeof(aff)), prop, to, rules);
+	}
+}
+
+static void write_trace(struct mc_cpu_report *r, const struct mc_cpu_snap *s,
+			double t, const struct mc_cpu_clamp_result *res)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int bad;
+
+	if (!mem) {
+		mc_warn("cpu trace: out of memory; a sample was not written");
+		return;
+	}
+	trace_rows(mem, s, t, res);
+	bad = ferror(mem);
+	if (fclose(mem) || bad)
+		mc_warn("cpu trace: out of memory; a sample was not written");
+	else
+		trace_write(r, buf, len);
+	free(buf);
+}
+
+void mc_cpu_report_sample(struct mc_cpu_report *r, const struct mc_cpu_snap *s,
+			  double now, const struct mc_cpu_clamp_result *res)
+{
+	double t;
+
+	if (!r)
+		return;
+	if (!r->have_t0) {
+		r->t0 = now;
+		r->have_t0 = true;
+	}
+	t = now - r->t0;
+	if (r->trace >= 0)
+		write_trace(r, s, t, res);
+	if (r->table && res)
+		print_table(r->table, s, t, res);
+}
+
+/* ---- metrics ---- */
+
+static void counter(FILE *f, const char *name, const char *help, double v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %.6g\n", name, help, name, name, v);
+}
+
+void mc_cpu_report_metrics(FILE *f, const struct mc_cpu_stats *st,
+			   const struct mc_cpu_snap *s)
+{
+	char name[32];
+	unsigned i;
+
+	counter(f, "memcoord_cpu_places_total", "place() calls.", (double)st->places);
+	counter(f, "memcoord_cpu_place_errors_total", "place() calls that failed (pins kept).", (double)st->place_errors);
+	counter(f, "memcoord_cpu_pins_total", "vCPU re-pins the hypervisor took.", (double)st->pins);
+	counter(f, "memcoord_cpu_pin_failures_total", "vCPU re-pins the hypervisor refused.", (double)st->pin_failures);
+	counter(f, "memcoord_cpu_place_cpu_seconds_total", "CPU time spent in place().", st->place_cpu);
+	fputs("# HELP memcoord_cpu_clamps_total Pinnings changed by each CPU rule.\n"
+	      "# TYPE memcoord_cpu_clamps_total counter\n", f);
+	for (i = 0; i < MC_CPU_CLAMP_NRULES; i++)
+		fprintf(f, "memcoord_cpu_clamps_total{rule=\"%s\"} %lu\n",
+			mc_cpu_clamp_rules_str(1u << i, name, sizeof(name)), st->clamps[i]);
+	fputs("# HELP memcoord_cpu_pcpu_util_percent pCPU utilization in the last sample.\n"
+	      "# TYPE memcoord_cpu_pcpu_util_percent gauge\n", f);
+	for (i = 0; s && i < s->npcpus; i++)
+		if (s->pcpus[i].have_util)
+			fprintf(f, "memcoord_cpu_pcpu_util_percent{pcpu=\"%u\"} %.2f\n", i,
+				s->pcpus[i].util);
+	if (st->have_stddev)
+		fprintf(f, "# HELP memcoord_cpu_stddev_percent Stddev of the allowed pCPUs' utilization.\n"
+			"# TYPE memcoord_cpu_stddev_percent gauge\n"
+			"memcoord_cpu_stddev_percent %.2f\n", st->stddev);
+}
