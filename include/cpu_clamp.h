@@ -26,7 +26,7 @@
  */
 #define MC_CPU_LIMITS(X) \
 	X(dwell,     "dwell",     0, 86400, 10, "s a pinned vCPU stays before it moves again") \
-	X(deadband,  "deadband",  0, 100,   5,  "no moves while the pCPU utilization stddev is at most this (points)") \
+	X(deadband,  "deadband",  0, 100,   5,  "no moves while the pCPU utilization stddev is at most this (points), 0 = off") \
 	X(max_moves, "max_moves", 0, 100000, 8, "re-pins a period at most, 0 = no limit")
 
 struct mc_cpu_limits {

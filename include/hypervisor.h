@@ -135,6 +135,11 @@ struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
 struct mc_backend *mc_hv_sim_open(struct mc_sim_model *m, char *err,
 				  size_t errlen);
 
+/* The simulator's pCPUs and vCPUs (cpu_sim.h), borrowed, for collect()
+ * and set_pin(). */
+struct mc_cpu_sim;
+void mc_hv_sim_set_cpu(struct mc_backend *b, struct mc_cpu_sim *cs);
+
 /* In memory (hypervisor_mem.c): domains and host set by hand, for unit
  * tests.  collect() reports them as set; set_target() moves the balloon at
  * once (actual = kib) and refuses unknown domains and kib above max, as

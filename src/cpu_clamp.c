@@ -125,7 +125,10 @@ static void hold(struct mc_cpu_decision *d, unsigned rule)
 static void host_rules(const struct mc_cpu_snap *s, const struct mc_cpu_limits *lim,
 		       double now, struct mc_cpu_clamp_result *res)
 {
-	bool balanced = !res->have_stddev || res->stddev <= lim->deadband;
+	/* Without a stddev (a pCPU has no utilization yet) balance is not
+	 * known: hold, as for a vCPU without stats.  0 turns the rule off. */
+	bool balanced = lim->deadband > 0 &&
+			(!res->have_stddev || res->stddev <= lim->deadband);
 	size_t k;
 
 	res->nact = 0;

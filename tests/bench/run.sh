@@ -38,6 +38,7 @@ for s in conf/scenarios/*.ini; do
 		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	} >>docs/scorecard.md
 	for p in policies/*.lua tests/sim/policies/nothing.lua; do
+		case $(basename "$p") in cpu_*) continue ;; esac	# CPU policies
 		j=$OUT/$name-$(basename "$p" .lua).json
 		if ! "$BIN" -q --simulate "$s" -p "$p" --report "$j" >/dev/null 2>"$j.err"; then
 			echo "| $(basename "$p") | run failed: $(head -1 "$j.err") |" >>docs/scorecard.md
