@@ -86,7 +86,7 @@ int mc_cpuset_parse(const char *text, struct mc_cpuset *out)
 	const char *p = text;
 	unsigned lo, hi, c;
 
-	do {
+	for (;;) {
 		if (parse_cpu(&p, &lo))
 			return -1;
 		hi = lo;
@@ -94,7 +94,10 @@ int mc_cpuset_parse(const char *text, struct mc_cpuset *out)
 			return -1;
 		for (c = lo; c <= hi; c++)
 			mc_cpuset_add(&s, c);
-	} while (*p == ',' && *++p);
+		if (*p != ',')
+			break;
+		p++;
+	}
 	if (*p)
 		return -1;
 	*out = s;
