@@ -282,27 +282,6 @@ static void test_rule_names(void **state)
 			    "deadband+dwell+max-moves");
 }
 
-/* The "Default: N." after ".B key" in memcoord.ini(5), or "". */
-static void man_default(const char *key, char *out, size_t len)
-{
-	char line[512], want[128];
-	FILE *f = fopen("dist/memcoord.ini.5", "r");
-	int in_key = 0;
-
-	assert_non_null(f);
-	snprintf(want, sizeof(want), ".B %s\n", key);
-	out[0] = '\0';
-	while (fgets(line, sizeof(line), f) && !out[0]) {
-		if (!strcmp(line, want))
-			in_key = 1;
-		else if (in_key && !strncmp(line, "Default:", 8))
-			snprintf(out, len, "%s", line);
-		else if (in_key && line[0] == '.')
-			in_key = 0;
-	}
-	fclose(f);
-}
-
 /* Every numeric [cpu] key with its default, as MC_CPU_LIMITS has it, in
  * the sample config, the README and memcoord.ini(5). */
 static void test_cpu_keys_documented(void **state)
@@ -324,7 +303,7 @@ static void test_cpu_keys_documented(void **state)
 		if (count_lines("README.md", want) != 1)
 			fail_msg("README.md: no row \"%s\"", want);
 		snprintf(want, sizeof(want), "Default: %g.\n", keys[i].def);
-		man_default(keys[i].key, got, sizeof(got));
+		man_default("dist/memcoord.ini.5", keys[i].key, got, sizeof(got));
 		assert_string_equal(got, want);
 	}
 }
