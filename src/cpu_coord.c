@@ -154,6 +154,7 @@ static void track_vcpu(struct mc_vcpu *v, const struct mc_vcpu *p, double dt)
 
 static void track_pcpus(struct mc_cpu_snap *c, const struct mc_cpu_snap *p)
 {
+	bool any_util = false;
 	unsigned i;
 	size_t k;
 
@@ -171,11 +172,22 @@ static void track_pcpus(struct mc_cpu_snap *c, const struct mc_cpu_snap *p)
 	for (k = 0; k < c->nvcpus; k++) {
 		const struct mc_vcpu *v = &c->vcpus[k];
 
+		any_util |= v->track.have_util;
 		if (v->track.have_util && v->pcpu >= 0 && (unsigned)v->pcpu < c->npcpus)
 			c->pcpus[v->pcpu].vcpu_util += v->track.util;
 	}
-	for (i = 0; i < c->npcpus; i++)
-		c->pcpus[i].other = fmax(0, c->pcpus[i].util - c->pcpus[i].vcpu_util);
+	for (i = 0; i < c->npcpus; i++) {
+		struct mc_pcpu *x = &c->pcpus[i];
+
+		/* A host without per-pCPU times (or whose times stand still,
+		 * as the test driver's): what the vCPUs used there is all we
+		 * know of it. */
+		if (x->online && !x->have_util && any_util) {
+			x->have_util = true;
+			x->util = fmin(100, x->vcpu_util);
+		}
+		x->other = fmax(0, x->util - x->vcpu_util);
+	}
 }
 
 static void track(struct mc_cpu_coord *cc, struct mc_snapshot *s,
