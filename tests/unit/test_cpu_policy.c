@@ -29,13 +29,13 @@ static void host(struct mc_snapshot *s, size_t n, const int *pin, const int *pcp
 	s->cpu.collected = true;
 	s->cpu.npcpus = 4;
 	for (i = 0; i < n; i++) {
-		char name[16];
+		char name[32];
 		struct mc_vcpu *v;
 
 		snprintf(name, sizeof(name), "vm%zu", i + 1);
 		v = mc_cpu_snap_add_vcpu(&s->cpu, name, 0);
 		assert_non_null(v);
-		snprintf(v->uuid, sizeof(v->uuid), "uuid-%zu", i + 1);
+		snprintf(v->uuid, sizeof(v->uuid), "uuid-%u", (unsigned)i + 1);
 		v->id = (int)i + 1;
 		v->pcpu = pcpu[i];
 		v->affinity = pin[i] < 0 ? mc_cpuset_first(4) : mc_cpuset_first(0);
