@@ -408,6 +408,41 @@ for t in 1 2; do
 		check "cpu test$t: cpu_kernel.lua fails it (never balanced)" "$OUT/k$t.json" \
 			'.cpu.balanced == false and .cpu.time_to_balance_s == null and .cpu.final_stddev > 5' '.cpu'
 done
+# The CPU side's outputs: trace rows, metrics, pin events, hostile names.
+printf '[cpu]\ntrace = %s\n[output]\nmetrics = %s\nevents = %s\n' \
+	"$OUT/cpu.csv" "$OUT/cpu.prom" "$OUT/cpu.jsonl" >"$OUT/cpuout.ini"
+if sim "$SCN/cpu_test1.ini" "$NOTHING" "$OUT/cpuout.json" -c "$OUT/cpuout.ini" --duration 6 \
+	--cpu-policy "$CPU_POLICY"; then
+	rows=$(($(wc -l <"$OUT/cpu.csv") - 1))
+	pins=$(jq -s '[.[] | select(.event == "pin" and .outcome == "pinned")] | length' "$OUT/cpu.jsonl")
+	if [ "$rows" -eq $((8 * 7)) ] && [ "$pins" -gt 0 ] &&
+	   [ "$pins" -eq "$(jq .cpu.pins "$OUT/cpuout.json")" ] &&
+	   grep -qx "memcoord_cpu_pins_total $pins" "$OUT/cpu.prom" &&
+	   grep -q '^memcoord_cpu_clamps_total{rule="deadband"}' "$OUT/cpu.prom" &&
+	   grep -q '^memcoord_cpu_pcpu_util_percent{pcpu="3"}' "$OUT/cpu.prom"; then
+		echo "PASS: cpu outputs: a trace row per vCPU per sample, one event per re-pin, metrics agree"
+	else
+		echo "FAIL: cpu outputs: $rows trace rows, $pins pin events, metrics:"
+		grep memcoord_cpu_pins "$OUT/cpu.prom" | sed 's/^/    /'
+		fails=$((fails + 1))
+	fi
+fi
+printf '[host]\nduration = 4\n[cpu]\npcpus = 2\n[vm "x,\\"y\302\233z"]\nphase = idle\n[vcpu "x,\\"y\302\233z"]\nduty = 0.5\n' \
+	>"$OUT/cpuevil.ini"
+printf '[cpu]\ntrace = %s\n' "$OUT/evil.csv" >"$OUT/cpuevil.conf"
+if sim "$OUT/cpuevil.ini" "$NOTHING" "$OUT/cpuevil.json" -c "$OUT/cpuevil.conf" \
+	--cpu-policy "$CPU_POLICY"; then
+	# One row per sample (the name's comma and quote inside one quoted
+	# field, its C1 control escaped), 4 s + the first sample.
+	if [ "$(wc -l <"$OUT/evil.csv")" -eq 6 ] &&
+	   [ "$(grep -cF ',"x,\""y\xc2\x9bz",0,' "$OUT/evil.csv")" -eq 5 ] &&
+	   ! LC_ALL=C grep -qaP '\xc2[\x80-\x9f]' "$OUT/evil.csv"; then
+		echo "PASS: cpu trace: a hostile name is one quoted, escaped field"
+	else
+		echo "FAIL: cpu trace: a hostile name broke the rows:"; sed 's/^/    /' "$OUT/evil.csv" | head -3
+		fails=$((fails + 1))
+	fi
+fi
 if command -v valgrind >/dev/null; then
 	if valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		"$BIN" -q --simulate "$SCN/cpu_test1.ini" -p "$NOTHING" --cpu-policy "$CPU_POLICY" \
