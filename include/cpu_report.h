@@ -22,6 +22,7 @@ struct mc_cpu_stats {
 	unsigned long pin_failures;	/* ... it refused */
 	unsigned long clamps[MC_CPU_CLAMP_NRULES];	/* pinnings each rule changed */
 	double place_cpu;		/* s, daemon + worker */
+	double place_worker_cpu;	/* s, the worker's part */
 	bool have_stddev;
 	double stddev;			/* the last sample's, allowed pCPUs */
 	const char *policy_path;	/* borrowed; NULL: no CPU policy */

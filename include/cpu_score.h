@@ -30,7 +30,10 @@ void mc_cpu_score_observe(struct mc_cpu_score *sc, const struct mc_cpu_sim *cs,
 void mc_cpu_score_pin(struct mc_cpu_score *sc, size_t i, const struct mc_cpuset *from,
 		      const struct mc_cpuset *to);
 void mc_cpu_score_print(const struct mc_cpu_score *sc, FILE *out);
-/* The "cpu" member of the --report JSON: "  \"cpu\": {...}\n". */
-void mc_cpu_score_json(const struct mc_cpu_score *sc, FILE *out);
+/* The "cpu" member of the --report JSON: "  \"cpu\": {...}\n", with the
+ * CPU side's counters when st is not NULL (cpu_report.h). */
+struct mc_cpu_stats;
+void mc_cpu_score_json(const struct mc_cpu_score *sc, const struct mc_cpu_stats *st,
+		       FILE *out);
 
 #endif

@@ -77,16 +77,14 @@ static const struct mc_vcpu *pin_vcpu(const struct mc_cpu_snap *s,
 	return mc_cpu_snap_find(s, p->domain, (unsigned)p->vcpu);
 }
 
-/* The decision slot of vCPU index i: a later pinning of the same vCPU
- * replaces an earlier one. */
-static struct mc_cpu_decision *slot(struct mc_cpu_clamp_result *res, size_t i)
+/* The decision slot of vCPU index i (by[i] - 1, 0 = none yet): a later
+ * pinning of the same vCPU replaces an earlier one. */
+static struct mc_cpu_decision *slot(struct mc_cpu_clamp_result *res, size_t *by,
+				    size_t i)
 {
-	size_t k;
-
-	for (k = 0; k < res->ndec; k++)
-		if (res->dec[k].vcpu == i)
-			return &res->dec[k];
-	return &res->dec[res->ndec++];
+	if (!by[i])
+		by[i] = ++res->ndec;
+	return &res->dec[by[i] - 1];
 }
 
 /* The rules a single vCPU's pinning meets, before the host-wide ones. */
@@ -162,14 +160,17 @@ int mc_cpu_clamp_apply(const struct mc_cpu_snap *s, const struct mc_cpu_limits *
 		       const struct mc_cpu_pin *pins, size_t npins, double now,
 		       struct mc_cpu_clamp_result *res)
 {
-	size_t k;
+	size_t k, *by = calloc(s->nvcpus + 1, sizeof(*by));
 
 	memset(res, 0, sizeof(*res));
 	res->allowed = mc_cpu_clamp_allowed(s, lim);
 	res->have_stddev = mc_cpu_clamp_stddev(s, &res->allowed, &res->stddev);
 	res->dec = calloc(npins ? npins : 1, sizeof(*res->dec));
-	if (!res->dec)
+	if (!res->dec || !by) {
+		free(by);
+		mc_cpu_clamp_result_free(res);
 		return -1;
+	}
 	for (k = 0; k < npins; k++) {
 		const struct mc_vcpu *v = pin_vcpu(s, &pins[k]);
 		struct mc_cpu_decision *d;
@@ -178,11 +179,12 @@ int mc_cpu_clamp_apply(const struct mc_cpu_snap *s, const struct mc_cpu_limits *
 			res->dropped |= v ? MC_CPU_CLAMP_BADPCPU : MC_CPU_CLAMP_UNKNOWN;
 			continue;
 		}
-		d = slot(res, (size_t)(v - s->vcpus));
+		d = slot(res, by, (size_t)(v - s->vcpus));
 		*d = (struct mc_cpu_decision){ .vcpu = (size_t)(v - s->vcpus),
 			.from = v->affinity, .proposed = pins[k].mask };
 		clamp_one(v, &res->allowed, d);
 	}
+	free(by);
 	host_rules(s, lim, now, res);
 	qsort(res->dec, res->ndec, sizeof(*res->dec), cmp_dec);
 	return 0;

@@ -287,6 +287,7 @@ static int place(struct mc_cpu_coord *cc, struct mc_snapshot *s)
 	mc_policy_set_timeout(cc->policy, mc_config_policy_timeout(cc->cfg));
 	rc = mc_cpu_policy_place(cc->policy, s, &allowed, &ctx, &cc->pins, err, sizeof(err));
 	cc->stats.place_cpu += mc_policy_last_cpu(cc->policy);
+	cc->stats.place_worker_cpu += mc_policy_last_worker_cpu(cc->policy);
 	if (rc) {
 		log_error(cc, err);
 		return -1;

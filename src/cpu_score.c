@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_report.h"
 #include "cpu_score.h"
 #include "cpu_sim.h"
 
@@ -125,7 +126,8 @@ void mc_cpu_score_print(const struct mc_cpu_score *sc, FILE *out)
 	fprintf(out, "  flaps                 %8lu\n", sc->flaps);
 }
 
-void mc_cpu_score_json(const struct mc_cpu_score *sc, FILE *out)
+void mc_cpu_score_json(const struct mc_cpu_score *sc, const struct mc_cpu_stats *st,
+		       FILE *out)
 {
 	fprintf(out, "  \"cpu\": {\"pcpus\": %u, \"vcpus\": %zu, \"final_stddev\": %.3f, "
 		"\"balanced\": %s, \"time_to_balance_s\": ", sc->npcpus, sc->nv,
@@ -135,5 +137,10 @@ void mc_cpu_score_json(const struct mc_cpu_score *sc, FILE *out)
 	else
 		fputs("null", out);
 	fprintf(out, ", \"pins\": %lu, \"pins_after_balance\": %lu, \"flaps\": %lu, "
-		"\"samples\": %lu}\n", sc->pins, sc->pins_after, sc->flaps, sc->samples);
+		"\"samples\": %lu", sc->pins, sc->pins_after, sc->flaps, sc->samples);
+	if (st)
+		fprintf(out, ", \"places\": %lu, \"place_errors\": %lu, \"place_cpu_s\": %.6f, "
+			"\"place_worker_cpu_s\": %.6f", st->places, st->place_errors,
+			st->place_cpu, st->place_worker_cpu);
+	fputs("}\n", out);
 }

@@ -279,32 +279,56 @@ void mc_cpu_sim_step(struct mc_cpu_sim *cs, double secs)
 	cs->now_ns += dt;
 }
 
+static int cmp_dom_ptr(const void *a, const void *b)
+{
+	return strcmp((*(const struct mc_domain *const *)a)->name,
+		      (*(const struct mc_domain *const *)b)->name);
+}
+
+static int cmp_name_dom_ptr(const void *name, const void *d)
+{
+	return strcmp(name, (*(const struct mc_domain *const *)d)->name);
+}
+
+static int add_vcpu_of(const struct sim_vcpu *v, const struct mc_domain *d,
+		       struct mc_cpu_snap *c)
+{
+	struct mc_vcpu *o = mc_cpu_snap_add_vcpu(c, v->domain, v->vcpu);
+
+	if (!o)
+		return -1;
+	memcpy(o->uuid, d->uuid, sizeof(o->uuid));
+	o->id = d->id;
+	o->time_ns = v->time_ns;
+	o->delay_ns = v->delay_ns;
+	o->have_delay = true;
+	o->pcpu = (int)v->on;
+	o->affinity = v->affinity;
+	return 0;
+}
+
+/* The running domains by name (the snapshot is not sorted yet), so each
+ * vCPU finds its domain in O(log n). */
 int mc_cpu_sim_collect(const struct mc_cpu_sim *cs, struct mc_snapshot *snap)
 {
+	const struct mc_domain **by = calloc(snap->ndoms + 1, sizeof(*by));
 	size_t i;
 
+	if (!by)
+		return -1;
+	for (i = 0; i < snap->ndoms; i++)
+		by[i] = &snap->doms[i];
+	qsort(by, snap->ndoms, sizeof(*by), cmp_dom_ptr);
 	for (i = 0; i < cs->nv; i++) {
-		const struct sim_vcpu *v = &cs->v[i];
-		const struct mc_domain *d = NULL;
-		struct mc_vcpu *o;
-		size_t k;
+		const struct mc_domain **d = snap->ndoms ?
+			bsearch(cs->v[i].domain, by, snap->ndoms, sizeof(*by), cmp_name_dom_ptr) : NULL;
 
-		for (k = 0; k < snap->ndoms && !d; k++)
-			if (!strcmp(snap->doms[k].name, v->domain))
-				d = &snap->doms[k];
-		if (!d)
-			continue;	/* not running */
-		o = mc_cpu_snap_add_vcpu(&snap->cpu, v->domain, v->vcpu);
-		if (!o)
+		if (d && add_vcpu_of(&cs->v[i], *d, &snap->cpu)) {
+			free(by);
 			return -1;
-		memcpy(o->uuid, d->uuid, sizeof(o->uuid));
-		o->id = d->id;
-		o->time_ns = v->time_ns;
-		o->delay_ns = v->delay_ns;
-		o->have_delay = true;
-		o->pcpu = (int)v->on;
-		o->affinity = v->affinity;
+		}
 	}
+	free(by);
 	snap->cpu.npcpus = cs->npcpus;
 	for (i = 0; i < cs->npcpus; i++)
 		snap->cpu.pcpus[i] = (struct mc_pcpu){ .online = true, .have_times = true,

@@ -559,7 +559,7 @@ int mc_score_write_json(const struct mc_score *s, const struct mc_sim_model *m,
 	}
 	fputs(run->cpu ? "  ],\n" : "  ]\n", f);
 	if (run->cpu)
-		mc_cpu_score_json(run->cpu, f);
+		mc_cpu_score_json(run->cpu, run->coord ? run->coord->cpu : NULL, f);
 	fputs("}\n", f);
 	return mc_file_replace_commit(f, tmp, path, err, errlen);
 }
