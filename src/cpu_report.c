@@ -95,6 +95,7 @@ static const struct mc_cpu_decision *decision_of(const struct mc_cpu_clamp_resul
 
 static void print_pcpus(FILE *out, const struct mc_cpu_snap *s)
 {
+	const char *sep;
 	char name[41];
 	unsigned i;
 	size_t k;
@@ -107,12 +108,14 @@ static void print_pcpus(FILE *out, const struct mc_cpu_snap *s)
 			fprintf(out, "%5u offline\n", i);
 			continue;
 		}
-		fprintf(out, "%5u %6.1f %6.1f %6.1f ", i, p->util, p->vcpu_util, p->other);
+		fprintf(out, "%5u %6.1f %6.1f %6.1f", i, p->util, p->vcpu_util, p->other);
+		sep = "  ";
 		for (k = 0; k < s->nvcpus; k++) {
 			if (s->vcpus[k].pcpu != (int)i)
 				continue;
 			mc_utf8_escape(s->vcpus[k].domain, name, sizeof(name));
-			fprintf(out, " %s/%u", name, s->vcpus[k].vcpu);
+			fprintf(out, "%s%s/%u", sep, name, s->vcpus[k].vcpu);
+			sep = " ";
 		}
 		fputc('\n', out);
 	}
@@ -121,8 +124,8 @@ static void print_pcpus(FILE *out, const struct mc_cpu_snap *s)
 static void print_vcpus(FILE *out, const struct mc_cpu_snap *s,
 			const struct mc_cpu_clamp_result *res)
 {
-	char name[21], aff[64], to[64], rules[96];
-	size_t k;
+	char name[21], aff[64], to[64], rules[96], line[256];
+	size_t k, len;
 
 	fprintf(out, "%-20s %4s %6s %6s %5s %-10s %-10s %s\n", "domain", "vcpu",
 		"util", "demand", "pcpu", "pins", "-> pins", "clamp");
@@ -137,8 +140,12 @@ static void print_vcpus(FILE *out, const struct mc_cpu_snap *s,
 			mc_cpuset_str(&d->target, to, sizeof(to));
 		if (d)
 			mc_cpu_clamp_rules_str(d->rules, rules, sizeof(rules));
-		fprintf(out, "%-20s %4u %6.1f %6.1f %5d %-10s %-10s %s\n", name, v->vcpu,
-			v->track.util, v->track.demand, v->pcpu, aff, to, rules);
+		snprintf(line, sizeof(line), "%-20s %4u %6.1f %6.1f %5d %-10s %-10s %s", name,
+			 v->vcpu, v->track.util, v->track.demand, v->pcpu, aff, to, rules);
+		len = strlen(line);
+		while (len && line[len - 1] == ' ')
+			line[--len] = '\0';	/* no trailing blanks of empty columns */
+		fprintf(out, "%s\n", line);
 	}
 }
 
