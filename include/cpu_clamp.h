@@ -26,7 +26,7 @@
  */
 #define MC_CPU_LIMITS(X) \
 	X(dwell,     "dwell",     0, 86400, 10, "s a pinned vCPU stays before it moves again") \
-	X(deadband,  "deadband",  0, 100,   5,  "no moves while the pCPU utilization stddev is at most this (points), 0 = off") \
+	X(deadband,  "deadband",  0, 100,   5,  "no moves while the stddev of the pCPUs' guest load is at most this (points), 0 = off") \
 	X(max_moves, "max_moves", 0, 100000, 8, "re-pins a period at most, 0 = no limit")
 
 struct mc_cpu_limits {
@@ -93,13 +93,15 @@ struct mc_cpu_clamp_result {
 	unsigned dropped;		/* MC_CPU_CLAMP_UNKNOWN | _BADPCPU seen */
 	struct mc_cpuset allowed;	/* online, in pcpus, not reserved */
 	bool have_stddev;
-	double stddev;			/* of the allowed pCPUs' utilization */
+	double stddev;			/* of the allowed pCPUs' vcpu_util */
 };
 
 /* The pCPUs vCPUs may use: online, within pcpus, outside reserve. */
 struct mc_cpuset mc_cpu_clamp_allowed(const struct mc_cpu_snap *s,
 				      const struct mc_cpu_limits *lim);
-/* The population stddev of the allowed pCPUs' utilization; false when
+/* The population stddev of the allowed pCPUs' guest load (vcpu_util:
+ * what the vCPUs that last ran there used, the course harness's
+ * measure); false when
  * one of them has none yet. */
 bool mc_cpu_clamp_stddev(const struct mc_cpu_snap *s, const struct mc_cpuset *allowed,
 			 double *out);

@@ -8,8 +8,13 @@
  *   allowed             the mask loses offline, reserved and foreign pCPUs
  *   empty               nothing left: keeps its pins (never an empty mask)
  *   (unchanged)         the same mask as now: nothing to do, no rule
- *   deadband            the allowed pCPUs' utilization stddev is within the
- *                       deadband: every move is held (balanced is balanced)
+ *   deadband            the stddev of the guest load on the allowed pCPUs
+ *                       (each pCPU's vcpu_util, as the course's harness
+ *                       measures it: the vCPUs' run time where they ran) is
+ *                       within the deadband: every move is held.  Host load
+ *                       from outside the guests is left out: no re-pin can
+ *                       move it, and on a shared host it would keep the
+ *                       vCPUs moving
  *   dwell               pinned by us less than dwell s ago: held
  *   max-moves           past max_moves changes this period: held, in the
  *                       order place() returned them
@@ -57,8 +62,8 @@ bool mc_cpu_clamp_stddev(const struct mc_cpu_snap *s, const struct mc_cpuset *al
 			continue;
 		if (!s->pcpus[i].have_util)
 			return false;
-		sum += s->pcpus[i].util;
-		sq += s->pcpus[i].util * s->pcpus[i].util;
+		sum += s->pcpus[i].vcpu_util;
+		sq += s->pcpus[i].vcpu_util * s->pcpus[i].vcpu_util;
 		n++;
 	}
 	if (!n)

@@ -31,7 +31,7 @@ static void host(struct mc_cpu_snap *s, const double util[4], unsigned nvcpus)
 	s->npcpus = 4;
 	for (i = 0; i < 4; i++)
 		s->pcpus[i] = (struct mc_pcpu){ .online = true, .have_util = true,
-						.util = util[i] };
+						.util = util[i], .vcpu_util = util[i] };
 	for (i = 0; i < nvcpus; i++) {
 		struct mc_vcpu *v = mc_cpu_snap_add_vcpu(s, "a", i);
 
@@ -193,7 +193,8 @@ static void test_nostats_and_excluded(void **state)
 }
 
 /* Test 3 of the course: balanced within the deadband, nothing moves;
- * a pCPU without utilization yet holds too; deadband 0 is off. */
+ * a pCPU without utilization yet holds too; deadband 0 is off.  Host load
+ * that is not the guests' (util above vcpu_util) does not count. */
 static void test_deadband(void **state)
 {
 	static const double balanced[4] = { 57, 60, 60, 61 };	/* stddev 1.5 */
@@ -210,8 +211,12 @@ static void test_deadband(void **state)
 	assert_int_equal(res.dec[0].rules, MC_CPU_CLAMP_DEADBAND);
 	assert_false(res.dec[0].act);
 	mc_cpu_clamp_result_free(&res);
+	s.pcpus[0].util = 100;	/* someone's compile on pCPU 0 */
+	assert_int_equal(mc_cpu_clamp_apply(&s, &lim, pins, 1, 100, &res), 0);
+	assert_int_equal(res.dec[0].rules, MC_CPU_CLAMP_DEADBAND);
+	mc_cpu_clamp_result_free(&res);
 	s.pcpus[3].have_util = false;
-	s.pcpus[3].util = 500;
+	s.pcpus[3].vcpu_util = 500;
 	assert_int_equal(mc_cpu_clamp_apply(&s, &lim, pins, 1, 100, &res), 0);
 	assert_false(res.have_stddev);
 	assert_int_equal(res.dec[0].rules, MC_CPU_CLAMP_DEADBAND);
