@@ -15,6 +15,17 @@ Load is a vCPU's demand = util + delay (run-queue wait, from schedstats),
 so a vCPU squeezed onto a crowded pCPU counts for what it would use, not
 for the slice it gets.
 
+And it leaves a placement alone unless LPT's is clearly better: when the
+busiest pCPU's demand now is within min_gain of LPT's busiest, nothing
+moves.  Demand is measured, so it is noisy: on real guests two LPT runs
+pair equal vCPUs differently from one period to the next, and without
+this a balanced host would swap pairs whenever noise pushed it past the
+deadband (seen on TCG guests, tests/e2e/cpu.sh).
+
+Parameters ([policy]):
+  min_gain   points of demand on the busiest pCPU a re-placement must
+             save, at least                                          (10)
+
 The core does the rest: no moves while the pCPUs are within [cpu]
 deadband, none for a vCPU pinned less than [cpu] dwell ago, at most
 [cpu] max_moves a period, and only allowed pCPUs.
@@ -89,7 +100,32 @@ local function relabel(list, bin, ids)
   return pcpu_of
 end
 
+-- The busiest allowed pCPU's demand as the vCPUs sit now; infinite when
+-- one sits outside the allowed pCPUs or nobody knows where.
+local function busiest_now(list, ids)
+  local load = {}
+  for _, p in ipairs(ids) do load[p] = 0 end
+  for _, v in ipairs(list) do
+    local p = current(v)
+    if p == nil or load[p] == nil then return math.huge end
+    load[p] = load[p] + v.demand
+  end
+  local most = 0
+  for _, l in pairs(load) do most = math.max(most, l) end
+  return most
+end
+
+local function busiest_bin(list, bin)
+  local load, most = {}, 0
+  for _, v in ipairs(list) do
+    load[bin[v]] = (load[bin[v]] or 0) + v.demand
+    most = math.max(most, load[bin[v]])
+  end
+  return most
+end
+
 function place(vcpus, pcpus, ctx)
+  local min_gain = tonumber(ctx.params.min_gain) or 10
   local ids = allowed_pcpus(pcpus)
   local list = {}
   for _, v in ipairs(vcpus) do
@@ -98,6 +134,7 @@ function place(vcpus, pcpus, ctx)
   if #ids == 0 or #list == 0 then return nil end
   table.sort(list, by_demand)
   local bin = lpt(list, #ids)
+  if busiest_now(list, ids) - busiest_bin(list, bin) < min_gain then return nil end
   local pcpu_of = relabel(list, bin, ids)
   local pins = {}
   for _, v in ipairs(list) do

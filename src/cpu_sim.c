@@ -184,15 +184,22 @@ static int check(struct mc_cpu_sim *cs, const char *path, char *err, size_t errl
 struct mc_cpu_sim *mc_cpu_sim_load(const char *path, char *err, size_t errlen)
 {
 	struct mc_cpu_sim *cs = calloc(1, sizeof(*cs));
+	int rc;
 
 	err[0] = '\0';
 	if (!cs) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (mc_ini_parse(path, handler, cs, err, errlen) ||
-	    (cs->seen_cpu && !cs->npcpus && snprintf(err, errlen, "%s: [cpu] needs pcpus = N", path)) ||
-	    (cs->seen_cpu && check(cs, path, err, errlen)) || !cs->seen_cpu) {
+	rc = mc_ini_parse(path, handler, cs, err, errlen);
+	if (!rc && cs->seen_cpu && !cs->npcpus) {
+		snprintf(err, errlen, "%s: [cpu] needs pcpus = N", path);
+		mc_ini_escape(err, errlen);
+		rc = -1;
+	}
+	if (!rc && cs->seen_cpu)
+		rc = check(cs, path, err, errlen);
+	if (rc || !cs->seen_cpu) {	/* no [cpu]: no CPU model, err "" */
 		mc_cpu_sim_free(cs);
 		return NULL;
 	}

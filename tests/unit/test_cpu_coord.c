@@ -189,12 +189,51 @@ static void test_reload(void **state)
 	teardown(f);
 }
 
+/* [cpu] and the [domain] CPU keys: read when right, refused with
+ * file:line and the key when not, nothing half-set. */
+static void test_config_keys(void **state)
+{
+	static const char *const bad[] = {
+		"[cpu]\npcpus = 3-1\n", "[cpu]\nreserve_pcpus = 0,\n",
+		"[cpu]\ndwell = -1\n", "[cpu]\nmax_moves = x\n", "[cpu]\nbogus = 1\n",
+		"[cpu]\ndeadband = 101\n", "[domain \"a\"]\ncpuset = 999\n",
+		"[domain \"a\"]\ncpu_exclude = maybe\n", "[cpu]\npolicy =\n",
+	};
+	struct mc_config cfg = { 0 };
+	char err[512], *path, buf[64];
+	size_t i;
+
+	(void)state;
+	path = write_temp("[cpu]\npcpus = 0-3\nreserve_pcpus = 0\ndwell = 4\n"
+			  "deadband = 2.5\nmax_moves = 3\n"
+			  "[domain \"db*\"]\ncpu_exclude = yes\ncpuset = 2-3\n", ".ini");
+	assert_int_equal(mc_config_load_file(&cfg, path, err, sizeof(err)), MC_CONFIG_OK);
+	assert_true(cfg.cpu.have_pcpus);
+	assert_string_equal(mc_cpuset_str(&cfg.cpu.pcpus, buf, sizeof(buf)), "0-3");
+	assert_string_equal(mc_cpuset_str(&cfg.cpu.reserve, buf, sizeof(buf)), "0");
+	assert_true(cfg.cpu.dwell == 4 && cfg.cpu.deadband == 2.5 && cfg.cpu.max_moves == 3);
+	assert_true(mc_config_domain(&cfg, "db1")->cpu_exclude);
+	assert_string_equal(mc_cpuset_str(&mc_config_domain(&cfg, "db1")->cpuset, buf,
+					  sizeof(buf)), "2-3");
+	mc_config_free(&cfg);
+	drop_temp(path);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		path = write_temp(bad[i], ".ini");
+		assert_int_equal(mc_config_load_file(&cfg, path, err, sizeof(err)), MC_CONFIG_ERROR);
+		if (!strstr(err, ":2: ["))
+			fail_msg("%s: no file:line in \"%s\"", bad[i], err);
+		mc_config_free(&cfg);
+		drop_temp(path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utilization),
 		cmocka_unit_test(test_pin_failures_and_errors),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_config_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
