@@ -124,7 +124,7 @@ static void print_pcpus(FILE *out, const struct mc_cpu_snap *s)
 static void print_vcpus(FILE *out, const struct mc_cpu_snap *s,
 			const struct mc_cpu_clamp_result *res)
 {
-	char name[21], aff[64], to[64], rules[96], line[256];
+	char name[21], aff[64], to[64], rules[96], line[512];
 	size_t k, len;
 
 	fprintf(out, "%-20s %4s %6s %6s %5s %-10s %-10s %s\n", "domain", "vcpu",
