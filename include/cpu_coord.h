@@ -37,6 +37,8 @@ struct mc_cpu_coord *mc_cpu_coord_open(const struct mc_config *cfg,
 void mc_cpu_coord_free(struct mc_cpu_coord *cc);
 void mc_cpu_coord_set_config(struct mc_cpu_coord *cc, const struct mc_config *cfg);
 void mc_cpu_coord_set_events(struct mc_cpu_coord *cc, struct mc_events *e);
+/* SIGHUP: the [cpu] trace re-opened (log rotation); cc may be NULL. */
+void mc_cpu_coord_reopen(struct mc_cpu_coord *cc);
 
 /* After the backend filled s (prev: the sample before): utilization,
  * then place(), clamps and re-pins when a period is due. */

@@ -35,6 +35,8 @@ struct mc_cpu_report;
 struct mc_cpu_report *mc_cpu_report_open(FILE *table, const char *trace,
 					 bool append, char *err, size_t errlen);
 void mc_cpu_report_close(struct mc_cpu_report *r);
+/* SIGHUP: the trace re-opened at its path (log rotation).  0 or -1. */
+int mc_cpu_report_reopen(struct mc_cpu_report *r);
 /* One sample; res NULL when place() did not run. */
 void mc_cpu_report_sample(struct mc_cpu_report *r, const struct mc_cpu_snap *s,
 			  double now, const struct mc_cpu_clamp_result *res);

@@ -102,6 +102,12 @@ void mc_cpu_coord_set_events(struct mc_cpu_coord *cc, struct mc_events *e)
 	cc->events = e;
 }
 
+void mc_cpu_coord_reopen(struct mc_cpu_coord *cc)
+{
+	if (cc)
+		mc_cpu_report_reopen(cc->report);
+}
+
 const struct mc_cpu_stats *mc_cpu_coord_stats(const struct mc_cpu_coord *cc)
 {
 	return &cc->stats;

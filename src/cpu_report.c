@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cpu_report.h"
@@ -21,9 +20,7 @@
 
 struct mc_cpu_report {
 	FILE *table;
-	int trace;		/* fd, -1 = none */
-	char *trace_path;
-	bool trace_failing;
+	struct mc_file_trace trace;
 	bool have_t0;
 	double t0;
 };
@@ -31,52 +28,34 @@ struct mc_cpu_report {
 static const char trace_header[] =
 	"time,domain,vcpu,util,delay,pcpu,affinity,proposed,target,clamp\n";
 
-static void trace_write(struct mc_cpu_report *r, const char *buf, size_t len)
-{
-	char why[MC_ERR_LEN];
-	struct stat st;
-	int rc = fstat(r->trace, &st);
-
-	if (!rc && !st.st_size)
-		rc = mc_file_append_record(r->trace, trace_header, sizeof(trace_header) - 1);
-	if (!rc && len)
-		rc = mc_file_append_record(r->trace, buf, len);
-	if (rc)
-		snprintf(why, sizeof(why), "cannot write %s: %s", r->trace_path,
-			 strerror(errno));
-	mc_file_note(&r->trace_failing, "cpu trace", r->trace_path, rc ? why : NULL);
-}
-
 struct mc_cpu_report *mc_cpu_report_open(FILE *table, const char *trace,
 					 bool append, char *err, size_t errlen)
 {
 	struct mc_cpu_report *r = calloc(1, sizeof(*r));
 
-	if (!r || (trace && !(r->trace_path = strdup(trace)))) {
+	if (!r) {
 		snprintf(err, errlen, "out of memory");
-		free(r);
 		return NULL;
 	}
 	r->table = table;
-	r->trace = !trace ? -1 : append ? mc_file_open_append(trace, err, errlen) :
-		   mc_file_open_trunc(trace, err, errlen);
-	if (trace && r->trace < 0) {
-		free(r->trace_path);
+	if (mc_file_trace_open(&r->trace, trace, append, trace_header, "cpu trace", err,
+			       errlen)) {
 		free(r);
 		return NULL;
 	}
-	if (trace)
-		trace_write(r, "", 0);
 	return r;
+}
+
+int mc_cpu_report_reopen(struct mc_cpu_report *r)
+{
+	return r ? mc_file_trace_reopen(&r->trace) : 0;
 }
 
 void mc_cpu_report_close(struct mc_cpu_report *r)
 {
 	if (!r)
 		return;
-	if (r->trace >= 0 && close(r->trace))
-		mc_warn("cpu trace: closing %s: %s", r->trace_path, strerror(errno));
-	free(r->trace_path);
+	mc_file_trace_close(&r->trace);
 	free(r);
 }
 
@@ -225,7 +204,7 @@ static void write_trace(struct mc_cpu_report *r, const struct mc_cpu_snap *s,
 	if (fclose(mem) || bad)
 		mc_warn("cpu trace: out of memory; a sample was not written");
 	else
-		trace_write(r, buf, len);
+		mc_file_trace_append(&r->trace, buf, len);
 	free(buf);
 }
 
@@ -241,7 +220,7 @@ void mc_cpu_report_sample(struct mc_cpu_report *r, const struct mc_cpu_snap *s,
 		r->have_t0 = true;
 	}
 	t = now - r->t0;
-	if (r->trace >= 0)
+	if (r->trace.fd >= 0)
 		write_trace(r, s, t, res);
 	if (r->table && res)
 		print_table(r->table, s, t, res);

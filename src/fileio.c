@@ -342,3 +342,70 @@ char *mc_file_path_beside(const char *base, const char *rel)
 		return NULL;
 	return out;
 }
+
+/* ---- CSV traces ---- */
+
+static int trace_header_if_empty(const struct mc_file_trace *t)
+{
+	struct stat st;
+
+	if (fstat(t->fd, &st))
+		return -1;
+	if (st.st_size)
+		return 0;
+	return mc_file_append_record(t->fd, t->header, strlen(t->header));
+}
+
+void mc_file_trace_append(struct mc_file_trace *t, const char *buf, size_t len)
+{
+	char why[MC_ERR_LEN];
+	int rc;
+
+	if (t->fd < 0)
+		return;
+	rc = trace_header_if_empty(t);
+	if (!rc && len)
+		rc = mc_file_append_record(t->fd, buf, len);
+	if (rc)
+		snprintf(why, sizeof(why), "cannot write %s: %s", t->path, strerror(errno));
+	mc_file_note(&t->failing, t->what, t->path, rc ? why : NULL);
+}
+
+int mc_file_trace_open(struct mc_file_trace *t, const char *path, bool append,
+		       const char *header, const char *what, char *err, size_t errlen)
+{
+	*t = (struct mc_file_trace){ .fd = -1, .header = header, .what = what };
+	if (!path)
+		return 0;
+	if (!(t->path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->fd = append ? mc_file_open_append(path, err, errlen) :
+		mc_file_open_trunc(path, err, errlen);
+	if (t->fd < 0) {
+		mc_file_trace_close(t);
+		return -1;
+	}
+	mc_file_trace_append(t, "", 0);
+	return 0;
+}
+
+int mc_file_trace_reopen(struct mc_file_trace *t)
+{
+	if (t->fd < 0)
+		return 0;
+	if (mc_file_reopen_append(&t->fd, t->what, t->path))
+		return -1;
+	mc_file_trace_append(t, "", 0);	/* a new file gets its header now */
+	return 0;
+}
+
+void mc_file_trace_close(struct mc_file_trace *t)
+{
+	if (t->fd >= 0 && close(t->fd))
+		mc_warn("%s: closing %s: %s", t->what, t->path, strerror(errno));
+	free(t->path);
+	t->path = NULL;
+	t->fd = -1;
+}

@@ -270,6 +270,7 @@ static void reload_config(struct daemon *dm)
 	set_log_level(&dm->cfg);
 	mc_events_reopen(dm->events);	/* after logrotate; [output] paths are kept */
 	mc_report_reopen(dm->report);
+	mc_cpu_coord_reopen(mc_coord_cpu(dm->coord));
 	mc_info("SIGHUP: config %s re-read", dm->cfg.file ? dm->cfg.file : "(none)");
 	virEventUpdateTimeout(dm->sample_timer, (int)(dm->cfg.sample * 1000));
 	reload_policy(dm, "SIGHUP");

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clamp.h"
@@ -24,9 +23,7 @@
 
 struct mc_report {
 	FILE *table;
-	int trace;		/* fd, -1 = none */
-	char *trace_path;
-	bool trace_failing;	/* the last trace write failed (warned) */
+	struct mc_file_trace trace;
 	bool changes_only;	/* table only for decisions that change a size */
 	bool table_shown;	/* a table has been printed */
 	double t0;
@@ -36,65 +33,27 @@ struct mc_report {
 static const char trace_header[] =
 	"time,domain,actual_kib,unused_kib,target_kib,clamp,reason\n";
 
-/* An empty trace needs the header first: a new file, one that
- * copytruncate emptied, or one whose header write failed. */
-static int trace_header_if_empty(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return -1;
-	if (st.st_size)
-		return 0;
-	return mc_file_append_record(fd, trace_header, sizeof(trace_header) - 1);
-}
-
-/* Appends one record to the trace; a failure is logged once, and so is the
- * first write that works again.  The header goes first, however late. */
-static void trace_append(struct mc_report *r, const char *buf, size_t len)
-{
-	char why[MC_ERR_LEN];
-	int rc = trace_header_if_empty(r->trace);
-
-	if (!rc && len)
-		rc = mc_file_append_record(r->trace, buf, len);
-	if (rc)
-		snprintf(why, sizeof(why), "cannot write %s: %s", r->trace_path,
-			 strerror(errno));
-	mc_file_note(&r->trace_failing, "trace", r->trace_path, rc ? why : NULL);
-}
-
 struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 				 char *err, size_t errlen)
 {
 	struct mc_report *r = calloc(1, sizeof(*r));
 
-	if (!r || (trace && !(r->trace_path = strdup(trace)))) {
+	if (!r) {
 		snprintf(err, errlen, "out of memory");
-		free(r);
 		return NULL;
 	}
 	r->table = table;
-	r->trace = !trace ? -1 : append ? mc_file_open_append(trace, err, errlen) :
-		   mc_file_open_trunc(trace, err, errlen);
-	if (trace && r->trace < 0) {
-		free(r->trace_path);
+	if (mc_file_trace_open(&r->trace, trace, append, trace_header, "trace", err,
+			       errlen)) {
 		free(r);
 		return NULL;
 	}
-	if (trace)
-		trace_append(r, "", 0);
 	return r;
 }
 
 int mc_report_reopen(struct mc_report *r)
 {
-	if (!r || r->trace < 0)
-		return 0;
-	if (mc_file_reopen_append(&r->trace, "trace", r->trace_path))
-		return -1;
-	trace_append(r, "", 0);	/* a new file gets its header now */
-	return 0;
+	return r ? mc_file_trace_reopen(&r->trace) : 0;
 }
 
 void mc_report_table_changes_only(struct mc_report *r, bool on)
@@ -118,9 +77,7 @@ void mc_report_close(struct mc_report *r)
 {
 	if (!r)
 		return;
-	if (r->trace >= 0 && close(r->trace))
-		mc_warn("trace: closing %s: %s", r->trace_path, strerror(errno));
-	free(r->trace_path);
+	mc_file_trace_close(&r->trace);
 	free(r);
 }
 
@@ -234,7 +191,7 @@ static void write_trace(struct mc_report *r, const struct mc_snapshot *s,
 	if (fclose(mem) || bad)
 		mc_warn("trace: out of memory; a sample was not written");
 	else
-		trace_append(r, buf, len);
+		mc_file_trace_append(&r->trace, buf, len);
 	free(buf);
 }
 
@@ -253,7 +210,7 @@ void mc_report_sample(struct mc_report *r, const struct mc_snapshot *s,
 	}
 	t = s->time - r->t0;
 	by_dom = index_decisions(s, res);
-	if (r->trace >= 0)
+	if (r->trace.fd >= 0)
 		write_trace(r, s, t, by_dom, res ? reason : "sample");
 	if (table_wanted(r, res)) {
 		print_table(r->table, s, t, by_dom, reason, dry_run);
