@@ -115,7 +115,9 @@ void mc_clamp_result_free(struct mc_clamp_result *res);
 
 /* "max+floor" for a rule mask, for logs and the trace. */
 const char *mc_clamp_rules_str(unsigned rules, char *buf, size_t len);
-/* The same for any list of names indexed by bit (ksm_clamp.h's too). */
+/* The same for any rule list: names[bit] joined with "+" (ksm_clamp.h's
+ * and the CPU rules use it too).  Whole names only: one that does not fit
+ * is left out. */
 const char *mc_clamp_names_str(const char *const *names, size_t nnames,
 			       unsigned rules, char *buf, size_t len);
 

@@ -12,6 +12,7 @@
 
 #include "clamp.h"
 #include "ksm_clamp.h"
+#include "cpu_clamp.h"
 #include "snapshot.h"
 #include "vmset.h"
 
@@ -28,6 +29,9 @@
 struct mc_domain_conf {
 	char *pattern;
 	struct mc_vmset set;	/* min_mib, max_mib, weight, exclude */
+	bool cpu_exclude;	/* [cpu] rules: never re-pinned */
+	bool have_cpuset;
+	struct mc_cpuset cpuset;	/* pCPUs its vCPUs may have */
 	struct mc_kv *params;	/* every key, passed to Lua as d.params */
 	size_t nparams;
 };
@@ -46,6 +50,9 @@ struct mc_config {
 	bool test_config;	/* -t: check config and policy, then exit */
 	int verbosity;		/* -1 quiet, 0 normal, 1 verbose */
 	struct mc_limits limits;	/* KiB */
+	char *cpu_policy;	/* [cpu] policy / --cpu-policy: place(), NULL = none */
+	char *cpu_trace;	/* [cpu] trace: CSV path, NULL = none */
+	struct mc_cpu_limits cpu;	/* the other [cpu] keys */
 	struct mc_kv *policy_params;
 	size_t npolicy_params;
 	struct mc_domain_conf *domains;

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct mc_cpu_stats;
+
 struct mc_coord_stats {
 	unsigned long samples;
 	unsigned long decides;
@@ -35,6 +37,8 @@ struct mc_coord_stats {
 	double last_reload;	/* unix s of the last policy loaded while running; 0: never */
 	double last_refusal;	/* unix s of the last policy refused; 0: never */
 	double last_config_refusal;	/* unix s of the last config refused; 0: never */
+	/* The CPU side's counters (cpu_report.h), borrowed; NULL: none. */
+	const struct mc_cpu_stats *cpu;
 };
 
 #endif

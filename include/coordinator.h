@@ -70,6 +70,12 @@ struct mc_events;
 void mc_coord_set_outputs(struct mc_coord *c, struct mc_metrics *m,
 			  struct mc_events *e);
 
+/* The CPU side (cpu_coord.h): taken, run in every sample after memory,
+ * freed with the coordinator.  NULL: none. */
+struct mc_cpu_coord;
+void mc_coord_set_cpu(struct mc_coord *c, struct mc_cpu_coord *cpu);
+struct mc_cpu_coord *mc_coord_cpu(const struct mc_coord *c);
+
 const struct mc_coord_stats *mc_coord_stats(const struct mc_coord *c);
 
 /* The last decision made for a domain (policy or fallback), kept until

@@ -13,8 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mc_cpu_decision;
 struct mc_decision;
 struct mc_domain;
+struct mc_vcpu;
 struct mc_events;
 
 /* How a resize went. */
@@ -42,6 +44,11 @@ void mc_events_close(struct mc_events *e);
 void mc_events_resize(struct mc_events *e, const struct mc_domain *d,
 		      const struct mc_decision *dec, const char *reason,
 		      const char *policy, enum mc_events_outcome outcome);
+/* One re-pin of vCPU v (as sampled), dec as clamped; outcome RESIZED
+ * means the hypervisor took it. */
+void mc_events_pin(struct mc_events *e, const struct mc_vcpu *v,
+		   const struct mc_cpu_decision *dec, const char *policy,
+		   enum mc_events_outcome outcome);
 /* A policy event: kind is "policy_load", "policy_refused", "policy_error"
  * or "policy_recovered"; why (may be NULL) the trigger or the error. */
 void mc_events_policy(struct mc_events *e, const char *kind,

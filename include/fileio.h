@@ -82,4 +82,26 @@ int mc_file_replace_commit(FILE *f, char *tmp, const char *path, char *err,
 void mc_file_note(bool *failing, const char *what, const char *path,
 		  const char *why);
 
+/* A CSV trace: appended to one record (a sample's rows) at a time, its
+ * header first whenever the file is empty (new, emptied by logrotate's
+ * copytruncate, or a header write that failed); failures and recoveries
+ * logged once (mc_file_note).  header and what ("trace") are static. */
+struct mc_file_trace {
+	int fd;			/* -1: none */
+	char *path;
+	const char *header, *what;
+	bool failing;
+};
+/* path NULL: no trace (fd -1).  append: keep what is there (a daemon's
+ * restart) when it starts with header, else move it aside to PATH.old
+ * (.old.1 .. .old.9) and start anew; not append: start empty.  0, or -1
+ * with err set. */
+int mc_file_trace_open(struct mc_file_trace *t, const char *path, bool append,
+		       const char *header, const char *what, char *err, size_t errlen);
+/* One record; nothing when there is no trace. */
+void mc_file_trace_append(struct mc_file_trace *t, const char *buf, size_t len);
+/* SIGHUP: a fresh file at the path (mc_file_reopen_append).  0 or -1. */
+int mc_file_trace_reopen(struct mc_file_trace *t);
+void mc_file_trace_close(struct mc_file_trace *t);
+
 #endif

@@ -99,7 +99,9 @@
 #include "ksm.h"
 
 struct mc_backend;
+struct mc_cpuset;
 struct mc_domain;
+struct mc_vcpu;
 struct mc_host;
 struct mc_sim_model;
 struct mc_snapshot;
@@ -128,6 +130,14 @@ struct mc_backend_ops {
 	 * from; a field that refuses is marked in the next host.ksm's
 	 * unwritable.  0 or -1 (logged). */
 	int (*set_ksm)(struct mc_backend *b, enum mc_ksm_field f, uint64_t value);
+	/* CPU (cpu_coord.h), optional (NULL: cannot pin).  When want_cpu is
+	 * set, collect() also fills snap->cpu (cpu_snapshot.h): every vCPU of
+	 * every domain with its run time, delay, last pCPU and affinity, and
+	 * every pCPU with online, busy and total ns; cpu.collected true.
+	 * set_pin() sets the live affinity of v, a vCPU of the last snapshot
+	 * (find its domain by uuid); mask is never empty.  0 or -1 (logged). */
+	int (*set_pin)(struct mc_backend *b, const struct mc_vcpu *v,
+		       const struct mc_cpuset *mask);
 };
 
 /* The part of every backend the core reads: a backend embeds it first and
@@ -138,6 +148,8 @@ struct mc_backend {
 	/* Connections re-opened so far; the core reports each change (event,
 	 * metric).  Backends without a connection leave it 0. */
 	unsigned long reconnects;
+	/* A CPU policy runs: collect() reads vCPUs and pCPUs too. */
+	bool want_cpu;
 };
 
 /* Every constructor returns NULL on failure, with err saying why. */
@@ -156,6 +168,11 @@ struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,
  * (the caller frees m after closing the backend). */
 struct mc_backend *mc_hv_sim_open(struct mc_sim_model *m, char *err,
 				  size_t errlen);
+
+/* The simulator's pCPUs and vCPUs (cpu_sim.h), borrowed, for collect()
+ * and set_pin(). */
+struct mc_cpu_sim;
+void mc_hv_sim_set_cpu(struct mc_backend *b, struct mc_cpu_sim *cs);
 
 /* In memory (hypervisor_mem.c): domains and host set by hand, for unit
  * tests.  collect() reports them as set; set_target() moves the balloon at

@@ -28,6 +28,11 @@
 #define MC_POLICY_BACKOFF_MAX	8	/* periods between restarts, at most */
 
 struct mc_policy;
+struct mc_policy_ipc_buf;
+
+/* The function a policy file must define, by contract. */
+#define MC_POLICY_ENTRY_DECIDE	"decide"
+#define MC_POLICY_ENTRY_PLACE	"place"
 
 struct mc_policy_ctx {
 	double period;
@@ -51,6 +56,11 @@ struct mc_proposals {
 struct mc_policy *mc_policy_load_timed(const char *path,
 				       const struct mc_kv *params, size_t nparams,
 				       double timeout, char *err, size_t errlen);
+/* The same for a policy of another contract: entry (static) is the
+ * function it must define, MC_POLICY_ENTRY_PLACE for cpu_policy.h. */
+struct mc_policy *mc_policy_load_entry(const char *path, const char *entry,
+				       const struct mc_kv *params, size_t nparams,
+				       double timeout, char *err, size_t errlen);
 /* The same with MC_POLICY_TIMEOUT. */
 struct mc_policy *mc_policy_load(const char *path, const struct mc_kv *params,
 				 size_t nparams, char *err, size_t errlen);
@@ -61,6 +71,20 @@ void mc_policy_set_timeout(struct mc_policy *p, double timeout);
 int mc_policy_decide(struct mc_policy *p, const struct mc_snapshot *s,
 		     const struct mc_policy_ctx *ctx, struct mc_proposals *out,
 		     char *err, size_t errlen);
+/* The call under every contract: sends req (a finished frame; bad = out
+ * of memory building it) and hands the answer's payload, after its cpu,
+ * to read, which returns -1 when it does not hold what it should (the
+ * worker is then killed as a liar).  Deadline, restarts and back-off as
+ * decide; now and period are the snapshot's clock and the period. */
+typedef int mc_policy_reply_fn(struct mc_policy_ipc_buf *in, void *arg);
+int mc_policy_call(struct mc_policy *p, double now, double period,
+		   const struct mc_policy_ipc_buf *req, mc_policy_reply_fn *read,
+		   void *arg, char *err, size_t errlen);
+/* Key/value pairs into a request (n, then key and value each), as the
+ * worker's mc_policy_lua_get_kvs reads them; extra (NULL: none) after kv,
+ * as one list. */
+void mc_policy_put_kvs(struct mc_policy_ipc_buf *b, const struct mc_kv *kv, size_t n,
+		       const struct mc_kv *extra);
 const char *mc_policy_path(const struct mc_policy *p);
 /* FNV-1a 64 of the policy text as it was read and loaded. */
 uint64_t mc_policy_hash(const struct mc_policy *p);

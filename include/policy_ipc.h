@@ -20,8 +20,9 @@
 #define MC_POLICY_IPC_FRAME_MAX	(96u << 20)
 
 enum mc_policy_ipc_type {
-	MC_POLICY_IPC_LOAD = 'L',	/* daemon: chunk name, source, params */
+	MC_POLICY_IPC_LOAD = 'L',	/* daemon: chunk name, source, params, entry */
 	MC_POLICY_IPC_DECIDE = 'D',	/* daemon: ctx, host, domains */
+	MC_POLICY_IPC_PLACE = 'P',	/* daemon: ctx, pcpus, vcpus (cpu_policy.c) */
 	MC_POLICY_IPC_LOG = 'l',	/* worker: one line from print/ctx.log */
 	MC_POLICY_IPC_OK = 'o',		/* worker: loaded; cpu */
 	MC_POLICY_IPC_ERROR = 'e',	/* worker: cpu, message + traceback */

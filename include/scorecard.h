@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 struct mc_coord_stats;
+struct mc_cpu_score;
 struct mc_score;
 struct mc_sim_model;
 
@@ -29,6 +30,7 @@ struct mc_score_run {
 	double coord_cpu;		/* s of CPU in mc_coord_sample, summed */
 	double model_cpu;		/* s of CPU stepping the model */
 	long peak_rss_kib;
+	const struct mc_cpu_score *cpu;	/* the CPU rows (cpu_score.h), or NULL */
 };
 
 /* pressure: unused below this (KiB) counts as pressure; reserve: the host

@@ -11,12 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu_snapshot.h"
 #include "host_pressure.h"
 #include "ksm.h"
+#include "util.h"	/* MC_UUID_LEN */
 #include "vmem.h"
 #include "vmset.h"
-
-#define MC_UUID_LEN 37
 
 /* Guest-reported balloon statistics.  Fields the guest did not report are 0
  * and have_stats is false until unused and available have both arrived. */
@@ -119,6 +119,7 @@ struct mc_snapshot {
 	struct mc_host host;
 	double time;		/* seconds, backend clock */
 	double wall;		/* s since the Unix epoch (sim: simulated) */
+	struct mc_cpu_snap cpu;	/* vCPUs and pCPUs, when a CPU policy runs */
 };
 
 void mc_snapshot_init(struct mc_snapshot *s);

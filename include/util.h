@@ -24,6 +24,9 @@ static inline double mc_mib_of_kib(uint64_t kib) { return (double)kib / MC_KIB_P
  * reason and an escaped quote of the offending text; longer is cut. */
 #define MC_ERR_LEN 512
 
+/* A domain's uuid as text with its NUL ("xxxxxxxx-xxxx-...") */
+#define MC_UUID_LEN 37
+
 /* FNV-1a 64: a fast non-cryptographic hash, for hash tables and for
  * naming a version of a text (never for security). */
 static inline uint64_t mc_fnv1a64(const void *data, size_t len)

@@ -68,6 +68,9 @@ static void defaults(struct mc_config *cfg)
 #define KSM_DEFAULT(field, key, def, what) cfg->ksm.field = (def);
 	MC_KSM_LIMITS(KSM_DEFAULT)
 #undef KSM_DEFAULT
+#define CPU_DEFAULT(field, key, lo, hi, def, what) cfg->cpu.field = (def);
+	MC_CPU_LIMITS(CPU_DEFAULT)
+#undef CPU_DEFAULT
 }
 
 /* ---- value parsers: 0 on success ---- */
@@ -171,6 +174,24 @@ static struct mc_domain_conf *domain_conf(struct mc_config *cfg,
 	return &grown[cfg->ndomains++];
 }
 
+/* The [cpu] rules' keys of a [domain] section (the INI's only: a VM's
+ * metadata has no say over the host's pCPUs).  1, or 0 (mc_ini_fail). */
+static int handle_domain_cpu(struct parse *p, const char *section,
+			     struct mc_domain_conf *dc, const char *key,
+			     const char *value)
+{
+	if (!strcmp(key, "cpu_exclude") && mc_ini_bool(value, &dc->cpu_exclude))
+		return mc_ini_fail(p->ini, section, key, "'%s' is not yes or no", value);
+	if (!strcmp(key, "cpuset")) {
+		if (mc_cpuset_parse(value, &dc->cpuset))
+			return mc_ini_fail(p->ini, section, key,
+					   "'%s' is not a CPU list (0-3,6; below %d)",
+					   value, MC_CPUSET_MAX);
+		dc->have_cpuset = true;
+	}
+	return 1;
+}
+
 /* The keys of MC_VMSET_KEYS are checked as the VM's metadata is (vmset.h);
  * every key, known or not, reaches the policy as d.params. */
 static int handle_domain(struct parse *p, const char *section,
@@ -185,6 +206,8 @@ static int handle_domain(struct parse *p, const char *section,
 		return mc_ini_fail(p->ini, section, key, "'%s' is %s", value, why);
 	if (mc_vmset_check(&dc->set, why, sizeof(why)))
 		return mc_ini_fail(p->ini, section, key, "%s", why);
+	if (!handle_domain_cpu(p, section, dc, key, value))
+		return 0;
 	if (kv_add(&dc->params, &dc->nparams, key, value))
 		return mc_ini_fail(p->ini, section, key, "out of memory");
 	return 1;
@@ -247,6 +270,48 @@ static int handle_host(struct parse *p, const char *key, const char *value)
 		return 1;
 	}
 	return mc_ini_fail(p->ini, "host", key, "unknown key");
+}
+
+static const struct {
+	const char *name;
+	size_t offset;
+	double lo, hi;
+} cpu_keys[] = {
+#define CPU_KEY(field, key, lo, hi, def, what) \
+	{ key, offsetof(struct mc_cpu_limits, field), lo, hi },
+	MC_CPU_LIMITS(CPU_KEY)
+#undef CPU_KEY
+};
+
+static int handle_path(struct parse *p, const char *section, const char *key,
+		       const char *value, char **dst);
+
+/* [cpu]: the policy, two CPU lists, and the numbers of MC_CPU_LIMITS. */
+static int handle_cpu(struct parse *p, const char *key, const char *value)
+{
+	struct mc_cpu_limits *c = &p->cfg->cpu;
+	size_t i;
+
+	if (!strcmp(key, "policy"))
+		return handle_path(p, "cpu", key, value, &p->cfg->cpu_policy);
+	if (!strcmp(key, "trace"))
+		return handle_path(p, "cpu", key, value, &p->cfg->cpu_trace);
+	if (!strcmp(key, "pcpus") || !strcmp(key, "reserve_pcpus")) {
+		if (mc_cpuset_parse(value, *key == 'p' ? &c->pcpus : &c->reserve))
+			return mc_ini_fail(p->ini, "cpu", key, "'%s' is not a CPU list (0-3,6; below %d)", value, MC_CPUSET_MAX);
+		c->have_pcpus |= *key == 'p';
+		return 1;
+	}
+	for (i = 0; i < sizeof(cpu_keys) / sizeof(cpu_keys[0]); i++) {
+		if (strcmp(key, cpu_keys[i].name))
+			continue;
+		if (mc_ini_double(value, cpu_keys[i].lo, cpu_keys[i].hi,
+				  (double *)((char *)c + cpu_keys[i].offset)))
+			return mc_ini_fail(p->ini, "cpu", key, "'%s' is not a number (%g..%g)",
+					   value, cpu_keys[i].lo, cpu_keys[i].hi);
+		return 1;
+	}
+	return mc_ini_fail(p->ini, "cpu", key, "unknown key");
 }
 
 static int handle_value(struct parse *p, const char *section, const char *key,
@@ -313,7 +378,7 @@ static int handle_coordinator(struct parse *p, const char *key, const char *valu
 static int section_start(struct mc_ini *ini, const char *section)
 {
 	static const char *const known[] = {
-		"libvirt", "coordinator", "limits", "policy", "output", "host",
+		"libvirt", "coordinator", "limits", "policy", "output", "host", "cpu",
 	};
 	char *pattern;
 	size_t i;
@@ -354,6 +419,8 @@ static int handler(struct mc_ini *ini, const char *section, const char *key,
 		return handle_limits(p, key, value);
 	if (!strcmp(section, "host"))
 		return handle_host(p, key, value);
+	if (!strcmp(section, "cpu"))
+		return handle_cpu(p, key, value);
 	if (!strcmp(section, "policy")) {
 		if (kv_add(&p->cfg->policy_params, &p->cfg->npolicy_params, key, value))
 			return mc_ini_fail(p->ini, section, key, "out of memory");
@@ -419,6 +486,12 @@ static enum mc_config_status validate(struct mc_config *cfg, char *err,
 			strerror(errno));
 		return MC_CONFIG_ERROR;
 	}
+	if (cfg->cpu_policy && access(cfg->cpu_policy, R_OK)) {
+		set_err(err, errlen, "%s: cpu policy: %s: %s",
+			cfg->file ? cfg->file : "memcoord", cfg->cpu_policy,
+			strerror(errno));
+		return MC_CONFIG_ERROR;
+	}
 	return MC_CONFIG_OK;
 }
 
@@ -430,6 +503,7 @@ static void usage(FILE *out)
 	      "       memcoord status [--json] | reload  [-c FILE | -s SOCKET]\n"
 	      "  -c, --config FILE     INI configuration\n"
 	      "  -p, --policy FILE     Lua policy (overrides [coordinator] policy)\n"
+	      "      --cpu-policy FILE Lua vCPU placement policy (overrides [cpu] policy)\n"
 	      "  -u, --uri URI         libvirt URI (default: LIBVIRT_DEFAULT_URI, then\n"
 	      "                        libvirt's own default, as virsh)\n"
 	      "  -i, --interval SEC    decide() period in seconds\n"
@@ -452,7 +526,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_ONCE = 256, OPT_TRACE, OPT_SIMULATE, OPT_REALTIME, OPT_REPORT,
-	OPT_PLOT, OPT_CHECK, OPT_DURATION, OPT_FOREGROUND, OPT_LAST
+	OPT_PLOT, OPT_CHECK, OPT_DURATION, OPT_FOREGROUND, OPT_CPU_POLICY, OPT_LAST
 };
 
 static const struct option long_opts[] = {
@@ -471,6 +545,7 @@ static const struct option long_opts[] = {
 	{ "check", required_argument, NULL, OPT_CHECK },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "cpu-policy", required_argument, NULL, OPT_CPU_POLICY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -483,6 +558,7 @@ static const struct option long_opts[] = {
 enum { IN_DAEMON = 1, IN_SIM = 2, IN_CHECK = 4 };
 static const struct { int opt; const char *name; int modes; } flag_modes[] = {
 	{ 'p', "-p", IN_DAEMON | IN_SIM },
+	{ OPT_CPU_POLICY, "--cpu-policy", IN_DAEMON | IN_SIM },
 	{ 'u', "-u", IN_DAEMON },
 	{ 'i', "-i", IN_DAEMON | IN_SIM },
 	{ 'n', "-n", IN_DAEMON | IN_SIM },
@@ -537,6 +613,7 @@ static enum mc_config_status apply_flag(struct mc_config *cfg, int opt,
 	switch (opt) {
 	case 'c': return MC_CONFIG_OK;	/* read before the others */
 	case 'p': dst = &cfg->policy; break;
+	case OPT_CPU_POLICY: dst = &cfg->cpu_policy; break;
 	case 'u': dst = &cfg->uri; break;
 	case OPT_TRACE: dst = &cfg->trace; break;
 	case OPT_SIMULATE: dst = &cfg->simulate; break;
@@ -669,6 +746,8 @@ void mc_config_free(struct mc_config *cfg)
 	free(cfg->file);
 	free(cfg->uri);
 	free(cfg->policy);
+	free(cfg->cpu_policy);
+	free(cfg->cpu_trace);
 	free(cfg->trace);
 	free(cfg->metrics);
 	free(cfg->events);

@@ -12,6 +12,7 @@
 #include "clamp.h"
 #include "config.h"
 #include "coordinator.h"
+#include "cpu_coord.h"
 #include "events.h"
 #include "hypervisor.h"
 #include "ksm_clamp.h"
@@ -42,6 +43,7 @@ struct mc_coord {
 	struct mc_report *report;
 	struct mc_metrics *metrics;	/* borrowed, may be NULL */
 	struct mc_events *events;	/* borrowed, may be NULL */
+	struct mc_cpu_coord *cpu;	/* the CPU side, owned, may be NULL */
 	struct mc_snapshot snap[2];
 	int cur;			/* index of the newest snapshot */
 	bool have_snapshot;
@@ -95,6 +97,7 @@ void mc_coord_free(struct mc_coord *c)
 	if (!c)
 		return;
 	mc_policy_close(c->policy);
+	mc_cpu_coord_free(c->cpu);
 	mc_snapshot_free(&c->snap[0]);
 	mc_snapshot_free(&c->snap[1]);
 	mc_proposals_free(&c->props);
@@ -110,6 +113,8 @@ void mc_coord_set_config(struct mc_coord *c, const struct mc_config *cfg)
 	size_t k, i;
 
 	c->cfg = cfg;
+	if (c->cpu)
+		mc_cpu_coord_set_config(c->cpu, cfg);
 	/* Both snapshots borrow [domain] params from the config being
 	 * replaced, which is freed next: the trial call of a reload reads the
 	 * newest, and nothing may keep a pointer into the old one. */
@@ -123,6 +128,22 @@ void mc_coord_set_outputs(struct mc_coord *c, struct mc_metrics *m,
 {
 	c->metrics = m;
 	c->events = e;
+	if (c->cpu)
+		mc_cpu_coord_set_events(c->cpu, e);
+}
+
+void mc_coord_set_cpu(struct mc_coord *c, struct mc_cpu_coord *cpu)
+{
+	mc_cpu_coord_free(c->cpu);
+	c->cpu = cpu;
+	c->stats.cpu = cpu ? mc_cpu_coord_stats(cpu) : NULL;
+	if (cpu)
+		mc_cpu_coord_set_events(cpu, c->events);
+}
+
+struct mc_cpu_coord *mc_coord_cpu(const struct mc_coord *c)
+{
+	return c->cpu;
 }
 
 const struct mc_coord_stats *mc_coord_stats(const struct mc_coord *c)
@@ -653,6 +674,8 @@ int mc_coord_sample(struct mc_coord *c)
 	}
 	mc_report_sample(c->report, s, decided ? &c->res : NULL,
 			 reason ? reason : "sample", c->cfg->dry_run);
+	if (c->cpu)	/* with the sample before s: take_sample() flipped cur */
+		mc_cpu_coord_sample(c->cpu, s, &c->snap[!c->cur]);
 	mc_metrics_sample(c->metrics, s, decided ? &c->res : NULL,
 			  c->cfg->dry_run, &c->stats);
 	return 0;

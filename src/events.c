@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "clamp.h"
+#include "cpu_clamp.h"
+#include "cpuset.h"
 #include "events.h"
 #include "fileio.h"
 #include "json.h"
@@ -247,9 +249,11 @@ static const char *outcome_name(enum mc_events_outcome o)
 }
 
 /* The clamp names as a JSON array, one rule at a time so each is whole;
- * name_of is mc_clamp_rules_str or mc_ksm_clamp_rules_str. */
-static void put_clamps(struct line *l, unsigned rules,
-		       const char *(*name_of)(unsigned, char *, size_t))
+ * str is mc_clamp_rules_str, mc_ksm_clamp_rules_str or
+ * mc_cpu_clamp_rules_str. */
+typedef const char *rules_str_fn(unsigned rules, char *buf, size_t len);
+
+static void put_clamps(struct line *l, unsigned rules, rules_str_fn *str)
 {
 	unsigned bit;
 	bool first = true;
@@ -264,7 +268,7 @@ static void put_clamps(struct line *l, unsigned rules,
 		if (!first)
 			put(l, ",", 1);
 		first = false;
-		put_str(l, name_of(bit, name, sizeof(name)));
+		put_str(l, str(bit, name, sizeof(name)));
 	}
 	put(l, "]", 1);
 }
@@ -329,6 +333,31 @@ void mc_events_ksm(struct mc_events *e, const char *field, uint64_t from,
 	put_clamps(&l, rules, mc_ksm_clamp_rules_str);
 	put_key_str(&l, "reason", reason);
 	put_key_str(&l, "policy", policy);
+	finish(e, &l);
+}
+
+void mc_events_pin(struct mc_events *e, const struct mc_vcpu *v,
+		   const struct mc_cpu_decision *dec, const char *policy,
+		   enum mc_events_outcome outcome)
+{
+	struct line l = { 0 };
+	char mask[MC_CPUSET_STR_LEN];
+
+	if (!e)
+		return;
+	begin(e, &l, "pin");
+	put_key_str(&l, "domain", v->domain);
+	put_key_str(&l, "uuid", v->uuid);
+	putf(&l, ",\"vcpu\":%u", v->vcpu);
+	put_key_str(&l, "outcome", outcome == MC_EVENTS_RESIZED ? "pinned" :
+		    outcome_name(outcome));
+	put_key_str(&l, "before", mc_cpuset_str(&dec->from, mask, sizeof(mask)));
+	put_key_str(&l, "after", mc_cpuset_str(&dec->target, mask, sizeof(mask)));
+	put_key_str(&l, "proposed", mc_cpuset_str(&dec->proposed, mask, sizeof(mask)));
+	put_clamps(&l, dec->rules, mc_cpu_clamp_rules_str);
+	put_key_str(&l, "policy", policy);
+	if (v->track.have_util)
+		putf(&l, ",\"util\":%.1f,\"demand\":%.1f", v->track.util, v->track.demand);
 	finish(e, &l);
 }
 

@@ -358,3 +358,160 @@ char *mc_file_path_beside(const char *base, const char *rel)
 		return NULL;
 	return out;
 }
+
+/* ---- CSV traces ---- */
+
+static int trace_header_if_empty(const struct mc_file_trace *t)
+{
+	struct stat st;
+
+	if (fstat(t->fd, &st))
+		return -1;
+	if (st.st_size)
+		return 0;
+	return mc_file_append_record(t->fd, t->header, strlen(t->header));
+}
+
+void mc_file_trace_append(struct mc_file_trace *t, const char *buf, size_t len)
+{
+	char why[MC_ERR_LEN];
+	int rc;
+
+	if (t->fd < 0)
+		return;
+	rc = trace_header_if_empty(t);
+	if (!rc && len)
+		rc = mc_file_append_record(t->fd, buf, len);
+	if (rc)
+		snprintf(why, sizeof(why), "cannot write %s: %s", t->path, strerror(errno));
+	mc_file_note(&t->failing, t->what, t->path, rc ? why : NULL);
+}
+
+/* Renames path to the first free of PATH.old, PATH.old.1 .. PATH.old.9
+ * (*old: the last name tried, NULL when out of memory).  1, or -1 with
+ * errno set. */
+static int move_aside(const char *path, char **old)
+{
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		if ((i ? asprintf(old, "%s.old.%d", path, i) : asprintf(old, "%s.old", path)) < 0) {
+			*old = NULL;
+			return -1;
+		}
+		if (!renameat2(AT_FDCWD, path, AT_FDCWD, *old, RENAME_NOREPLACE))
+			return 1;
+		if (errno != EEXIST || i == 9)
+			return -1;
+		free(*old);
+	}
+	return -1;
+}
+
+/* Does the file at path start with t's header (or is it empty)?  1, 0, or
+ * -1 with err set. */
+static int trace_is_ours(const struct mc_file_trace *t, const char *path,
+			 char *err, size_t errlen)
+{
+	size_t len = strlen(t->header);
+	char *head = malloc(len);
+	ssize_t n;
+	int ours;
+
+	if (!head) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n = mc_file_read_head(path, head, len, err, errlen);
+	ours = n < 0 ? -1 : !n || ((size_t)n == len && !memcmp(head, t->header, len));
+	free(head);
+	return ours;
+}
+
+/* A trace another version wrote (other columns) is not appended to: a
+ * file would mix two layouts, and every reader goes by the header.  It is
+ * moved to PATH.old, or PATH.old.1 .. PATH.old.9 when that is taken
+ * (never over an existing file), and a new trace starts.
+ * 0 when the file is ours (or empty), 1 when moved, -1 with err set (it
+ * could not be read or moved). */
+static int trace_move_foreign(const struct mc_file_trace *t, const char *path,
+			      char *err, size_t errlen)
+{
+	char *old;
+	int rc = trace_is_ours(t, path, err, errlen);
+
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	rc = move_aside(path, &old);
+	if (rc < 0 && !old) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "%s: its columns are not this version's, and it "
+			 "cannot be moved to %s: %s", path, old, strerror(errno));
+	else
+		mc_warn("%s: %s has other columns (an older memcoord's?): moved "
+			"to %s; a new trace starts", t->what, path, old);
+	free(old);
+	return rc;
+}
+
+static int trace_open_append(const struct mc_file_trace *t, const char *path,
+			     char *err, size_t errlen)
+{
+	/* Opened first: that refuses links, FIFOs and devices at path. */
+	int fd = mc_file_open_append(path, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	switch (trace_move_foreign(t, path, err, errlen)) {
+	case 0:
+		return fd;
+	case 1:
+		close(fd);	/* the moved file's: nothing was written */
+		return mc_file_open_append(path, err, errlen);
+	default:
+		close(fd);
+		return -1;
+	}
+}
+
+int mc_file_trace_open(struct mc_file_trace *t, const char *path, bool append,
+		       const char *header, const char *what, char *err, size_t errlen)
+{
+	*t = (struct mc_file_trace){ .fd = -1, .header = header, .what = what };
+	if (!path)
+		return 0;
+	if (!(t->path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->fd = append ? trace_open_append(t, path, err, errlen) :
+		mc_file_open_trunc(path, err, errlen);
+	if (t->fd < 0) {
+		mc_file_trace_close(t);
+		return -1;
+	}
+	mc_file_trace_append(t, "", 0);
+	return 0;
+}
+
+int mc_file_trace_reopen(struct mc_file_trace *t)
+{
+	if (t->fd < 0)
+		return 0;
+	if (mc_file_reopen_append(&t->fd, t->what, t->path))
+		return -1;
+	mc_file_trace_append(t, "", 0);	/* a new file gets its header now */
+	return 0;
+}
+
+void mc_file_trace_close(struct mc_file_trace *t)
+{
+	if (t->fd >= 0 && close(t->fd))
+		mc_warn("%s: closing %s: %s", t->what, t->path, strerror(errno));
+	free(t->path);
+	t->path = NULL;
+	t->fd = -1;
+}

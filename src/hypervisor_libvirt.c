@@ -27,6 +27,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "cpu_libvirt.h"
 #include "domxml.h"
 #include "host_pressure.h"
 #include "hostfs.h"
@@ -513,6 +514,8 @@ static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 	if (!d->cur.have_stats)
 		read_missing_stats(b, rec->dom, d, r);
 	read_vmem(rec->dom, d, r);
+	if (b->base.want_cpu && snap->cpu.collected)
+		return mc_cpu_lv_read_domain(rec->dom, rec, d, &snap->cpu);
 	return 0;
 }
 
@@ -524,8 +527,14 @@ static int lv_collect(struct mc_backend *base, struct mc_snapshot *snap)
 
 	if (lv_reconnect(base))
 		return -1;
-	n = virConnectGetAllDomainStats(b->conn, VIR_DOMAIN_STATS_BALLOON, &recs,
-					VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+	/* The CPU side: pCPUs first (their count sizes the vCPU maps), and
+	 * the vcpu group in the same bulk call as the balloons. */
+	if (base->want_cpu && mc_cpu_lv_read_host(b->conn, &snap->cpu) < 0)
+		mc_warn("cannot read the host's pCPUs: %s", lv_err());
+	n = virConnectGetAllDomainStats(b->conn, VIR_DOMAIN_STATS_BALLOON |
+					(base->want_cpu ? VIR_DOMAIN_STATS_VCPU : 0), &recs,
+					VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE |
+					(base->want_cpu ? VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT : 0));
 	if (n < 0) {
 		mc_warn("cannot read domain stats: %s", lv_err());
 		if (virConnectIsAlive(b->conn) != 1)
@@ -598,6 +607,18 @@ static int lv_set_ksm(struct mc_backend *base, enum mc_ksm_field f, uint64_t val
 	return mc_ksm_write(&b->ksm, f, value);
 }
 
+static int lv_set_pin(struct mc_backend *base, const struct mc_vcpu *v,
+		      const struct mc_cpuset *mask)
+{
+	struct lv_backend *b = (struct lv_backend *)base;
+
+	if (b->read_only) {
+		mc_warn("%s: not re-pinned: the connection is read-only", v->domain);
+		return -1;
+	}
+	return mc_cpu_lv_pin(b->conn, v, mask);
+}
+
 static void lv_close(struct mc_backend *base)
 {
 	struct lv_backend *b = (struct lv_backend *)base;
@@ -616,6 +637,7 @@ static const struct mc_backend_ops lv_ops = {
 	.reread = lv_reread,
 	.close = lv_close,
 	.set_ksm = lv_set_ksm,
+	.set_pin = lv_set_pin,
 };
 
 struct mc_backend *mc_hv_libvirt_open(const char *uri, bool read_only,

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "cpu_coord.h"
 #include "policy.h"
 #include "report.h"
 #include "signals.h"
@@ -98,7 +99,8 @@ static void update_status(struct daemon *dm, bool force)
 	if (!force && n == dm->status_ndoms)
 		return;
 	dm->status_ndoms = n;
-	snprintf(text, sizeof(text), "policy %s, %zu domain%s%s%s", dm->cfg.policy,
+	snprintf(text, sizeof(text), "policy %s, %zu domain%s%s%s",
+		 dm->cfg.policy ? dm->cfg.policy : "(none)",
 		 n, n == 1 ? "" : "s", dm->refusal[0] ? "; " : "", dm->refusal);
 	notified(dm, mc_notify_status(text));
 }
@@ -152,7 +154,7 @@ static void watch_policy(struct daemon *dm)
 {
 	char *target;
 
-	if (dm->inofd < 0)
+	if (dm->inofd < 0 || !dm->cfg.policy)
 		return;
 	if (dm->ino_wd >= 0)
 		inotify_rm_watch(dm->inofd, dm->ino_wd);
@@ -179,10 +181,31 @@ static bool is_policy_event(const struct daemon *dm,
 	       (ev->wd == dm->ino_target_wd && !strcmp(ev->name, dm->target_name));
 }
 
+static void reload_cpu_policy(struct daemon *dm, const char *why)
+{
+	struct mc_cpu_coord *cc = mc_coord_cpu(dm->coord);
+	char err[MC_ERR_LEN];
+
+	if (!cc || !dm->cfg.cpu_policy)
+		return;
+	if (mc_cpu_coord_reload_policy(cc, dm->cfg.cpu_policy,
+				       mc_coord_snapshot(dm->coord), err, sizeof(err))) {
+		mc_error("new cpu policy refused (%s), the old one keeps running: %s",
+			 why, err);
+		mc_events_policy(dm->events, "policy_refused", dm->cfg.cpu_policy, err);
+	} else {
+		mc_info("cpu policy %s loaded (%s)", dm->cfg.cpu_policy, why);
+		mc_events_policy(dm->events, "policy_load", dm->cfg.cpu_policy, why);
+	}
+}
+
 static void reload_policy(struct daemon *dm, const char *why)
 {
 	char err[MC_ERR_LEN];
 
+	reload_cpu_policy(dm, why);
+	if (!dm->cfg.policy)
+		return;
 	watch_policy(dm);	/* a symlink may point elsewhere now */
 	if (mc_coord_reload_policy(dm->coord, dm->cfg.policy, err, sizeof(err))) {
 		mc_error("new policy refused (%s), the old one keeps running: %s",
@@ -251,6 +274,7 @@ static void reload_config(struct daemon *dm)
 		dm->backend->ops->reread(dm->backend);
 	mc_events_reopen(dm->events);	/* after logrotate; [output] paths are kept */
 	mc_report_reopen(dm->report);
+	mc_cpu_coord_reopen(mc_coord_cpu(dm->coord));
 	mc_info("SIGHUP: config %s re-read", dm->cfg.file ? dm->cfg.file : "(none)");
 	virEventUpdateTimeout(dm->sample_timer, (int)(dm->cfg.sample * 1000));
 	reload_policy(dm, "SIGHUP");
@@ -465,19 +489,40 @@ static int open_outputs(struct daemon *dm)
 	return 0;
 }
 
+/* The CPU side, when [cpu] policy or --cpu-policy names one. */
+static int start_cpu(struct daemon *dm)
+{
+	struct mc_cpu_coord *cc;
+	char err[MC_ERR_LEN];
+
+	if (!dm->cfg.cpu_policy)
+		return 0;
+	cc = mc_cpu_coord_open(&dm->cfg, dm->backend,
+			       dm->cfg.verbosity > 0 || dm->cfg.once ? stdout : NULL,
+			       true, err, sizeof(err));
+	if (!cc) {
+		mc_error("cpu policy refused: %s", err);
+		return -1;
+	}
+	mc_coord_set_cpu(dm->coord, cc);
+	mc_info("cpu policy %s", dm->cfg.cpu_policy);
+	return 0;
+}
+
 static int start(struct daemon *dm)
 {
 	struct mc_policy *policy;
 	char err[MC_ERR_LEN];
 
-	policy = mc_policy_load_timed(dm->cfg.policy, dm->cfg.policy_params,
+	policy = !dm->cfg.policy ? NULL :
+		 mc_policy_load_timed(dm->cfg.policy, dm->cfg.policy_params,
 				      dm->cfg.npolicy_params,
 				      mc_config_policy_timeout(&dm->cfg), err, sizeof(err));
-	if (!policy && mc_signals_stop_pending()) {
+	if (!policy && dm->cfg.policy && mc_signals_stop_pending()) {
 		mc_info("stopped during start-up");
 		return START_STOPPED;
 	}
-	if (!policy) {
+	if (!policy && dm->cfg.policy) {
 		mc_error("policy refused: %s", err);
 		return MC_EXIT_USAGE;
 	}
@@ -504,9 +549,12 @@ static int start(struct daemon *dm)
 	 * or the one period of --once. */
 	mc_report_table_changes_only(dm->report, !(dm->cfg.verbosity > 0 ||
 						   dm->cfg.once || isatty(STDOUT_FILENO)));
+	if (start_cpu(dm))
+		return MC_EXIT_USAGE;
 	if (open_outputs(dm))
 		return 1;
-	mc_info("policy %s, %s, sample %gs, period %gs%s", dm->cfg.policy,
+	mc_info("policy %s, %s, sample %gs, period %gs%s",
+		dm->cfg.policy ? dm->cfg.policy : "(none)",
 		dm->cfg.uri ? dm->cfg.uri : "libvirt's default URI",
 		dm->cfg.sample, dm->cfg.period,
 		dm->cfg.dry_run ? ", dry run" : "");
@@ -560,8 +608,13 @@ int main(int argc, char **argv)
 		mc_config_free(&dm.cfg);
 		return rc;
 	}
-	if (!dm.cfg.policy) {
-		mc_error("no policy: give -p FILE or [coordinator] policy");
+	if (!dm.cfg.policy && !dm.cfg.cpu_policy) {
+		mc_error("no policy: give -p FILE or [coordinator] policy (or --cpu-policy FILE or [cpu] policy)");
+		mc_config_free(&dm.cfg);
+		return MC_EXIT_USAGE;
+	}
+	if (dm.cfg.test_config && !dm.cfg.policy) {
+		mc_error("-t checks the memory policy: give -p FILE or [coordinator] policy");
 		mc_config_free(&dm.cfg);
 		return MC_EXIT_USAGE;
 	}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clamp.h"
+#include "cpu_report.h"
 #include "coord_stats.h"
 #include "fileio.h"
 #include "log.h"
@@ -432,6 +433,8 @@ static int write_file(struct mc_metrics *m, const struct mc_snapshot *s,
 		host_ksm_metrics(f, &s->host.ksm);
 		domain_metrics(f, m, s);
 	}
+	if (st->cpu)
+		mc_cpu_report_metrics(f, st->cpu, s ? &s->cpu : NULL);
 	return mc_file_replace_commit(f, tmp, m->path, err, errlen);
 }
 

@@ -30,6 +30,7 @@
 
 struct mc_policy {
 	char *path;
+	const char *entry;		/* "decide" or "place": static */
 	uint64_t hash;			/* of the text loaded, for metrics and status */
 	struct mc_policy_ipc_buf load;	/* the LOAD frame, kept for restarts */
 	struct mc_policy_ipc_buf out, in;
@@ -171,9 +172,8 @@ static int start_worker(struct mc_policy *p, double deadline, char *err,
 
 /* ---- load ---- */
 
-/* kv, then extra when not NULL: one list to the worker. */
-static void put_kvs(struct mc_policy_ipc_buf *b, const struct mc_kv *kv, size_t n,
-		    const struct mc_kv *extra)
+void mc_policy_put_kvs(struct mc_policy_ipc_buf *b, const struct mc_kv *kv, size_t n,
+		       const struct mc_kv *extra)
 {
 	size_t i;
 
@@ -207,7 +207,8 @@ static int build_load(struct mc_policy *p, const struct mc_kv *params,
 	mc_policy_ipc_begin(&p->load, MC_POLICY_IPC_LOAD);
 	mc_policy_ipc_put_str(&p->load, name ? name : "", name ? strlen(name) : 0);
 	mc_policy_ipc_put_str(&p->load, src, len);
-	put_kvs(&p->load, params, nparams, NULL);
+	mc_policy_put_kvs(&p->load, params, nparams, NULL);
+	mc_policy_ipc_put_str(&p->load, p->entry, strlen(p->entry));
 	rc = name ? mc_policy_ipc_finish(&p->load) : -1;
 	free(name);
 	free(src);
@@ -216,7 +217,7 @@ static int build_load(struct mc_policy *p, const struct mc_kv *params,
 	return rc;
 }
 
-struct mc_policy *mc_policy_load_timed(const char *path,
+struct mc_policy *mc_policy_load_entry(const char *path, const char *entry,
 				       const struct mc_kv *params, size_t nparams,
 				       double timeout, char *err, size_t errlen)
 {
@@ -227,6 +228,7 @@ struct mc_policy *mc_policy_load_timed(const char *path,
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
+	p->entry = entry;
 	p->w.fd = -1;
 	p->timeout = timeout;
 	mc_policy_sandbox_lookup(&p->user);
@@ -237,6 +239,14 @@ struct mc_policy *mc_policy_load_timed(const char *path,
 	}
 	p->failures = 0;
 	return p;
+}
+
+struct mc_policy *mc_policy_load_timed(const char *path,
+				       const struct mc_kv *params, size_t nparams,
+				       double timeout, char *err, size_t errlen)
+{
+	return mc_policy_load_entry(path, MC_POLICY_ENTRY_DECIDE, params, nparams,
+				    timeout, err, errlen);
 }
 
 struct mc_policy *mc_policy_load(const char *path, const struct mc_kv *params,
@@ -276,7 +286,8 @@ static void put_params(struct mc_policy_ipc_buf *b, const struct mc_track *t)
 	struct mc_kv vm_weight = { .key = "weight", .value = weight };
 
 	snprintf(weight, sizeof(weight), "%.17g", t->vm_used.weight);
-	put_kvs(b, t->params, t->nparams, t->vm_used.has_weight ? &vm_weight : NULL);
+	mc_policy_put_kvs(b, t->params, t->nparams,
+			  t->vm_used.has_weight ? &vm_weight : NULL);
 }
 
 /* The lever: a virtio-mem device's figures, or only that there is none. */
@@ -399,15 +410,13 @@ static int read_host_settings(struct mc_policy_ipc_buf *in,
 	return req->set >> MC_KSM_NFIELDS ? -1 : 0;
 }
 
-/* TARGETS: cpu, n, then (named, name, value) n times, then the host
- * settings (read_host_settings).  0, or -1 when the
+/* TARGETS (after cpu): n, then (named, name, value) n times, then the
+ * host settings (read_host_settings).  0, or -1 when the
  * frame does not hold what it claims (or we are out of memory). */
-static int read_targets(struct mc_policy *p, struct mc_proposals *out)
+static int read_targets(struct mc_policy_ipc_buf *in, struct mc_proposals *out)
 {
-	struct mc_policy_ipc_buf *in = &p->in;
 	uint32_t i, n;
 
-	p->last_worker_cpu = mc_policy_ipc_get_f64(in);
 	n = mc_policy_ipc_get_u32(in);
 	for (i = 0; i < n && !in->bad; i++) {
 		size_t len;
@@ -429,8 +438,7 @@ static int read_targets(struct mc_policy *p, struct mc_proposals *out)
  * while it keeps failing, after 2, 4 ... MC_POLICY_BACKOFF_MAX periods:
  * a policy that always hangs costs the daemon at most one deadline per
  * period.  Time is the snapshot's, so the simulator stays deterministic. */
-static void schedule_restart(struct mc_policy *p, const struct mc_snapshot *s,
-			     const struct mc_policy_ctx *ctx)
+static void schedule_restart(struct mc_policy *p, double now, double period)
 {
 	unsigned periods = 1;
 
@@ -438,17 +446,17 @@ static void schedule_restart(struct mc_policy *p, const struct mc_snapshot *s,
 		periods *= 2;
 	/* A hair early, so the call one period later is not refused by
 	 * rounding. */
-	p->retry_at = s->time + ctx->period * periods - 1e-6;
+	p->retry_at = now + period * periods - 1e-6;
 }
 
-static int ensure_worker(struct mc_policy *p, const struct mc_snapshot *s,
-			 double deadline, char *err, size_t errlen)
+static int ensure_worker(struct mc_policy *p, double now, double deadline,
+			 char *err, size_t errlen)
 {
 	if (p->w.pid > 0)
 		return 0;
 	/* Backing off: the same words as the loss, so the caller's "once
 	 * per cause" log does not see a new cause every call. */
-	if (s->time < p->retry_at) {
+	if (now < p->retry_at) {
 		snprintf(err, errlen, "%s", p->lost_why[0] ? p->lost_why :
 			 "policy worker not running");
 		return -1;
@@ -457,19 +465,16 @@ static int ensure_worker(struct mc_policy *p, const struct mc_snapshot *s,
 	return start_worker(p, deadline, err, errlen);
 }
 
-static int call_decide(struct mc_policy *p, const struct mc_snapshot *s,
-		       const struct mc_policy_ctx *ctx, double deadline,
-		       struct mc_proposals *out, char *err, size_t errlen)
+/* One request, one TARGETS answer left in p->in for the caller to read
+ * (its cpu already taken).  -1 with err: the policy's error (the worker
+ * lives on), or a lost worker (killed). */
+static int call(struct mc_policy *p, const struct mc_policy_ipc_buf *req,
+		double deadline, char *err, size_t errlen)
 {
-	int type;
+	int type = exchange(p, req, deadline, err, errlen);
 
-	if (build_decide(&p->out, s, ctx)) {
-		snprintf(err, errlen, "out of memory encoding the snapshot");
-		return -1;
-	}
-	type = exchange(p, &p->out, deadline, err, errlen);
-	if (type == MC_POLICY_IPC_TARGETS && read_targets(p, out) == 0) {
-		p->failures = 0;
+	if (type == MC_POLICY_IPC_TARGETS) {
+		p->last_worker_cpu = mc_policy_ipc_get_f64(&p->in);
 		return 0;
 	}
 	if (type == MC_POLICY_IPC_ERROR && read_error(p, err, errlen) == 0)
@@ -479,25 +484,50 @@ static int call_decide(struct mc_policy *p, const struct mc_snapshot *s,
 	return -1;
 }
 
-int mc_policy_decide(struct mc_policy *p, const struct mc_snapshot *s,
-		     const struct mc_policy_ctx *ctx, struct mc_proposals *out,
-		     char *err, size_t errlen)
+int mc_policy_call(struct mc_policy *p, double now, double period,
+		   const struct mc_policy_ipc_buf *req, mc_policy_reply_fn *read,
+		   void *arg, char *err, size_t errlen)
 {
 	double start = mc_thread_cpu_seconds();
 	double deadline = mc_monotonic_seconds() + p->timeout;
 	int rc;
 
-	mc_proposals_clear(out);
 	p->last_worker_cpu = 0;
-	rc = ensure_worker(p, s, deadline, err, errlen);
+	rc = req->bad ? -1 : ensure_worker(p, now, deadline, err, errlen);
+	if (req->bad)
+		snprintf(err, errlen, "out of memory encoding the snapshot");
 	if (rc == 0)
-		rc = call_decide(p, s, ctx, deadline, out, err, errlen);
-	if (rc) {
-		mc_proposals_clear(out);
-		if (p->w.pid <= 0 && p->retry_at <= s->time)
-			schedule_restart(p, s, ctx);
+		rc = call(p, req, deadline, err, errlen);
+	if (rc == 0 && read(&p->in, arg)) {
+		worker_lost(p, "sent garbage", err, errlen);
+		rc = -1;
 	}
+	if (rc == 0)
+		p->failures = 0;
+	if (rc && p->w.pid <= 0 && p->retry_at <= now)
+		schedule_restart(p, now, period);
 	p->last_cpu = mc_thread_cpu_seconds() - start + p->last_worker_cpu;
+	return rc;
+}
+
+static int read_targets_fn(struct mc_policy_ipc_buf *in, void *out)
+{
+	return read_targets(in, out);
+}
+
+int mc_policy_decide(struct mc_policy *p, const struct mc_snapshot *s,
+		     const struct mc_policy_ctx *ctx, struct mc_proposals *out,
+		     char *err, size_t errlen)
+{
+	int rc;
+
+	mc_proposals_clear(out);
+	if (build_decide(&p->out, s, ctx))
+		p->out.bad = true;
+	rc = mc_policy_call(p, s->time, ctx->period, &p->out, read_targets_fn, out,
+			    err, errlen);
+	if (rc)
+		mc_proposals_clear(out);
 	return rc;
 }
 

@@ -23,6 +23,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "cpu_lua.h"
 #include "ksm.h"
 #include "policy.h"
 #include "policy_lua.h"
@@ -289,13 +290,13 @@ static void get_int(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
 	set_int(L, k, mc_policy_ipc_get_u64(in));
 }
 
-static void get_num(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
+void mc_policy_lua_get_num(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
 {
 	lua_pushnumber(L, mc_policy_ipc_get_f64(in));
 	lua_setfield(L, -2, k);
 }
 
-static void get_str(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
+void mc_policy_lua_get_str(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
 {
 	size_t len;
 	const char *s = mc_policy_ipc_get_str(in, &len);
@@ -305,7 +306,7 @@ static void get_str(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
 }
 
 /* Numbers in the INI arrive as numbers, everything else as strings. */
-static void get_kv_table(lua_State *L, struct mc_policy_ipc_buf *in)
+void mc_policy_lua_get_kvs(lua_State *L, struct mc_policy_ipc_buf *in)
 {
 	uint32_t i, n = mc_policy_ipc_get_u32(in);
 	size_t len;
@@ -359,13 +360,13 @@ static void get_vmem(lua_State *L, struct mc_policy_ipc_buf *in)
 static void get_domain(lua_State *L, struct mc_policy_ipc_buf *in)
 {
 	lua_createtable(L, 0, 20);
-	get_str(L, in, "name");
-	get_str(L, in, "uuid");
+	mc_policy_lua_get_str(L, in, "name");
+	mc_policy_lua_get_str(L, in, "uuid");
 	get_int(L, in, "id");
 	get_int(L, in, "max");
 	get_int(L, in, "min");
 	get_memstats(L, in);
-	get_kv_table(L, in);
+	mc_policy_lua_get_kvs(L, in);
 	lua_setfield(L, -2, "params");
 	if (mc_policy_ipc_get_u8(in)) {
 		lua_createtable(L, 0, 12);
@@ -379,8 +380,8 @@ static void get_domain(lua_State *L, struct mc_policy_ipc_buf *in)
 static void get_psi_avgs(lua_State *L, struct mc_policy_ipc_buf *in, const char *k)
 {
 	lua_createtable(L, 0, 2);
-	get_num(L, in, "avg10");
-	get_num(L, in, "avg60");
+	mc_policy_lua_get_num(L, in, "avg10");
+	mc_policy_lua_get_num(L, in, "avg60");
 	lua_setfield(L, -2, k);
 }
 
@@ -431,14 +432,14 @@ static void get_host(lua_State *L, struct mc_policy_ipc_buf *in)
 }
 
 /* ctx: period, elapsed, tick, reason from the request (absent at init). */
-static void push_ctx(lua_State *L, struct mc_policy_ipc_buf *in)
+void mc_policy_lua_push_ctx(lua_State *L, struct mc_policy_ipc_buf *in)
 {
 	lua_createtable(L, 0, 6);
 	if (in) {
-		get_num(L, in, "period");
-		get_num(L, in, "elapsed");
+		mc_policy_lua_get_num(L, in, "period");
+		mc_policy_lua_get_num(L, in, "elapsed");
 		get_int(L, in, "tick");
-		get_str(L, in, "reason");
+		mc_policy_lua_get_str(L, in, "reason");
 	} else {
 		set_int(L, "tick", 0);
 		lua_pushliteral(L, "init");
@@ -455,24 +456,27 @@ static void push_ctx(lua_State *L, struct mc_policy_ipc_buf *in)
 static int load_protected(lua_State *L)
 {
 	struct mc_policy_ipc_buf *in = lua_touserdata(L, 1);
-	size_t namelen, srclen;
+	size_t namelen, srclen, entrylen;
 	const char *name = mc_policy_ipc_get_str(in, &namelen);
 	const char *src = mc_policy_ipc_get_str(in, &srclen);
+	const char *entry;
 
 	open_sandbox(L);
-	get_kv_table(L, in);
+	mc_policy_lua_get_kvs(L, in);
+	entry = mc_policy_ipc_get_str(in, &entrylen);
 	if (in->bad)
 		return luaL_error(L, "garbled request");
 	engine_of(L)->params_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	if (luaL_loadbufferx(L, src, srclen, name, "t") != LUA_OK)
 		return lua_error(L);
 	lua_call(L, 0, 0);
-	if (lua_getglobal(L, "decide") != LUA_TFUNCTION)
-		return luaL_error(L, "%s: defines no function decide(domains, host, ctx)",
-				  name + (*name == '@'));
+	if (lua_getglobal(L, entry) != LUA_TFUNCTION)
+		return luaL_error(L, "%s: defines no function %s", name + (*name == '@'),
+				  strcmp(entry, MC_POLICY_ENTRY_PLACE) ?
+				  "decide(domains, host, ctx)" : "place(vcpus, pcpus, ctx)");
 	lua_pop(L, 1);
 	if (lua_getglobal(L, "init") == LUA_TFUNCTION) {
-		push_ctx(L, NULL);
+		mc_policy_lua_push_ctx(L, NULL);
 		lua_call(L, 1, 0);
 	} else {
 		lua_pop(L, 1);
@@ -481,10 +485,6 @@ static int load_protected(lua_State *L)
 }
 
 /* ---- decide ---- */
-
-struct decide_args {
-	struct mc_policy_ipc_buf *in, *out;
-};
 
 /* The returned table -> (named, name, value) entries.  Keys that are not
  * strings become unnamed (unknown) entries and values that are not
@@ -565,12 +565,12 @@ static void put_host_settings(lua_State *L, struct mc_policy_ipc_buf *out)
 
 static int decide_protected(lua_State *L)
 {
-	struct decide_args *a = lua_touserdata(L, 1);
+	struct mc_policy_lua_args *a = lua_touserdata(L, 1);
 	uint32_t i, ndoms;
 
 	lua_getglobal(L, "decide");
 	lua_pushnil(L);		/* domains, once ctx has been read */
-	push_ctx(L, a->in);
+	mc_policy_lua_push_ctx(L, a->in);
 	get_host(L, a->in);
 	ndoms = mc_policy_ipc_get_u32(a->in);
 	if (ndoms > a->in->len)
@@ -643,17 +643,18 @@ int mc_policy_lua_handle(struct mc_policy_lua *e, int type,
 			 struct mc_policy_ipc_buf *req,
 			 struct mc_policy_ipc_buf *reply)
 {
-	struct decide_args args = { req, reply };
+	struct mc_policy_lua_args args = { req, reply };
 	double start = mc_process_cpu_seconds();
 	int rc;
 
 	if (type == MC_POLICY_IPC_LOAD) {
 		rc = protected_call(e, load_protected, req);
 		mc_policy_ipc_begin(reply, MC_POLICY_IPC_OK);
-	} else if (type == MC_POLICY_IPC_DECIDE) {
+	} else if (type == MC_POLICY_IPC_DECIDE || type == MC_POLICY_IPC_PLACE) {
 		mc_policy_ipc_begin(reply, MC_POLICY_IPC_TARGETS);
 		mc_policy_ipc_put_f64(reply, 0);	/* cpu, set below */
-		rc = protected_call(e, decide_protected, &args);
+		rc = protected_call(e, type == MC_POLICY_IPC_DECIDE ?
+				    decide_protected : mc_cpu_lua_place, &args);
 	} else {
 		return -1;
 	}

@@ -8,11 +8,9 @@
  * new end (no hole of NULs), with the header again since the file is empty.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clamp.h"
@@ -27,9 +25,7 @@
 
 struct mc_report {
 	FILE *table;
-	int trace;		/* fd, -1 = none */
-	char *trace_path;
-	bool trace_failing;	/* the last trace write failed (warned) */
+	struct mc_file_trace trace;
 	bool changes_only;	/* table only for decisions that change a size */
 	bool table_shown;	/* a table has been printed */
 	double t0;
@@ -47,138 +43,27 @@ static const char trace_header[] =
 	MC_KSM_FILES(KSM_COLUMN) "\n";
 #undef KSM_COLUMN
 
-/* An empty trace needs the header first: a new file, one that
- * copytruncate emptied, or one whose header write failed. */
-static int trace_header_if_empty(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return -1;
-	if (st.st_size)
-		return 0;
-	return mc_file_append_record(fd, trace_header, sizeof(trace_header) - 1);
-}
-
-/* Appends one record to the trace; a failure is logged once, and so is the
- * first write that works again.  The header goes first, however late. */
-static void trace_append(struct mc_report *r, const char *buf, size_t len)
-{
-	char why[MC_ERR_LEN];
-	int rc = trace_header_if_empty(r->trace);
-
-	if (!rc && len)
-		rc = mc_file_append_record(r->trace, buf, len);
-	if (rc)
-		snprintf(why, sizeof(why), "cannot write %s: %s", r->trace_path,
-			 strerror(errno));
-	mc_file_note(&r->trace_failing, "trace", r->trace_path, rc ? why : NULL);
-}
-
-/* Renames path to the first free of PATH.old, PATH.old.1 .. PATH.old.9
- * (*old: the last name tried, NULL when out of memory).  1, or -1 with
- * errno set. */
-static int move_aside(const char *path, char **old)
-{
-	int i;
-
-	for (i = 0; i < 10; i++) {
-		if ((i ? asprintf(old, "%s.old.%d", path, i) : asprintf(old, "%s.old", path)) < 0) {
-			*old = NULL;
-			return -1;
-		}
-		if (!renameat2(AT_FDCWD, path, AT_FDCWD, *old, RENAME_NOREPLACE))
-			return 1;
-		if (errno != EEXIST || i == 9)
-			return -1;
-		free(*old);
-	}
-	return -1;
-}
-
-/* A trace another version wrote (other columns) is not appended to: a
- * file would mix two layouts, and every reader goes by the header.  It is
- * moved to PATH.old, or PATH.old.1 .. PATH.old.9 when that is taken
- * (never over an existing file), and a new trace starts.
- * 0 when the file is ours (or empty), 1 when moved, -1 with err set (it
- * could not be read or moved). */
-static int trace_move_foreign(const char *path, char *err, size_t errlen)
-{
-	char head[sizeof(trace_header) - 1], *old;
-	ssize_t n = mc_file_read_head(path, head, sizeof(head), err, errlen);
-	int rc;
-
-	if (n < 0)
-		return -1;
-	if (!n || ((size_t)n == sizeof(head) && !memcmp(head, trace_header, (size_t)n)))
-		return 0;
-	rc = move_aside(path, &old);
-	if (rc < 0 && !old) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (rc < 0)
-		snprintf(err, errlen, "%s: its columns are not this version's, and it "
-			 "cannot be moved to %s: %s", path, old, strerror(errno));
-	else
-		mc_warn("trace: %s has other columns (an older memcoord's?): moved "
-			"to %s; a new trace starts", path, old);
-	free(old);
-	return rc;
-}
-
-static int trace_open(const char *path, bool append, char *err, size_t errlen)
-{
-	int fd;
-
-	if (!append)
-		return mc_file_open_trunc(path, err, errlen);
-	/* Opened first: that refuses links, FIFOs and devices at path. */
-	fd = mc_file_open_append(path, err, errlen);
-	if (fd < 0)
-		return -1;
-	switch (trace_move_foreign(path, err, errlen)) {
-	case 0:
-		return fd;
-	case 1:
-		close(fd);	/* the moved file's: nothing was written */
-		return mc_file_open_append(path, err, errlen);
-	default:
-		close(fd);
-		return -1;
-	}
-}
-
 struct mc_report *mc_report_open(FILE *table, const char *trace, bool append,
 				 char *err, size_t errlen)
 {
 	struct mc_report *r = calloc(1, sizeof(*r));
 
-	if (!r || (trace && !(r->trace_path = strdup(trace)))) {
+	if (!r) {
 		snprintf(err, errlen, "out of memory");
-		free(r);
 		return NULL;
 	}
 	r->table = table;
-	r->trace = trace ? trace_open(trace, append, err, errlen) : -1;
-	if (trace && r->trace < 0) {
-		free(r->trace_path);
+	if (mc_file_trace_open(&r->trace, trace, append, trace_header, "trace", err,
+			       errlen)) {
 		free(r);
 		return NULL;
 	}
-	if (trace)
-		trace_append(r, "", 0);
 	return r;
 }
 
 int mc_report_reopen(struct mc_report *r)
 {
-	if (!r || r->trace < 0)
-		return 0;
-	if (mc_file_reopen_append(&r->trace, "trace", r->trace_path))
-		return -1;
-	trace_append(r, "", 0);	/* a new file gets its header now */
-	return 0;
+	return r ? mc_file_trace_reopen(&r->trace) : 0;
 }
 
 void mc_report_table_changes_only(struct mc_report *r, bool on)
@@ -202,9 +87,7 @@ void mc_report_close(struct mc_report *r)
 {
 	if (!r)
 		return;
-	if (r->trace >= 0 && close(r->trace))
-		mc_warn("trace: closing %s: %s", r->trace_path, strerror(errno));
-	free(r->trace_path);
+	mc_file_trace_close(&r->trace);
 	free(r);
 }
 
@@ -411,7 +294,7 @@ static void write_trace(struct mc_report *r, const struct mc_snapshot *s,
 	if (fclose(mem) || bad)
 		mc_warn("trace: out of memory; a sample was not written");
 	else
-		trace_append(r, buf, len);
+		mc_file_trace_append(&r->trace, buf, len);
 	free(buf);
 }
 
@@ -430,7 +313,7 @@ void mc_report_sample(struct mc_report *r, const struct mc_snapshot *s,
 	}
 	t = s->time - r->t0;
 	by_dom = index_decisions(s, res);
-	if (r->trace >= 0)
+	if (r->trace.fd >= 0)
 		write_trace(r, s, t, by_dom, res ? reason : "sample");
 	if (table_wanted(r, res)) {
 		print_table(r->table, s, t, by_dom, reason, dry_run);

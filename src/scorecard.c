@@ -26,6 +26,7 @@
 #include "course_score.h"
 #include "fileio.h"
 #include "json.h"
+#include "cpu_score.h"
 #include "scorecard.h"
 #include "sim_model.h"
 #include "utf8.h"
@@ -527,6 +528,8 @@ void mc_score_print(const struct mc_score *s, const struct mc_sim_model *m,
 			mc_mib_of_kib(s->vm[i].peak), mc_mib_of_kib(s->vm[i].low),
 			mc_mib_of_kib(s->vm[i].final), v.oom_kills);
 	}
+	if (run->cpu)
+		mc_cpu_score_print(run->cpu, out);
 }
 
 /* ---- JSON ---- */
@@ -654,6 +657,9 @@ int mc_score_write_json(const struct mc_score *s, const struct mc_sim_model *m,
 		json_vm(f, &v, &s->vm[i]);
 		fputs(i + 1 < s->nvm ? ",\n" : "\n", f);
 	}
-	fputs("  ]\n}\n", f);
+	fputs(run->cpu ? "  ],\n" : "  ]\n", f);
+	if (run->cpu)
+		mc_cpu_score_json(run->cpu, run->coord ? run->coord->cpu : NULL, f);
+	fputs("}\n", f);
 	return mc_file_replace_commit(f, tmp, path, err, errlen);
 }

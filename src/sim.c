@@ -28,6 +28,9 @@
 
 #include "config.h"
 #include "coordinator.h"
+#include "cpu_coord.h"
+#include "cpu_score.h"
+#include "cpu_sim.h"
 #include "events.h"
 #include "fileio.h"
 #include "hypervisor.h"
@@ -55,6 +58,8 @@ struct run {
 	struct mc_metrics *metrics;	/* [output] metrics, NULL = off */
 	struct mc_events *events;	/* [output] events, NULL = off */
 	struct mc_score *score;
+	struct mc_cpu_sim *cpu;		/* [cpu] in the scenario, or NULL */
+	struct mc_cpu_score *cpu_score;
 	char tmpdir[64];	/* for --plot: the data and the script; "" = none */
 	FILE *host_dat, *events_dat;
 	FILE *vm_dat[PLOT_MAX_VMS];	/* one per plotted VM */
@@ -95,7 +100,7 @@ static int write_plot_title(const struct run *r)
 	fputs("memcoord --simulate ", f);
 	put_label(f, r->cfg->simulate);
 	fputs("  (policy ", f);
-	put_label(f, r->cfg->policy);
+	put_label(f, r->cfg->policy ? r->cfg->policy : "(none)");
 	fputs(")\n", f);
 	return fclose(f) ? -1 : 0;
 }
@@ -388,6 +393,8 @@ static void run_free(struct run *r)
 	if (r->backend)
 		r->backend->ops->close(r->backend);
 	mc_sim_model_free(r->model);
+	mc_cpu_score_free(r->cpu_score);
+	mc_cpu_sim_free(r->cpu);
 	close_plot_files(r);
 	remove_plot_files(r);
 }
@@ -405,10 +412,47 @@ static double sim_wall(void *model)
 	return mc_sim_model_wall(model);
 }
 
+static void score_pin(void *score, size_t vcpu, const struct mc_cpuset *from,
+		      const struct mc_cpuset *to)
+{
+	mc_cpu_score_pin(score, vcpu, from, to);
+}
+
+/* The scenario's [cpu] model, its score, and the CPU policy on it. */
+static int open_cpu(struct run *r, char *err, size_t errlen)
+{
+	const struct mc_config *cfg = r->cfg;
+	struct mc_cpu_coord *cc;
+
+	r->cpu = mc_cpu_sim_load(cfg->simulate, err, errlen);
+	if (!r->cpu && err[0])
+		return 2;
+	if (!r->cpu && cfg->cpu_policy) {
+		snprintf(err, errlen, "%s: a CPU policy needs a [cpu] section", cfg->simulate);
+		return 2;
+	}
+	if (!r->cpu)
+		return 0;
+	r->cpu_score = mc_cpu_score_new(r->cpu);
+	if (!r->cpu_score)
+		return snprintf(err, errlen, "out of memory"), 1;
+	mc_cpu_sim_on_pin(r->cpu, score_pin, r->cpu_score);
+	mc_hv_sim_set_cpu(r->backend, r->cpu);
+	if (!cfg->cpu_policy)
+		return 0;
+	cc = mc_cpu_coord_open(cfg, r->backend, cfg->verbosity < 0 ? NULL : stdout,
+			       false, err, errlen);
+	if (!cc)
+		return 2;
+	mc_coord_set_cpu(r->coord, cc);
+	return 0;
+}
+
 static int run_open(struct run *r, char *err, size_t errlen)
 {
 	const struct mc_config *cfg = r->cfg;
-	struct mc_policy *policy;
+	struct mc_policy *policy = NULL;
+	int rc;
 
 	r->model = mc_sim_scenario_load(cfg->simulate, err, errlen);
 	if (!r->model)
@@ -418,10 +462,10 @@ static int run_open(struct run *r, char *err, size_t errlen)
 	r->backend = mc_hv_sim_open(r->model, err, errlen);
 	if (!r->backend)
 		return 1;
-	policy = mc_policy_load_timed(cfg->policy, cfg->policy_params,
-				      cfg->npolicy_params,
-				      mc_config_policy_timeout(cfg), err, errlen);
-	if (!policy)
+	if (cfg->policy && !(policy = mc_policy_load_timed(cfg->policy, cfg->policy_params,
+							    cfg->npolicy_params,
+							    mc_config_policy_timeout(cfg),
+							    err, errlen)))
 		return 2;
 	r->report = mc_report_open(cfg->verbosity < 0 ? NULL : stdout, cfg->trace,
 				   false, err, errlen);
@@ -447,7 +491,10 @@ static int run_open(struct run *r, char *err, size_t errlen)
 		return 1;
 	}
 	mc_sim_model_on_target(r->model, score_resize, r->score);
-	return 0;
+	rc = open_cpu(r, err, errlen);
+	if (rc == 0)
+		mc_coord_set_outputs(r->coord, r->metrics, r->events);
+	return rc;
 }
 
 /* ---- the loop ---- */
@@ -475,6 +522,10 @@ static void advance(struct run *r, double secs)
 
 		mc_sim_model_step(r->model, (double)dt / 1000.0);
 		mc_score_observe(r->score, r->model, (double)dt / 1000.0);
+		if (r->cpu) {
+			mc_cpu_sim_step(r->cpu, (double)dt / 1000.0);
+			mc_cpu_score_observe(r->cpu_score, r->cpu, (double)dt / 1000.0);
+		}
 		left -= dt;
 	}
 	r->model_cpu += mc_thread_cpu_seconds() - t0;
@@ -548,7 +599,8 @@ static int finish(struct run *r, double duration)
 {
 	const struct mc_config *cfg = r->cfg;
 	struct mc_score_run info = {
-		.scenario = cfg->simulate, .policy = cfg->policy,
+		.scenario = cfg->simulate, .policy = cfg->policy ? cfg->policy : "(none)",
+		.cpu = r->cpu_score,
 		.duration = duration, .coord = mc_coord_stats(r->coord),
 		.ticks = r->ticks, .coord_cpu = r->coord_cpu,
 		.model_cpu = r->model_cpu, .peak_rss_kib = peak_rss_kib(),
@@ -607,7 +659,7 @@ static int sim_run(const struct mc_config *cfg)
 		return MC_EXIT_USAGE;
 	}
 	mc_info("simulating %s for %.0f s: %zu domains, policy %s%s", cfg->simulate,
-		duration, mc_sim_model_nvms(r.model), cfg->policy,
+		duration, mc_sim_model_nvms(r.model), cfg->policy ? cfg->policy : "(none)",
 		cfg->realtime ? ", real time" : "");
 	if (loop(&r, duration)) {
 		mc_error("out of memory");

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "config.h"	/* MC_SIM_DURATION_MAX, shared with --duration */
+#include "cpu_sim.h"
 #include "csv.h"
 #include "fileio.h"
 #include "inifile.h"
@@ -274,8 +275,12 @@ static int handler(struct mc_ini *ini, const char *section, const char *key,
 	size_t len;
 	int rc;
 
+	if (!key && mc_cpu_sim_section(section))
+		return 1;
 	if (!key)
 		return section_start(ini, section);
+	if (mc_cpu_sim_section(section))
+		return 1;	/* read by cpu_sim.c */
 	if (!strcmp(section, "host"))
 		return handle_host(ini, key, value);
 	if (!strcmp(section, "defaults")) {

@@ -16,6 +16,7 @@ void mc_snapshot_free(struct mc_snapshot *s)
 {
 	mc_snapshot_clear(s);
 	free(s->doms);
+	mc_cpu_snap_free(&s->cpu);
 	mc_snapshot_init(s);
 }
 
@@ -26,6 +27,7 @@ void mc_snapshot_clear(struct mc_snapshot *s)
 	memset(&s->host, 0, sizeof(s->host));
 	s->time = 0;
 	s->wall = 0;
+	mc_cpu_snap_clear(&s->cpu);
 }
 
 struct mc_domain *mc_snapshot_add(struct mc_snapshot *s, const char *name)

@@ -4,7 +4,8 @@
 #   docs/scorecard.md  every policies/*.lua (and the do-nothing baseline)
 #                      on every conf/scenarios/*.ini, from --report JSON
 #   docs/overhead.md   CPU per tick and peak RSS for 10..10000 simulated
-#                      domains (policy: policies/balance_unused.lua)
+#                      domains (policy: policies/balance_unused.lua), and
+#                      for 100..10000 vCPUs (policies/cpu_balance.lua)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 BIN=./memcoord
@@ -38,6 +39,7 @@ for s in conf/scenarios/*.ini; do
 		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	} >>docs/scorecard.md
 	for p in policies/*.lua tests/sim/policies/nothing.lua; do
+		case $(basename "$p") in cpu_*) continue ;; esac	# CPU policies
 		j=$OUT/$name-$(basename "$p" .lua).json
 		if ! "$BIN" -q --simulate "$s" -p "$p" --report "$j" >/dev/null 2>"$j.err"; then
 			echo "| $(basename "$p") | run failed: $(head -1 "$j.err") |" >>docs/scorecard.md
@@ -114,6 +116,51 @@ for n in 10 100 1000 10000; do
 	jq -r --argjson n "$n" '
 	  def r(x): x * 1000 | round / 1000;
 	  "| \($n) | \(r(.coord_cpu_ms_per_tick)) | \(r(.coord_cpu_ms_per_tick * 100 / $n)) | \(r(.decide_worker_cpu_ms)) | \(r(.coord_cpu_ms_per_tick + .decide_worker_cpu_ms * .decides / .ticks)) | \(r(.model_cpu_ms_per_tick)) | \(.peak_rss_kib / 1024 * 10 | round / 10) |"
+	' "$j" >>docs/overhead.md
+done
+
+# ---- the CPU side: place() and the CPU rules, N vCPUs ----
+gen_cpu() {	# VMS VCPUS_PER_VM PCPUS -> scenario; each VM's vCPUs start on one pCPU
+	vms=$1 per=$2 pcpus=$3
+	printf '[host]\ntotal_mib = %d\nduration = 60\n[cpu]\npcpus = %d\n[vm "v"]\ncount = %d\nphase = idle\n' \
+		$((vms * 1024 + 4096)) "$pcpus" "$vms"
+	for i in $(seq 1 "$vms"); do
+		printf '[vcpu "v%05d"]\nduty = 0.0%d\npin = %d\ncount = %d\n' \
+			"$i" $((i % 9 + 1)) $((i % (pcpus / 4))) "$per"
+	done
+}
+printf '[cpu]\nmax_moves = 0\n' >"$OUT/cpu.conf"
+{
+	echo
+	echo "## The CPU side (vCPU placement)"
+	echo
+	echo "Simulated host of 64 pCPUs, 4 vCPUs a domain, each wanting 1..9% of a"
+	echo "pCPU, all starting pinned to the first 16 pCPUs; policies/cpu_balance.lua,"
+	echo "no memory policy, \`[cpu] max_moves = 0\` (the first place() re-pins"
+	echo "hundreds of vCPUs at once: the worst case), 60 simulated seconds"
+	echo "(61 ticks, place() every 2 s), -q."
+	echo
+	echo "- *daemon per tick*: mc_coord_sample() as above, here collect and the"
+	echo "  CPU tick: utilization, encode the vCPUs for the worker, decode the"
+	echo "  pinnings, the CPU rules, the re-pins."
+	echo "- *worker per place()*: the worker's own CPU per call (LPT over every"
+	echo "  vCPU and the relabelling)."
+	echo
+	echo "| vCPUs | daemon per tick (ms) | worker per place() (ms) | daemon + worker per tick (ms) | re-pins | final stddev | peak RSS (MiB) |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+} >>docs/overhead.md
+for vms in 25 250 2500; do
+	n=$((vms * 4))
+	gen_cpu "$vms" 4 64 >"$OUT/cpu$n.ini"
+	j=$OUT/cpu$n.json
+	if ! "$BIN" -q --simulate "$OUT/cpu$n.ini" -c "$OUT/cpu.conf" \
+		--cpu-policy policies/cpu_balance.lua --report "$j" >/dev/null 2>"$j.err"; then
+		echo "| $n | run failed: $(head -1 "$j.err") | | | | | |" >>docs/overhead.md
+		continue
+	fi
+	jq -r --argjson n "$n" '
+	  def r(x): x * 1000 | round / 1000;
+	  "| \($n) | \(r(.coord_cpu_ms_per_tick)) | \(r(.cpu.place_worker_cpu_s * 1000 / .cpu.places)) | \(r(.coord_cpu_ms_per_tick + .cpu.place_worker_cpu_s * 1000 / .ticks)) | \(.cpu.pins) | \(.cpu.final_stddev) | \(.peak_rss_kib / 1024 * 10 | round / 10) |"
 	' "$j" >>docs/overhead.md
 done
 echo "bench: wrote docs/overhead.md"

@@ -45,6 +45,12 @@
  *   free:RATE:TARGET  release memory until TARGET MiB are held, at RATE
  *                     MiB/s (0 = at once).
  *   free:all          release everything at once (same as free:0:0).
+ *   spin:PCT:N        keep the CPU busy PCT percent of the wall-clock time
+ *                     for N seconds: in every 100 ms slice, spin on
+ *                     CLOCK_MONOTONIC for PCT ms, then sleep to the slice's
+ *                     end.  Time-based, so the load it asks for is the same
+ *                     however fast the (TCG) CPU is; on a crowded pCPU it
+ *                     simply gets less (the vCPU scheduler tests, cpu.sh).
  *
  *   Example: mcwl=idle:5,grow:40:300,hold:10,free:20:0
  *
@@ -79,8 +85,8 @@
 #define MAX_CHUNKS (1024 * 1024)         /* 1 TiB of chunks; never reached */
 #define SCRIPT_MAX 1024
 
-enum op { OP_GROW, OP_HOLD, OP_IDLE, OP_FREE, OP_FILL };
-static const char *op_name[] = { "grow", "hold", "idle", "free", "fill" };
+enum op { OP_GROW, OP_HOLD, OP_IDLE, OP_FREE, OP_FILL, OP_SPIN };
+static const char *op_name[] = { "grow", "hold", "idle", "free", "fill", "spin" };
 
 struct step {
     enum op op;
@@ -203,6 +209,11 @@ static int parse_script(const char *s)
             st.op = OP_IDLE;
             if (parse_num(&p, &st.secs))
                 goto bad;
+        } else if (len == 4 && !strncmp(name, "spin", 4)) {
+            st.op = OP_SPIN;    /* rate = percent busy */
+            if (parse_num(&p, &st.rate) || st.rate > 100 || expect(&p, ':') ||
+                parse_num(&p, &st.secs))
+                goto bad;
         } else {
             goto bad;
         }
@@ -214,7 +225,8 @@ static int parse_script(const char *s)
         continue;
 bad:
         say("error: bad script at offset %d: \"%.20s\" (want grow:RATE:MIB, "
-            "fill:RATE:MIB, hold:S, idle:S, free:RATE:MIB or free:all)", (int)(name - s), name);
+            "fill:RATE:MIB, hold:S, idle:S, free:RATE:MIB, free:all or spin:PCT:S)",
+            (int)(name - s), name);
         return -1;
     }
     if (nsteps == 0) {
@@ -473,6 +485,25 @@ static void do_wait(int si, int touch)
     }
 }
 
+#define SPIN_SLICE 0.1      /* s */
+
+/* Busy rate percent of each slice, asleep the rest, for secs. */
+static void do_spin(int si)
+{
+    double end = now() + steps[si].secs, busy = SPIN_SLICE * steps[si].rate / 100;
+    volatile unsigned long sink = 0;
+
+    report(si, 1);
+    while (now() < end) {
+        double slice = now();
+        while (now() < slice + busy)
+            sink++;
+        sleep_for(slice + SPIN_SLICE - now());
+        report(si, 0);
+    }
+    (void)sink;
+}
+
 int main(int argc, char **argv)
 {
     char script[SCRIPT_MAX];
@@ -530,6 +561,7 @@ int main(int argc, char **argv)
         case OP_FREE: do_resize(i, 0); break;
         case OP_HOLD: do_wait(i, 1); break;
         case OP_IDLE: do_wait(i, 0); break;
+        case OP_SPIN: do_spin(i); break;
         }
     }
     say("done t=%.1f held_mib=%zu", elapsed(), nchunks);

@@ -255,6 +255,7 @@ if [ "$POLICY" = policies/balance_unused.lua ]; then
 	}
 	for other in policies/*.lua; do
 		[ "$other" = "$POLICY" ] && continue
+		case $(basename "$other") in cpu_*) continue ;; esac	# place(), below
 		name=$(basename "$other" .lua)
 		worse="" better=""
 		for scn in "$SCN"/*.ini; do
@@ -282,6 +283,7 @@ fi
 # ---- issue 15 (core): the clamps hold whatever the policy does ----
 echo "== grows in flight count against the host reserve"
 for p in policies/*.lua tests/sim/policies/grow_all.lua; do
+	case $(basename "$p") in cpu_*) continue ;; esac	# CPU policies
 	j="$OUT/inflight.$(basename "$p" .lua).json"
 	sim tests/sim/inflight.ini "$p" "$j" &&
 		check "inflight with $(basename "$p"): host reserve never violated" "$j" \
@@ -397,6 +399,86 @@ if [ "$rc" -eq 0 ] && grep -qF 'x\xc2\x9b2J\xe2\x80' "$OUT/evil.out" &&
 else
 	echo "FAIL: hostile VM names: exit $rc or raw control bytes on the console"
 	fails=$((fails + 1))
+fi
+
+echo "== vCPU placement: the course's five tests (seed 001)"
+CPU_POLICY=${CPU_POLICY:-policies/cpu_balance.lua}
+# cpu_check N JSON: the course's outcome for Test N, from the "cpu" rows.
+cpu_check() {
+	check "cpu test$1: balanced at the end (stddev <= 5)" "$2" \
+		'.cpu.balanced and .cpu.final_stddev <= 5' '.cpu'
+	check "cpu test$1: balanced within 20 s" "$2" \
+		'.cpu.time_to_balance_s != null and .cpu.time_to_balance_s <= 20' '.cpu'
+	check "cpu test$1: no re-pin after balance, no flap" "$2" \
+		'.cpu.pins_after_balance == 0 and .cpu.flaps == 0' '.cpu'
+}
+for t in 1 2 3 4 5; do
+	if sim "$SCN/cpu_test$t.ini" "$NOTHING" "$OUT/cpu$t.json" --cpu-policy "$CPU_POLICY"; then
+		cpu_check "$t" "$OUT/cpu$t.json"
+	fi
+done
+check "cpu test3: already balanced: no pin changes at all" "$OUT/cpu3.json" \
+	'.cpu.pins == 0' '.cpu'
+# A policy that moves every vCPU every period: the deadband must hold it on
+# the balanced host, and without the deadband the same run must re-pin.
+sim "$SCN/cpu_test3.ini" "$NOTHING" "$OUT/rot.json" --cpu-policy tests/sim/policies/cpu_rotate.lua &&
+	check "cpu test3: a restless policy is held by the deadband (0 pins)" "$OUT/rot.json" \
+		'.cpu.pins == 0' '.cpu'
+printf '[cpu]\ndeadband = 0\n' >"$OUT/nodeadband.ini"
+sim "$SCN/cpu_test3.ini" "$NOTHING" "$OUT/rot0.json" -c "$OUT/nodeadband.ini" \
+	--cpu-policy tests/sim/policies/cpu_rotate.lua &&
+	check "cpu test3: the same with deadband = 0 re-pins (the check bites)" "$OUT/rot0.json" \
+		'.cpu.pins > 0' '.cpu'
+# Leave it to the kernel: Tests 1 and 2 start pinned and stay unbalanced.
+for t in 1 2; do
+	sim "$SCN/cpu_test$t.ini" "$NOTHING" "$OUT/k$t.json" --cpu-policy policies/cpu_kernel.lua &&
+		check "cpu test$t: cpu_kernel.lua fails it (never balanced)" "$OUT/k$t.json" \
+			'.cpu.balanced == false and .cpu.time_to_balance_s == null and .cpu.final_stddev > 5' '.cpu'
+done
+# The CPU side's outputs: trace rows, metrics, pin events, hostile names.
+printf '[cpu]\ntrace = %s\n[output]\nmetrics = %s\nevents = %s\n' \
+	"$OUT/cpu.csv" "$OUT/cpu.prom" "$OUT/cpu.jsonl" >"$OUT/cpuout.ini"
+if sim "$SCN/cpu_test1.ini" "$NOTHING" "$OUT/cpuout.json" -c "$OUT/cpuout.ini" --duration 6 \
+	--cpu-policy "$CPU_POLICY"; then
+	rows=$(($(wc -l <"$OUT/cpu.csv") - 1))
+	pins=$(jq -s '[.[] | select(.event == "pin" and .outcome == "pinned")] | length' "$OUT/cpu.jsonl")
+	if [ "$rows" -eq $((8 * 7)) ] && [ "$pins" -gt 0 ] &&
+	   [ "$pins" -eq "$(jq .cpu.pins "$OUT/cpuout.json")" ] &&
+	   grep -qx "memcoord_cpu_pins_total $pins" "$OUT/cpu.prom" &&
+	   grep -q '^memcoord_cpu_clamps_total{rule="deadband"}' "$OUT/cpu.prom" &&
+	   grep -q '^memcoord_cpu_pcpu_util_percent{pcpu="3"}' "$OUT/cpu.prom"; then
+		echo "PASS: cpu outputs: a trace row per vCPU per sample, one event per re-pin, metrics agree"
+	else
+		echo "FAIL: cpu outputs: $rows trace rows, $pins pin events, metrics:"
+		grep memcoord_cpu_pins "$OUT/cpu.prom" | sed 's/^/    /'
+		fails=$((fails + 1))
+	fi
+fi
+printf '[host]\nduration = 4\n[cpu]\npcpus = 2\n[vm "x,\\"y\302\233z"]\nphase = idle\n[vcpu "x,\\"y\302\233z"]\nduty = 0.5\n' \
+	>"$OUT/cpuevil.ini"
+printf '[cpu]\ntrace = %s\n' "$OUT/evil.csv" >"$OUT/cpuevil.conf"
+if sim "$OUT/cpuevil.ini" "$NOTHING" "$OUT/cpuevil.json" -c "$OUT/cpuevil.conf" \
+	--cpu-policy "$CPU_POLICY"; then
+	# One row per sample (the name's comma and quote inside one quoted
+	# field, its C1 control escaped), 4 s + the first sample.
+	if [ "$(wc -l <"$OUT/evil.csv")" -eq 6 ] &&
+	   [ "$(grep -cF ',"x,\""y\xc2\x9bz",0,' "$OUT/evil.csv")" -eq 5 ] &&
+	   ! LC_ALL=C grep -qaP '\xc2[\x80-\x9f]' "$OUT/evil.csv"; then
+		echo "PASS: cpu trace: a hostile name is one quoted, escaped field"
+	else
+		echo "FAIL: cpu trace: a hostile name broke the rows:"; sed 's/^/    /' "$OUT/evil.csv" | head -3
+		fails=$((fails + 1))
+	fi
+fi
+if command -v valgrind >/dev/null; then
+	if valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		"$BIN" -q --simulate "$SCN/cpu_test1.ini" -p "$NOTHING" --cpu-policy "$CPU_POLICY" \
+		--duration 600 >"$OUT/cpuvg.out" 2>&1; then
+		echo "PASS: valgrind: 600 s of cpu_test1 with $CPU_POLICY, no leak, no error"
+	else
+		echo "FAIL: valgrind: cpu_test1"; sed 's/^/    /' "$OUT/cpuvg.out" | head -30
+		fails=$((fails + 1))
+	fi
 fi
 
 echo "== sim: $fails failed"

@@ -100,6 +100,30 @@ static inline void capture_end(int saved)
 	close(saved);
 }
 
+/* The "Default: N." line after ".B key" in the man page page, or "" when
+ * the entry has none. */
+static inline void man_default(const char *page, const char *key, char *out,
+			       size_t len)
+{
+	char line[512], want[128];
+	FILE *f = fopen(page, "r");
+	int in_key = 0;
+
+	if (!f)
+		abort();
+	snprintf(want, sizeof(want), ".B %s\n", key);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f) && !out[0]) {
+		if (!strcmp(line, want))
+			in_key = 1;
+		else if (in_key && !strncmp(line, "Default:", 8))
+			snprintf(out, len, "%s", line);
+		else if (in_key && line[0] == '.')
+			in_key = 0;	/* the next key: this one had no default */
+	}
+	fclose(f);
+}
+
 /* Lines of path that contain needle. */
 static inline int count_lines(const char *path, const char *needle)
 {
