@@ -69,6 +69,10 @@ struct mc_cpu_snap {
 	struct mc_vcpu *vcpus;	/* sorted by domain, then vcpu */
 	size_t nvcpus, cap;
 	unsigned npcpus;	/* the host's CPUs: pcpus[0 .. npcpus-1] */
+	/* The coordinator's: the previous sample's guest-load stddev over the
+	 * allowed pCPUs (cpu_clamp.h), for the deadband. */
+	bool have_prev_stddev;
+	double prev_stddev;
 	struct mc_pcpu pcpus[MC_CPUSET_MAX];
 };
 

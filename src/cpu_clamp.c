@@ -9,6 +9,7 @@
  *   empty               nothing left: keeps its pins (never an empty mask)
  *   (unchanged)         the same mask as now: nothing to do, no rule
  *   deadband            the stddev of the guest load on the allowed pCPUs
+ *                       (the smaller of this sample's and the last one's)
  *                       (each pCPU's vcpu_util, as the course's harness
  *                       measures it: the vCPUs' run time where they ran) is
  *                       within the deadband: every move is held.  Host load
@@ -129,9 +130,13 @@ static void host_rules(const struct mc_cpu_snap *s, const struct mc_cpu_limits *
 		       double now, struct mc_cpu_clamp_result *res)
 {
 	/* Without a stddev (a pCPU has no utilization yet) balance is not
-	 * known: hold, as for a vCPU without stats.  0 turns the rule off. */
-	bool balanced = lim->deadband > 0 &&
-			(!res->have_stddev || res->stddev <= lim->deadband);
+	 * known: hold, as for a vCPU without stats.  An imbalance must show
+	 * in two samples running: the pCPU a free vCPU last ran on is one
+	 * instant's, and the kernel moves it, so one sample can show two
+	 * heavy vCPUs on one pCPU that share it only for that instant.  0
+	 * turns the rule off. */
+	double sd = s->have_prev_stddev ? fmin(res->stddev, s->prev_stddev) : res->stddev;
+	bool balanced = lim->deadband > 0 && (!res->have_stddev || sd <= lim->deadband);
 	size_t k;
 
 	res->nact = 0;

@@ -327,6 +327,8 @@ void mc_cpu_coord_sample(struct mc_cpu_coord *cc, struct mc_snapshot *s,
 		return;
 	track(cc, s, prev);
 	allowed = mc_cpu_clamp_allowed(&s->cpu, &cc->cfg->cpu);
+	s->cpu.have_prev_stddev = cc->stats.have_stddev;
+	s->cpu.prev_stddev = cc->stats.stddev;
 	cc->stats.have_stddev = mc_cpu_clamp_stddev(&s->cpu, &allowed, &cc->stats.stddev);
 	mc_cpu_clamp_result_free(&cc->res);
 	if (place_due(cc, s))

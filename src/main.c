@@ -485,7 +485,10 @@ static int open_outputs(struct daemon *dm)
 		return 1;
 	}
 	mc_coord_set_outputs(dm->coord, dm->metrics, dm->events);
-	mc_events_policy(dm->events, "policy_load", dm->cfg.policy, "start");
+	if (dm->cfg.policy)
+		mc_events_policy(dm->events, "policy_load", dm->cfg.policy, "start");
+	if (dm->cfg.cpu_policy)
+		mc_events_policy(dm->events, "policy_load", dm->cfg.cpu_policy, "start");
 	return 0;
 }
 

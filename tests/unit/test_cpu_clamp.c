@@ -215,6 +215,19 @@ static void test_deadband(void **state)
 	assert_int_equal(mc_cpu_clamp_apply(&s, &lim, pins, 1, 100, &res), 0);
 	assert_int_equal(res.dec[0].rules, MC_CPU_CLAMP_DEADBAND);
 	mc_cpu_clamp_result_free(&res);
+	/* One unbalanced sample after a balanced one: held; the second moves. */
+	s.pcpus[0].vcpu_util = 100;
+	s.have_prev_stddev = true;
+	s.prev_stddev = 1.5;
+	assert_int_equal(mc_cpu_clamp_apply(&s, &lim, pins, 1, 100, &res), 0);
+	assert_int_equal(res.dec[0].rules, MC_CPU_CLAMP_DEADBAND);
+	mc_cpu_clamp_result_free(&res);
+	s.prev_stddev = 18;
+	assert_int_equal(mc_cpu_clamp_apply(&s, &lim, pins, 1, 100, &res), 0);
+	assert_true(res.dec[0].act);
+	mc_cpu_clamp_result_free(&res);
+	s.pcpus[0].vcpu_util = 57;
+	s.have_prev_stddev = false;
 	s.pcpus[3].have_util = false;
 	s.pcpus[3].vcpu_util = 500;
 	assert_int_equal(mc_cpu_clamp_apply(&s, &lim, pins, 1, 100, &res), 0);
