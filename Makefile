@@ -5,9 +5,9 @@
 #   make demo       the course's Test 3 on a simulated host
 #   make bench      policy scorecard and overhead -> docs/
 #   make e2e        real QEMU guests under libvirtd (root)
+#   make e2e-ksm    KSM on 4 real guests (root)
 #   make bench-e2e  course-shaped tests on real guests -> docs/e2e-scorecard.md
 #   make deb-check  build, lintian, install, run and purge the .deb (root)
-#   make e2e-ksm    KSM on 4 real guests (root)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
