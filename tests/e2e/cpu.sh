@@ -308,8 +308,8 @@ run_test() {	# ID MODE PIN0..PIN3 PCT0..PCT3
 pins_after() {	# TAG BALANCED_AT
 	[ -n "$2" ] || { echo 0; return; }
 	local s; s=$(head -n 1 "$RES/$1.samples" | cut -d' ' -f1)
-	{ grep '"event":"pin"' "$RES/$1.jsonl" 2>/dev/null || true; } |
-		grep '"before":"[0-9]*"' | sed 's/.*"ts":"\([^"]*\)".*/\1/' |
+	{ grep '"event":"pin"' "$RES/$1.jsonl" 2>/dev/null | grep '"before":"[0-9]*"' || true; } |
+		sed 's/.*"ts":"\([^"]*\)".*/\1/' |
 		while read -r ts; do date -d "$ts" +%s.%N; done |
 		awk -v s="$s" -v b="$2" '$1 - s > b + 0.5 { n++ } END { print n + 0 }'
 }
