@@ -129,14 +129,15 @@ static void hold(struct mc_cpu_decision *d, unsigned rule)
 static void host_rules(const struct mc_cpu_snap *s, const struct mc_cpu_limits *lim,
 		       double now, struct mc_cpu_clamp_result *res)
 {
-	/* Without a stddev (a pCPU has no utilization yet) balance is not
-	 * known: hold, as for a vCPU without stats.  An imbalance must show
-	 * in two samples running: the pCPU a free vCPU last ran on is one
+	/* Without a stddev (a pCPU has no utilization yet, or had none a
+	 * sample ago) balance is not known: hold, as for a vCPU without
+	 * stats.  An imbalance must show in two samples running: the pCPU a free vCPU last ran on is one
 	 * instant's, and the kernel moves it, so one sample can show two
 	 * heavy vCPUs on one pCPU that share it only for that instant.  0
 	 * turns the rule off. */
-	double sd = s->have_prev_stddev ? fmin(res->stddev, s->prev_stddev) : res->stddev;
-	bool balanced = lim->deadband > 0 && (!res->have_stddev || sd <= lim->deadband);
+	bool known = res->have_stddev && s->have_prev_stddev;
+	bool balanced = lim->deadband > 0 &&
+			(!known || fmin(res->stddev, s->prev_stddev) <= lim->deadband);
 	size_t k;
 
 	res->nact = 0;

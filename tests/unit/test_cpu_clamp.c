@@ -29,6 +29,8 @@ static void host(struct mc_cpu_snap *s, const double util[4], unsigned nvcpus)
 	mc_cpu_snap_init(s);
 	s->collected = true;
 	s->npcpus = 4;
+	s->have_prev_stddev = true;	/* as unbalanced a sample ago */
+	s->prev_stddev = 100;
 	for (i = 0; i < 4; i++)
 		s->pcpus[i] = (struct mc_pcpu){ .online = true, .have_util = true,
 						.util = util[i], .vcpu_util = util[i] };
@@ -226,8 +228,12 @@ static void test_deadband(void **state)
 	assert_int_equal(mc_cpu_clamp_apply(&s, &lim, pins, 1, 100, &res), 0);
 	assert_true(res.dec[0].act);
 	mc_cpu_clamp_result_free(&res);
-	s.pcpus[0].vcpu_util = 57;
+	/* No stddev a sample ago: not known yet, held. */
 	s.have_prev_stddev = false;
+	assert_int_equal(mc_cpu_clamp_apply(&s, &lim, pins, 1, 100, &res), 0);
+	assert_int_equal(res.dec[0].rules, MC_CPU_CLAMP_DEADBAND);
+	mc_cpu_clamp_result_free(&res);
+	s.pcpus[0].vcpu_util = 57;
 	s.pcpus[3].have_util = false;
 	s.pcpus[3].vcpu_util = 500;
 	assert_int_equal(mc_cpu_clamp_apply(&s, &lim, pins, 1, 100, &res), 0);
