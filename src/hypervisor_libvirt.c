@@ -368,11 +368,10 @@ static void read_missing_stats(struct lv_backend *b, virDomainPtr dom,
 }
 
 /* Once per instance: a balloon that cannot deflate on OOM leaves the
- * guest's last defence to memcoord alone. */
-static void check_balloon(virDomainPtr dom, const struct mc_domain *d)
+ * guest's last defence to memcoord alone.  xml: the domain's, or NULL when
+ * it could not be read. */
+static void check_balloon(const char *xml, const struct mc_domain *d)
 {
-	char *xml = virDomainGetXMLDesc(dom, 0);
-
 	if (!xml) {
 		mc_warn("%s: cannot read its XML to check the balloon: %s", d->name, lv_err());
 		return;
@@ -392,7 +391,6 @@ static void check_balloon(virDomainPtr dom, const struct mc_domain *d)
 	case MC_DOMXML_BALLOON_AUTODEFLATE:
 		break;
 	}
-	free(xml);
 }
 
 /* memcoord's element of the domain's <metadata> -> r->vm.  A bad one is
@@ -423,12 +421,12 @@ static void read_settings(virDomainPtr dom, const struct mc_domain *d,
 }
 
 /* The per-domain reads that are not made every sample. */
-static void read_domain_once(virDomainPtr dom, const struct mc_domain *d,
-			     struct lv_dom *r)
+static void read_domain_once(virDomainPtr dom, const char *xml,
+			     const struct mc_domain *d, struct lv_dom *r)
 {
 	if (!r->xml_checked) {
 		r->xml_checked = true;
-		check_balloon(dom, d);
+		check_balloon(xml, d);
 	}
 	if (!r->settings_read)
 		read_settings(dom, d, r);
@@ -439,19 +437,16 @@ static void read_domain_once(virDomainPtr dom, const struct mc_domain *d,
 /* A virtio-mem device (vmem_libvirt.h) makes it the domain's lever: its
  * size is boot memory + what the guest plugged, its max boot memory + the
  * device's size.  One that cannot be read leaves the balloon in charge,
- * said once (then remembered as without). */
-static void read_vmem(virDomainPtr dom, struct mc_domain *d, struct lv_dom *r)
+ * said once (then remembered as without).  xml: the domain's, NULL when
+ * it could not be read (gone, or libvirt busy: next sample). */
+static void read_vmem(const char *xml, struct mc_domain *d, struct lv_dom *r)
 {
-	char err[MC_ERR_LEN], *xml;
+	char err[MC_ERR_LEN];
 	int rc;
 
-	if (r->no_vmem)
+	if (r->no_vmem || !xml)
 		return;
-	xml = virDomainGetXMLDesc(dom, 0);
-	if (!xml)
-		return;		/* gone, or libvirt busy: next sample */
 	rc = mc_vmem_lv_parse(xml, &d->vmem, err, sizeof(err));
-	free(xml);
 	if (rc < 0)
 		mc_warn("%s: %s; resized by its balloon", d->name, err);
 	if (rc != 0) {
@@ -481,6 +476,14 @@ static int set_vmem(virDomainPtr dom, const struct mc_domain *d, uint64_t kib)
 	return rc;
 }
 
+/* The domain's XML is read at most once a sample, and only while a reader
+ * needs it: the balloon check (once per instance) and virtio-mem (every
+ * sample while the domain has a device, once to learn it has none). */
+static bool wants_xml(const struct lv_dom *r)
+{
+	return !r->xml_checked || !r->no_vmem;
+}
+
 static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 		       struct mc_snapshot *snap)
 {
@@ -488,6 +491,7 @@ static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 	struct mc_domain *d;
 	struct lv_dom *r;
 	virDomainInfo info;
+	char *xml;
 
 	if (!name)
 		return 0;	/* vanished between the call and now */
@@ -509,11 +513,13 @@ static int read_domain(struct lv_backend *b, virDomainStatsRecordPtr rec,
 	r = dom_record(b, d);
 	if (!r)
 		return -1;
-	read_domain_once(rec->dom, d, r);
+	xml = wants_xml(r) ? virDomainGetXMLDesc(rec->dom, 0) : NULL;
+	read_domain_once(rec->dom, xml, d, r);
 	d->vm = r->vm;
 	if (!d->cur.have_stats)
 		read_missing_stats(b, rec->dom, d, r);
-	read_vmem(rec->dom, d, r);
+	read_vmem(xml, d, r);
+	free(xml);
 	if (b->base.want_cpu && snap->cpu.collected)
 		return mc_cpu_lv_read_domain(rec->dom, rec, d, &snap->cpu);
 	return 0;
