@@ -43,6 +43,18 @@ wait_actual() {
     done
 }
 
+# stop_pid PID: SIGTERM, up to 5 s to exit, then SIGKILL; reaped either
+# way (PID a child of this shell).  An empty PID does nothing.
+stop_pid() {
+    [ -n "$1" ] || return 0
+    if kill -0 "$1" 2>/dev/null; then
+        kill -TERM "$1" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+    fi
+    wait "$1" 2>/dev/null || true
+}
+
 # boot_runners MIB VM...: boots each guest with its workload disk (a
 # leftover of a crashed run is stopped first), then waits until every
 # balloon is at MIB and every workload runner waits for its first script.

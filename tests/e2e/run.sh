@@ -118,13 +118,7 @@ skip() {
 stop_memcoord() {
     local pid=$MC_PID
     MC_PID=""
-    [ -n "$pid" ] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null || true
+    stop_pid "$pid"
 }
 
 cleanup() {
